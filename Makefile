@@ -1,0 +1,42 @@
+# PressLens: `make serve` and `make test` do the whole set-up themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INDEX ?= data/index
+STAMP := $(VENV)/.setup-stamp
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup serve test lint bench index clean
+
+setup: $(STAMP)
+
+# Re-runs only when the pinned requirements, the project metadata or package.json change.
+$(STAMP): requirements.txt pyproject.toml package.json
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	npm install --silent --no-audit --no-fund --no-package-lock >/dev/null
+	touch $(STAMP)
+
+index: setup
+	$(BIN)/presslens --index $(INDEX) index data/sample
+
+serve: setup
+	@if [ ! -f $(INDEX)/presslens.db ]; then $(BIN)/presslens --index $(INDEX) index data/sample; fi
+	$(BIN)/presslens --index $(INDEX) serve
+
+lint: setup
+	$(BIN)/ruff check indexer search tests benchmarks
+
+test: setup
+	bash scripts/ensure-browser
+	$(BIN)/ruff check indexer search tests benchmarks
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python benchmarks/bench_index.py
+
+clean:
+	rm -rf $(VENV) node_modules $(INDEX)

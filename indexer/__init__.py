@@ -1,0 +1,1 @@
+"""PressLens indexer: reads collected articles and builds the index that search reads."""

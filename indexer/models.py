@@ -1,0 +1,57 @@
+"""Plain data that crosses module boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RawArticle:
+    """One article as a source read it, before cleaning."""
+
+    origin: str  # file path, with "#line" or "#row" for multi-record files
+    title: str
+    text: str = ""
+    html: str = ""
+    id: str | None = None
+    url: str | None = None
+    source: str | None = None
+    published: str | None = None
+    author: str | None = None
+    language: str | None = None
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that was not indexed, and why."""
+
+    origin: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cleaned article, ready to be cut into passages."""
+
+    id: str
+    title: str
+    text: str
+    origin: str
+    url: str | None = None
+    source: str | None = None
+    published: str | None = None
+    author: str | None = None
+    language: str | None = None
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A span of an article's text: what search retrieves and shows."""
+
+    article_id: str
+    seq: int
+    text: str
+    char_start: int
+    char_end: int

@@ -1,0 +1,46 @@
+"""Settings built once at the entry point and passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INDEX = PROJECT_ROOT / "data" / "index"
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the index lives and how it is built."""
+
+    index_dir: Path = DEFAULT_INDEX
+    model: str = DEFAULT_MODEL
+    chunk_tokens: int = 128
+    overlap_sentences: int = 1
+    batch_size: int = 32
+    # A line seen in at least this many articles (and this share of the collection) is
+    # treated as boilerplate of the collection, unless it is most of its article.
+    boilerplate_min_articles: int = 5
+    boilerplate_min_share: float = 0.001
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def db_path(self) -> Path:
+        return self.index_dir / "presslens.db"
+
+    @property
+    def faiss_path(self) -> Path:
+        return self.index_dir / "passages.faiss"
+
+    @classmethod
+    def from_env(cls, index_dir: str | os.PathLike | None = None, **overrides) -> Settings:
+        """Settings from explicit values, then ``PRESSLENS_*`` variables, then defaults."""
+        chosen = index_dir or os.environ.get("PRESSLENS_INDEX") or DEFAULT_INDEX
+        values = {"index_dir": Path(chosen).expanduser()}
+        env_model = os.environ.get("PRESSLENS_MODEL")
+        if env_model:
+            values["model"] = env_model
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)

@@ -1,0 +1,1 @@
+"""PressLens search: reads an index built by the indexer and answers queries."""

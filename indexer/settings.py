@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +16,8 @@ class Settings:
     """Where the index lives and how it is built."""
 
     index_dir: Path = DEFAULT_INDEX
-    model: str = DEFAULT_MODEL
+    # None: the model the index was built with, or DEFAULT_MODEL for a new index.
+    model: str | None = None
     chunk_tokens: int = 128
     overlap_sentences: int = 1
     batch_size: int = 32
@@ -24,7 +25,6 @@ class Settings:
     # treated as boilerplate of the collection, unless it is most of its article.
     boilerplate_min_articles: int = 5
     boilerplate_min_share: float = 0.001
-    extra: dict = field(default_factory=dict)
 
     @property
     def db_path(self) -> Path:

@@ -5,8 +5,8 @@ Reads the shared research data (see ../shared/data/README.md) and writes:
 
   data/sample/articles.jsonl         ~300 real articles from the Article-Bias-Prediction
                                      corpus, abp fields kept as they are
-  data/sample/stories.jsonl          the complete same-story groups included (labels)
-  data/sample/duplicate_pairs.jsonl  the cross-outlet wire copies included (labels)
+  data/labels/stories.jsonl          the complete same-story groups included (labels)
+  data/labels/duplicate_pairs.jsonl  the cross-outlet wire copies included (labels)
 
 Standard library only, deterministic: inputs are read in sorted order and every random
 choice uses a fixed seed, so re-running the script gives byte-identical files.
@@ -358,8 +358,10 @@ def main() -> None:
         longest = max(spread, key=lambda r: (len(r["text"]), r["id"]))
         records.remove(longest)
         size = write_jsonl(out / "articles.jsonl", records)
-    write_jsonl(out / "stories.jsonl", stories)
-    write_jsonl(out / "duplicate_pairs.jsonl", pairs)
+    labels = out.parent / "labels"
+    labels.mkdir(parents=True, exist_ok=True)
+    write_jsonl(labels / "stories.jsonl", stories)
+    write_jsonl(labels / "duplicate_pairs.jsonl", pairs)
 
     # Summary.
     kept = {r["id"] for r in records}

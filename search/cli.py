@@ -1,0 +1,210 @@
+"""The `presslens` command: build the index, search it, serve it."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import textwrap
+from pathlib import Path
+
+import click
+
+from indexer.settings import Settings
+
+EPILOG = """\b
+Examples:
+  presslens index data/sample
+  presslens search "Canada and Mexico join forces against US tariffs"
+  presslens search "border wall funding" -k 5 --json
+  presslens serve
+"""
+
+
+def _errors():
+    """Errors a user can cause or fix, turned into one clear line instead of a traceback."""
+    from indexer.build import IndexModelMismatch
+    from indexer.embed import ModelNotAvailable
+
+    from .engine import IndexNotFound, ModelMismatch
+
+    return (IndexNotFound, ModelMismatch, IndexModelMismatch, ModelNotAvailable)
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="PRESSLENS_INDEX", show_envvar=True,
+              help="Index folder. Default: data/index in the project.")
+@click.version_option(package_name="presslens")
+@click.pass_context
+def cli(ctx: click.Context, index_dir: Path | None) -> None:
+    """PressLens: semantic search over collected political news.
+
+    Index the articles you collected (saved pages, exports, feeds), then ask
+    questions in your own words and see every outlet that carried each story.
+    """
+    ctx.obj = {"index_dir": index_dir}
+
+
+def _settings(ctx: click.Context, **overrides) -> Settings:
+    return Settings.from_env(ctx.obj["index_dir"], **overrides)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Start from scratch (cached vectors are kept).")
+@click.option("--model", help="sentence-transformers model name or folder.")
+@click.option("--chunk-tokens", type=click.IntRange(16, 512),
+              help="Largest passage, in model tokens (default 128).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def index(ctx, paths, rebuild, model, chunk_tokens, as_json, quiet):
+    """Build or update the index from files and folders.
+
+    Reads .txt, .html, .htm, .jsonl, .json and .csv files (each may be .gz), and
+    folders of them recursively. Unchanged articles are not embedded again. With no
+    PATH, reads again the paths the index was last built from.
+
+    \b
+    Example:
+      presslens index data/sample ~/saved-pages
+    """
+    from indexer.build import build_index
+    from indexer.store import Store
+
+    settings = _settings(ctx, model=model, chunk_tokens=chunk_tokens)
+    if not paths:
+        remembered = None
+        if settings.db_path.exists():
+            remembered = Store(settings.db_path).get_meta().get("paths")
+        if not remembered:
+            raise click.UsageError("give at least one file or folder to index, e.g. "
+                                   "presslens index data/sample")
+        paths = tuple(Path(p) for p in json.loads(remembered))
+    try:
+        report = build_index(settings, list(paths), rebuild=rebuild,
+                             progress=not quiet and not as_json)
+    except _errors() as error:
+        raise click.ClickException(str(error)) from None
+    Store(settings.db_path).set_meta(paths=json.dumps([str(p.resolve()) for p in paths]))
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    click.echo(f"Indexed {', '.join(map(str, paths))} into {settings.index_dir} "
+               f"in {report.seconds:.1f}s")
+    for name in ("added", "updated", "unchanged", "removed"):
+        click.echo(f"  {name:<10} {getattr(report, name):>7,}")
+    click.echo(f"  {'skipped':<10} {len(report.skipped):>7,}")
+    for skipped in report.skipped[:50]:
+        click.echo(f"    {skipped.origin}: {skipped.reason}")
+    if len(report.skipped) > 50:
+        click.echo(f"    ... and {len(report.skipped) - 50} more (--json lists all)")
+    click.echo(f"  passages {report.passages:,} (embedded {report.embedded:,}, "
+               f"from cache {report.cached:,})")
+    where = f"--index {shlex.quote(str(settings.index_dir))} " if ctx.obj["index_dir"] else ""
+    click.echo(f'Search it: presslens {where}search "your question"')
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-k", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="How many results.")
+@click.option("--source", help="Only this outlet.")
+@click.option("--since", metavar="YYYY-MM-DD", help="Published on or after.")
+@click.option("--until", metavar="YYYY-MM-DD", help="Published on or before.")
+@click.option("--no-collapse", is_flag=True, help="List every article, not one per story.")
+@click.option("--model", help="Refuse unless the index was built with this model.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of /api/search.")
+@click.pass_context
+def search(ctx, query, k, source, since, until, no_collapse, model, as_json):
+    """Find the passages that answer QUERY, best first.
+
+    \b
+    Example:
+      presslens search "Canada and Mexico join forces against US tariffs" -k 5
+    """
+    from indexer.extract import normalise_date
+
+    from .engine import Engine
+
+    if not query.strip():
+        raise click.UsageError("QUERY is empty")
+    for name, value in (("--since", since), ("--until", until)):
+        if value and normalise_date(value) != value:
+            raise click.BadParameter(f"{value!r} is not a date like 2020-01-31",
+                                     param_hint=name)
+    try:
+        engine = Engine.open(_settings(ctx, model=model))
+    except _errors() as error:
+        raise click.ClickException(str(error)) from None
+    response = engine.search(query, k=k, source=source, since=since, until=until,
+                             collapse=not no_collapse)
+    if as_json:
+        click.echo(response.model_dump_json(indent=2))
+        return
+    if not response.results:
+        click.echo("No results.")
+    for rank, result in enumerate(response.results, start=1):
+        article = result.article
+        meta = ", ".join(x for x in (article.source, article.published) if x)
+        click.echo(click.style(f"{rank}. {article.title}", bold=True)
+                   + (f"  ({meta})" if meta else "")
+                   + click.style(f"  score {result.score:.3f}", dim=True))
+        snippet = textwrap.shorten(result.passage.text, 400, placeholder=" …")
+        click.echo(textwrap.indent(textwrap.fill(snippet, 88), "   "))
+        click.echo(click.style(f"   {article.url or article.id}", dim=True))
+        for item in result.coverage:
+            click.echo(f"   also: {item.article.source} ({item.relation}, "
+                       f"{item.similarity:.2f}) {item.article.title}")
+    click.echo(click.style(f"{len(response.results)} results in {response.took_ms:.0f} ms",
+                           dim=True))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def stats(ctx, as_json):
+    """What the index holds: articles, passages, stories, outlets, model, build time.
+
+    \b
+    Example:
+      presslens stats --json
+    """
+    from .engine import Engine
+
+    try:
+        engine = Engine.open(_settings(ctx))
+    except _errors() as error:
+        raise click.ClickException(str(error)) from None
+    info = engine.stats()
+    if as_json:
+        click.echo(info.model_dump_json(indent=2))
+        return
+    click.echo(f"Index:     {engine.settings.index_dir}")
+    for name in ("articles", "passages", "stories", "sources"):
+        click.echo(f"{name.capitalize() + ':':<10} {getattr(info, name):,}")
+    click.echo(f"Model:     {info.model} ({info.dimension} dimensions)")
+    click.echo(f"Built:     {info.built_at}")
+    if info.top_sources:
+        click.echo("Top outlets:")
+        for source, count in info.top_sources:
+            click.echo(f"  {count:>6,}  {source}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.pass_context
+def serve(ctx, host, port):
+    """Serve the search page and the JSON API.
+
+    \b
+    Example:
+      presslens serve --port 8000
+      curl '127.0.0.1:8000/api/search?q=border+wall+funding'
+    """
+    import uvicorn
+
+    from .api import create_app
+
+    uvicorn.run(create_app(_settings(ctx)), host=host, port=port)

@@ -54,9 +54,7 @@ def chunk_article(article: Article, tokenizer: Tokenizer, max_tokens: int,
     passage boundary is still whole in one of them.
     """
     text = article.text
-    spans: list[tuple[int, int]] = []
-    for start, end in sentence_spans(text):
-        spans.append((start, end))
+    spans = sentence_spans(text)
     counts = tokenizer.count([text[s:e] for s, e in spans])
     pieces: list[tuple[int, int, int]] = []
     for (start, end), n in zip(spans, counts, strict=True):

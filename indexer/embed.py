@@ -46,6 +46,7 @@ class Embedder:
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
 
         self.name = name
         self.batch_size = batch_size

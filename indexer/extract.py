@@ -1,4 +1,4 @@
-"""Turn raw articles into clean article text: main text of pages, repaired encoding, no furniture."""
+"""Turn raw articles into clean article text: main text of pages, no mojibake, no furniture."""
 
 from __future__ import annotations
 
@@ -19,17 +19,15 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _HTML_LANG = re.compile(r"""<html[^>]*\blang=["']?([A-Za-z]{2,3})""", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2028\u2029\ufeff]")
 
-# Lines that are page furniture wherever they appear.
-_FURNITURE_LINE = re.compile(
-    r"""^(?:advertisement|advertising|sponsored(?:\ content)?|continue\ reading(?:\ the\ main\ story)?
+# Phrases that are page furniture wherever they appear; a line made only of them goes.
+_FURNITURE = r"""(?:advertisement|advertising|sponsored(?:\ content)?|thanks\ for\ watching!?
+    |visit\ website|continue\ reading(?:\ the\ main\ story)?|skip\ advert(?:isement)?
     |see\ also:.*|read\ (?:more|also|next):.*|related:.*|click\ here\ (?:for|to)\ .*
     |sign\ up\ for\ .*newsletters?.*|subscribe\ (?:to|for)\ .*|share\ (?:this|on)\ .*
-    |(?:share|tweet|email|print|comments?)(?:\s*[|/·]\s*(?:share|tweet|email|print|comments?))*
-    |follow\ us\ on\ .*|story\ continues\ below.*|this\ article\ (?:originally\ )?appeared\ .*
-    |getty\ images|ap\ photo.*|image\ (?:source|copyright).*
-    |(?:copyright\ *)?©.{0,160}|copyright\ \d{4}.{0,160})$""",
-    re.I | re.X,
-)
+    |share|tweet|email|print|comments?|follow\ us\ on\ .*|story\ continues\ below.*
+    |this\ article\ (?:originally\ )?appeared\ .*|getty\ images|ap\ photo.*
+    |image\ (?:source|copyright).*|(?:copyright\ *)?©.{0,160}|copyright\ \d{4}.{0,160})"""
+_FURNITURE_LINE = re.compile(rf"^(?:{_FURNITURE}[\s|/·.\-]*)+$", re.I | re.X)
 # Lines that open a tail of furniture: everything from here to the end goes.
 _TAIL_START = re.compile(
     r"""^(?:leave\ a\ (?:comment|reply).*|your\ email\ address\ will\ not\ be\ published.*
@@ -47,11 +45,16 @@ _FEED_END = re.compile(
     r"|show\ more|see\ more\ stories|loading\.\.\.)$",
     re.I | re.X,
 )
-# The Hill inlines a related-headline list after a politician's name, up to "MORE":
-# "Nancy Pelosi Nancy PelosiOvernight Health Care: ... | ... MORE (D-Calif.)".
-_INLINE_HEADLINES = re.compile(
-    r"\b(?P<last>[A-Z][\w'’\-]+) (?:\S+ ){0,5}?(?P=last)(?=\S)[^\n]{0,700}? MORE\b"
-)
+# The Hill inlines a related-headline list after a politician's name, up to "MORE": the
+# full name is usually glued to the first headline ("Nancy Pelosi Nancy PelosiOvernight
+# Health Care: ... | ... MORE (D-Calif.)"), sometimes not ("Paul Ryan Paul Davis Ryan
+# Retirees should ... MORE").
+_INLINE_GLUED = re.compile(
+    r"\b(?P<last>[A-Z][\w'’\-]+) (?:\S+ ){0,5}?(?P=last)(?=[A-Z0-9'‘\"“])[^\n]{0,700}? MORE\b")
+_INLINE_ADVERT = re.compile(r"[ \t]*\bADVERTISEMENT\b[ \t]*")
+_INLINE_SPACED = re.compile(
+    r"\b(?P<name>(?P<first>[A-Z][\w'’\-]+) (?P<last>[A-Z][\w'’\-]+)) (?P=first) "
+    r"(?:\S+ ){0,3}?(?P=last) [^\n]{0,700}? MORE\b")
 
 
 def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
@@ -103,10 +106,8 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
 def _from_html(html: str) -> dict | None:
     try:
         document = trafilatura.bare_extraction(
-            html, with_metadata=True, include_comments=False, include_tables=False,
-            max_tree_size=200_000,
-        )
-    except (ValueError, RecursionError, MemoryError):
+            html, with_metadata=True, include_comments=False, include_tables=False)
+    except (ValueError, TypeError, RecursionError, MemoryError):
         return None
     if document is None or not (document.text or "").strip():
         return None
@@ -124,13 +125,16 @@ def _from_html(html: str) -> dict | None:
 
 def _fix(text: str) -> str:
     """Repair mojibake but keep the typography the outlet used (curly quotes, dashes)."""
-    return ftfy.fix_text(text, uncurl_quotes=False)
+    # An em dash whose last byte was lost before it reached us cannot be repaired by ftfy.
+    return ftfy.fix_text(text, uncurl_quotes=False).replace('â€"', "—")
 
 
 def clean_text(text: str) -> str:
     """Repair encoding, normalise white space and drop page furniture, keeping paragraphs."""
     text = _fix(text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _INLINE_HEADLINES.sub(lambda m: m.group("last"), text)
+    text = _INLINE_GLUED.sub(lambda m: m.group("last"), text)
+    text = _INLINE_SPACED.sub(lambda m: m.group("name"), text)
+    text = _INLINE_ADVERT.sub(" ", text)
     lines = [_clean_line(line) for line in text.split("\n")]
     lines = [line for line in lines if line and not _FURNITURE_LINE.match(line)]
     lines = _cut_tail(lines)

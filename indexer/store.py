@@ -14,6 +14,7 @@ import sqlite_utils
 
 from .models import Article, Passage
 
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 

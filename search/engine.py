@@ -71,6 +71,9 @@ class Engine:
             store.close()
             raise ModelMismatch(f"the vector index has dimension {vectors.dimension}, the model "
                                 f"{model!r} makes {embedder.dimension}; rebuild the index")
+        # The first call into the model is several times slower than the rest; pay it here,
+        # at start-up, rather than in the first user's request.
+        embedder.encode_query("warm up")
         return cls(settings, store, vectors, embedder, meta)
 
     def close(self) -> None:

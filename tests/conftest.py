@@ -1,0 +1,38 @@
+"""Shared fixtures: the real packaged model, loaded once, and small real collections."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEEDS = FIXTURES / "seeds"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The default model, loaded once for the whole run (it is what users get)."""
+    from indexer.embed import Embedder
+    from indexer.settings import DEFAULT_MODEL
+
+    return Embedder(DEFAULT_MODEL)
+
+
+@pytest.fixture
+def seeds_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    from indexer.settings import Settings
+
+    return Settings(index_dir=tmp_path / "index")

@@ -1,0 +1,115 @@
+"""The whole pipeline with the real model and real FAISS, on small real articles."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from indexer.build import IndexModelMismatch, build_index
+from indexer.store import Store
+from search.engine import Engine, IndexNotFound, ModelMismatch
+
+SEED_QUERY = "Canada and Mexico join forces against US tariffs"
+
+
+def test_seeds_are_found_with_clean_passages(settings, seeds_dir, embedder):
+    report = build_index(settings, [seeds_dir], embedder=embedder)
+    assert (report.added, report.skipped) == (2, [])
+    engine = Engine.open(settings, embedder=embedder)
+    results = engine.search(SEED_QUERY, k=5).results
+    assert len(results) == 2
+    assert {r.article.title.split()[0] for r in results} == {"BREAKING", "Trump’s"}
+    for result in results:
+        assert result.score > 0.4
+        full = engine.article(result.article.id)
+        passage = result.passage
+        assert full.text[passage.char_start:passage.char_end] == passage.text
+        for passage in full.passages:
+            for tail in ("bình luận", "End of content", "No more pages", "ENOUGH"):
+                assert tail not in passage.text
+
+
+def test_reindexing_unchanged_files_embeds_nothing(settings, seeds_dir, embedder):
+    first = build_index(settings, [seeds_dir], embedder=embedder)
+    assert first.embedded == first.passages > 0
+    again = build_index(settings, [seeds_dir], embedder=embedder)
+    assert (again.added, again.updated, again.unchanged, again.embedded) == (0, 0, 2, 0)
+    # A rebuild from scratch reuses the cached vectors too.
+    rebuilt = build_index(settings, [seeds_dir], rebuild=True, embedder=embedder)
+    assert (rebuilt.added, rebuilt.embedded, rebuilt.cached) == (2, 0, first.passages)
+
+
+def test_changed_article_is_updated_and_reembedded(settings, seeds_dir, embedder):
+    build_index(settings, [seeds_dir], embedder=embedder)
+    path = sorted(seeds_dir.iterdir())[0]
+    title, body = path.read_text().split("\n", 1)
+    path.write_text(f"{title}\n\nA new opening paragraph about Ottawa and trade.\n{body}")
+    report = build_index(settings, [seeds_dir], embedder=embedder)
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    assert 0 < report.embedded < report.passages
+    engine = Engine.open(settings, embedder=embedder)
+    assert engine.stats().articles == 2
+    assert engine.search("opening paragraph about Ottawa", k=1).results
+
+
+def test_bad_inputs_are_skipped_and_nothing_is_lost(settings, seeds_dir, tmp_path, embedder):
+    build_index(settings, [seeds_dir], embedder=embedder)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "junk.html").write_bytes(bytes(range(256)) * 40)
+    (bad / "latin1.txt").write_bytes(b"Titre\nCaf\xe9 cr\xe8me")
+    (bad / "empty.txt").write_text("")
+    (bad / "lines.jsonl").write_text(
+        '{"title": "Budget vote", "text": "The House voted on the budget."}\n'
+        '{"title": broken\n{"title": "Nothing to say"}\n')
+    report = build_index(settings, [bad, seeds_dir], embedder=embedder)
+    reasons = sorted(s.reason for s in report.skipped)
+    assert reasons == ["article has no text", "binary file, not text", "empty file",
+                       "line is not valid JSON", "not valid UTF-8 text (byte 9)"]
+    assert (report.added, report.unchanged) == (1, 2)
+    engine = Engine.open(settings, embedder=embedder)
+    assert engine.stats().articles == 3
+    assert len(engine.search(SEED_QUERY, k=5).results) == 3
+
+
+def test_filters_by_outlet_and_date(settings, tmp_path, embedder):
+    rows = [{"id": f"a{i}", "title": f"Tariffs story {i}", "source": src, "date": day,
+             "text": f"Officials discussed tariffs on steel and aluminum, report {i}."}
+            for i, (src, day) in enumerate([("Reuters", "2019-01-05"), ("AP", "2019-03-01"),
+                                            ("Reuters", "2020-02-01"), ("AP", None)])]
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    build_index(settings, [tmp_path / "a.jsonl"], embedder=embedder)
+    engine = Engine.open(settings, embedder=embedder)
+
+    def ids(**filters):
+        return sorted(r.article.id for r in engine.search("steel tariffs", k=10, **filters)
+                      .results)
+
+    assert ids() == ["a0", "a1", "a2", "a3"]
+    assert ids(source="Reuters") == ["a0", "a2"]
+    assert ids(since="2019-02-01") == ["a1", "a2"]
+    assert ids(source="AP", until="2019-12-31") == ["a1"]
+    assert ids(source="Nobody") == []
+
+
+def test_index_refuses_another_model(settings, seeds_dir, embedder):
+    build_index(settings, [seeds_dir], embedder=embedder)
+    other = dataclasses.replace(settings, model="paraphrase-MiniLM-L3-v2")
+    with pytest.raises(ModelMismatch, match="built with model 'all-MiniLM-L6-v2'"):
+        Engine.open(other, embedder=embedder)
+    with pytest.raises(IndexModelMismatch, match="--rebuild"):
+        build_index(other, [seeds_dir], embedder=embedder)
+
+
+def test_missing_index_says_how_to_build_one(settings):
+    with pytest.raises(IndexNotFound, match="presslens --index .* index PATH"):
+        Engine.open(settings)
+
+
+def test_index_metadata_is_recorded(settings, seeds_dir, embedder):
+    build_index(settings, [seeds_dir], embedder=embedder)
+    meta = Store(settings.db_path).get_meta()
+    assert meta["model"] == "all-MiniLM-L6-v2" and meta["dimension"] == "384"
+    assert meta["articles"] == "2" and int(meta["passages"]) > 2 and meta["built_at"]

@@ -1,0 +1,93 @@
+"""The `presslens` command, through click's runner: exit codes, output, JSON shape."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from search.cli import cli
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRESSLENS_INDEX", str(tmp_path / "index"))
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.mark.parametrize("command", ["index", "search", "stats", "serve"])
+def test_every_command_has_help_with_an_example_and_is_documented(run, command):
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.output and f"presslens {command}" in result.output
+    assert f"presslens {command}" in README.read_text()
+
+
+def test_top_level_help_shows_examples(run):
+    result = run("--help")
+    assert result.exit_code == 0
+    assert "presslens search" in result.output and "PRESSLENS_INDEX" in result.output
+
+
+def test_search_before_any_index_says_how_to_build_one(run):
+    result = run("search", "tariffs")
+    assert result.exit_code == 1
+    assert "no index in" in result.output and "index PATH" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_index_search_stats_round_trip(run, seeds_dir, tmp_path):
+    result = run("index", str(seeds_dir), str(tmp_path / "missing.txt"))
+    assert result.exit_code == 0, result.output
+    assert "added            2" in result.output
+    assert "missing.txt: no such file or folder" in result.output
+
+    result = run("search", "Canada and Mexico join forces against US tariffs", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["query"] == "Canada and Mexico join forces against US tariffs"
+    assert isinstance(data["took_ms"], float) and len(data["results"]) == 2
+    first = data["results"][0]
+    assert set(first) == {"score", "passage", "article", "story_id", "coverage"}
+    assert set(first["passage"]) == {"chunk_id", "text", "char_start", "char_end"}
+    assert set(first["article"]) == {"id", "title", "source", "url", "published", "language"}
+
+    result = run("search", "Canada and Mexico", "-k", "1")
+    assert result.exit_code == 0 and result.output.startswith("1. ")
+
+    result = run("stats", "--json")
+    stats = json.loads(result.output)
+    assert (stats["articles"], stats["model"], stats["dimension"]) == (
+        2, "all-MiniLM-L6-v2", 384)
+
+    # With no PATH, the index is updated from the paths it was built from.
+    result = run("index")
+    assert result.exit_code == 0 and "unchanged        2" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search", "  "], "QUERY is empty"),
+    (["search", "x", "--since", "2020-13-01"], "is not a date"),
+    (["search", "x", "-k", "0"], "0 is not in the range"),
+    (["index"], "give at least one file or folder"),
+])
+def test_bad_arguments_are_usage_errors(run, args, message):
+    result = run(*args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_python_dash_m_works():
+    result = subprocess.run([sys.executable, "-m", "search", "--help"], capture_output=True,
+                            text=True, check=True)
+    assert "Usage: presslens" in result.stdout

@@ -1,0 +1,181 @@
+"""The FastAPI app: JSON routes, error answers, static files, and the pages from ``web``."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from indexer.settings import Settings
+
+from . import web
+from .models import ArticleOut, CoverageResponse, IndexStats, SearchResponse
+from .params import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, BadParam, parse_search
+from .render import HTMX_JS, STATIC_DIR, render
+from .service import EngineHolder, Unavailable, run_search
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+log = logging.getLogger("presslens.serve")
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+class Health(BaseModel):
+    status: str
+    generation: str | None = None
+
+
+ERRORS = {
+    404: {"model": ErrorOut, "description": "No article with this id"},
+    503: {"model": ErrorOut, "description": "No index is loaded; the detail says how to build one"},
+}
+
+router = APIRouter()
+
+
+def engine_or_503(request: Request) -> Engine:
+    try:
+        return request.app.state.holder.get()
+    except Unavailable as exc:
+        raise HTTPException(503, detail=str(exc)) from None
+
+
+def bad_param(exc: BadParam) -> RequestValidationError:
+    """A :class:`BadParam` in the same shape FastAPI gives its own 422 answers."""
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("query", exc.field), "msg": exc.message,
+          "input": exc.value}]
+    )
+
+
+@router.get("/api/search", response_model=SearchResponse, responses={503: ERRORS[503]},
+            summary="Search passages", tags=["search"])
+def api_search(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS,
+                            description="Words, a question or a claim to look for")],
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="How many results")] = DEFAULT_K,
+    source: Annotated[str | None, Query(description="Only this outlet (exact name)")] = None,
+    since: Annotated[str | None, Query(description="Published on or after (YYYY-MM-DD)")] = None,
+    until: Annotated[str | None, Query(description="Published on or before (YYYY-MM-DD)")] = None,
+    collapse: Annotated[bool, Query(
+        description="One result per story, with the rest of the story as coverage")] = True,
+) -> SearchResponse:
+    """Passages closest in meaning to ``q``, best first, one per story unless ``collapse=false``."""
+    try:
+        params = parse_search(q, k, source, since, until, collapse)
+    except BadParam as exc:
+        raise bad_param(exc) from None
+    return run_search(engine_or_503(request), params)
+
+
+@router.get("/api/articles/{article_id}", response_model=ArticleOut, responses=ERRORS,
+            summary="One article with its passages", tags=["articles"])
+def api_article(request: Request, article_id: str) -> ArticleOut:
+    article = engine_or_503(request).article(article_id)
+    if article is None:
+        raise HTTPException(404, detail=f"No article with id {article_id!r}")
+    return article
+
+
+@router.get("/api/articles/{article_id}/coverage", response_model=CoverageResponse,
+            responses=ERRORS, summary="The story of one article", tags=["articles"])
+def api_coverage(request: Request, article_id: str) -> CoverageResponse:
+    """The article's story: its duplicates and related coverage, earliest first."""
+    coverage = engine_or_503(request).coverage(article_id)
+    if coverage is None:
+        raise HTTPException(404, detail=f"No article with id {article_id!r}")
+    return coverage
+
+
+@router.get("/api/stats", response_model=IndexStats, responses={503: ERRORS[503]},
+            summary="What the index holds", tags=["index"])
+def api_stats(request: Request) -> IndexStats:
+    return engine_or_503(request).stats()
+
+
+@router.get("/healthz", response_model=Health, responses={503: ERRORS[503]}, tags=["index"])
+def healthz(request: Request) -> Health:
+    """200 with the index generation when an index is loaded, 503 when none is."""
+    engine = engine_or_503(request)
+    return Health(status="ok", generation=getattr(engine, "generation", None))
+
+
+@router.get("/assets/htmx.min.js", include_in_schema=False)
+def htmx_js() -> Response:
+    if not HTMX_JS.is_file():
+        # The page still works without it (plain form GETs); say how to get it back.
+        return Response("/* htmx is missing: run `make setup` (npm install) */",
+                        status_code=404, media_type="text/javascript")
+    return FileResponse(HTMX_JS, media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path == "/healthz" or "html" not in request.headers.get(
+        "accept", "")
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+    title = "Page not found" if exc.status_code == 404 else "That did not work"
+    context = web.base_context(web.FormState())
+    context.update(error_title=title, error=str(exc.detail))
+    return render("error.html", context, status=exc.status_code)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    # Logged by the server; the answer names the failure without a traceback.
+    log.exception("unexpected error on %s", request.url.path)
+    detail = f"Internal error while answering {request.url.path}: {type(exc).__name__}"
+    if _wants_json(request):
+        return JSONResponse({"detail": detail}, status_code=500)
+    context = web.base_context(web.FormState.from_request(request))
+    context.update(error_title="Something went wrong on the server", error=detail)
+    fragment = web.wants_fragment(request)
+    name = "_results.html" if fragment else "error.html"
+    return render(name, context, status=500, fragment=fragment)
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """The whole app. The engine is opened once at start-up unless one is given."""
+    holder = EngineHolder(settings, engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        holder.open()
+        try:
+            yield
+        finally:
+            holder.close()
+
+    app = FastAPI(
+        title="PressLens",
+        summary="Semantic search over collected political news, with every outlet that "
+        "carried each story.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.holder = holder
+    app.state.settings = settings
+    app.state.facets = {}
+    app.include_router(router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected_error)
+    return app

@@ -1,0 +1,126 @@
+"""Search parameters as both the JSON API and the page accept them, checked in one place."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+MAX_QUERY_CHARS = 1000
+MAX_K = 100
+DEFAULT_K = 10
+
+# Control characters come from pasted text; they mean nothing to search and some
+# (NUL) upset the storage layer, so they count as spaces.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class BadParam(ValueError):
+    """A search parameter a person or script got wrong; ``field`` names it."""
+
+    def __init__(self, field: str, message: str, value: object = None):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.value = value
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    q: str
+    k: int = DEFAULT_K
+    source: str | None = None
+    since: str | None = None
+    until: str | None = None
+    collapse: bool = True
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.source or self.since or self.until)
+
+
+def clean_query(q: str | None) -> str:
+    """The query with control characters and runs of spaces reduced to single spaces."""
+    return " ".join(_CONTROL.sub(" ", q or "").split())
+
+
+def check_query(q: str | None) -> str:
+    raw = q or ""
+    if len(raw) > MAX_QUERY_CHARS:
+        raise BadParam(
+            "q", f"q must be at most {MAX_QUERY_CHARS:,} characters (got {len(raw):,})", None
+        )
+    cleaned = clean_query(raw)
+    if not cleaned:
+        raise BadParam("q", "q must not be empty: type some words to search for", q)
+    return cleaned
+
+
+def check_k(k: int | str | None) -> int:
+    if k is None or k == "":
+        return DEFAULT_K
+    try:
+        value = int(k)
+    except (TypeError, ValueError):
+        raise BadParam("k", f"k must be a whole number from 1 to {MAX_K}", k) from None
+    if not 1 <= value <= MAX_K:
+        raise BadParam("k", f"k must be from 1 to {MAX_K} (got {value})", k)
+    return value
+
+
+def check_date(field: str, value: str | None) -> str | None:
+    """A YYYY-MM-DD day, or None when absent; an empty value (a blank form field) is absent."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise BadParam(field, f"{field} must be a date written YYYY-MM-DD (got {value!r})", value)
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise BadParam(field, f"{field} is not a real date: {value}", value) from None
+    return value
+
+
+def check_source(source: str | None) -> str | None:
+    if source is None:
+        return None
+    source = source.strip()
+    return source or None
+
+
+def check_collapse(value: bool | str | None) -> bool:
+    if value is None or value == "":
+        return True
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise BadParam("collapse", f"collapse must be true or false (got {value!r})", value)
+
+
+def parse_search(
+    q: str | None,
+    k: int | str | None = None,
+    source: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    collapse: bool | str | None = None,
+) -> SearchParams:
+    """Check every parameter; raise :class:`BadParam` naming the first one that is wrong."""
+    params = SearchParams(
+        q=check_query(q),
+        k=check_k(k),
+        source=check_source(source),
+        since=check_date("since", since),
+        until=check_date("until", until),
+        collapse=check_collapse(collapse),
+    )
+    if params.since and params.until and params.since > params.until:
+        raise BadParam(
+            "until", f"until ({params.until}) is before since ({params.since})", params.until
+        )
+    return params

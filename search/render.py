@@ -1,0 +1,103 @@
+"""Jinja2 set-up for the pages: autoescaping everywhere, and the filters templates use."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote, urlencode, urlsplit
+
+import jinja2
+from fastapi.responses import HTMLResponse
+
+from indexer.settings import PROJECT_ROOT
+
+from .highlight import highlight
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+# Installed from npm by `make setup`; never committed, never fetched from a CDN.
+HTMX_JS = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
+
+# Escaping is the defence; this policy is the second line should a template ever slip:
+# no inline script or style, nothing loaded from elsewhere.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def nice_date(value: str | None) -> str:
+    """``2025-09-18`` as ``18 Sep 2025``; anything else as it is."""
+    if not value:
+        return ""
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return f"{day.day} {day:%b %Y}"
+
+
+def safe_url(value: str | None) -> str | None:
+    """The URL when it is a web address; ``javascript:`` and friends are never linked."""
+    if not value:
+        return None
+    try:
+        scheme = urlsplit(value.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return value.strip() if scheme in {"http", "https"} else None
+
+
+def article_url(article_id: str, chunk: int | None = None, q: str | None = None) -> str:
+    """The article page, scrolled to passage ``chunk`` with ``q``'s words marked in it."""
+    query = urlencode({k: v for k, v in (("chunk", chunk), ("q", q)) if v is not None})
+    return f"/articles/{quote(article_id, safe='')}" + (
+        f"?{query}#passage" if chunk is not None else (f"?{query}" if query else ""))
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count:,} {word}"
+
+
+def _asset_version(path: Path) -> str:
+    try:
+        return str(int(path.stat().st_mtime))
+    except OSError:
+        return "0"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(highlight=highlight, nice_date=nice_date, safe_url=safe_url,
+                       plural=plural)
+    env.globals.update(
+        article_url=article_url,
+        htmx_url=f"/assets/htmx.min.js?v={_asset_version(HTMX_JS)}",
+        css_url=f"/static/style.css?v={_asset_version(STATIC_DIR / 'style.css')}",
+        js_url=f"/static/app.js?v={_asset_version(STATIC_DIR / 'app.js')}",
+    )
+    return env
+
+
+def render(name: str, context: dict, status: int = 200, fragment: bool = False) -> HTMLResponse:
+    html = environment().get_template(name).render(fragment=fragment, **context)
+    return HTMLResponse(
+        html,
+        status_code=status,
+        headers={
+            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+            # The same URL answers a whole page or an htmx fragment.
+            "Vary": "HX-Request",
+        },
+    )

@@ -1,0 +1,72 @@
+// Small enhancements on top of htmx. Without this file (or without JavaScript) the page
+// still works: the form is a plain GET and every link is a real page.
+(function () {
+  "use strict";
+
+  function results() { return document.getElementById("results"); }
+
+  // Blank filters would otherwise clutter every shared URL as source=&since=&until=.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var params = event.detail.parameters;
+    ["source", "since", "until", "k"].forEach(function (name) {
+      if (params[name] === "") { delete params[name]; }
+    });
+  });
+
+  document.addEventListener("htmx:beforeRequest", function () {
+    var region = results();
+    if (region) { region.setAttribute("aria-busy", "true"); }
+  });
+
+  document.addEventListener("htmx:afterRequest", function () {
+    var region = results();
+    if (region) { region.removeAttribute("aria-busy"); }
+  });
+
+  // The results region is replaced wholesale, so a screen reader hears a one-line summary
+  // from a separate live region instead of every result.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var region = results();
+    var announce = document.getElementById("announce");
+    if (!region || !announce || event.detail.target !== region) { return; }
+    var summary = region.querySelector(".summary, .error h2, .start h2");
+    if (!summary) { announce.textContent = ""; return; }
+    var copy = summary.cloneNode(true);
+    copy.querySelectorAll("[data-no-announce]").forEach(function (el) { el.remove(); });
+    announce.textContent = copy.textContent.replace(/\s+/g, " ").trim();
+  });
+
+  function showFailure(message) {
+    var region = results();
+    if (!region) { return; }
+    region.removeAttribute("aria-busy");
+    var box = document.createElement("div");
+    box.className = "error";
+    box.setAttribute("role", "alert");
+    var title = document.createElement("h2");
+    title.textContent = "Could not search";
+    var text = document.createElement("p");
+    text.textContent = message;
+    box.appendChild(title);
+    box.appendChild(text);
+    region.replaceChildren(box);
+  }
+
+  document.addEventListener("htmx:sendError", function () {
+    showFailure("The PressLens server did not answer. Check that `presslens serve` is still running, then search again.");
+  });
+  document.addEventListener("htmx:timeout", function () {
+    showFailure("The server took too long to answer. Search again in a moment.");
+  });
+
+  // "/" jumps to the search box, as on many search sites, unless the person is typing.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    var active = document.activeElement;
+    var typing = active && (active.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName));
+    var box = document.getElementById("q");
+    if (typing) { return; }
+    event.preventDefault();
+    if (box) { box.focus(); box.select(); } else { window.location.href = "/"; }
+  });
+})();

@@ -1,0 +1,147 @@
+"""The HTML pages: the search page, its htmx results fragment, and the article page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from .highlight import paragraphs
+from .models import ArticleOut, PassageOut
+from .params import MAX_K, BadParam, parse_search
+from .render import render
+from .service import Unavailable, run_search
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class FormState:
+    """What the person typed, echoed back into the form even when it is wrong."""
+
+    q: str = ""
+    source: str = ""
+    since: str = ""
+    until: str = ""
+    k: str = ""
+
+    @classmethod
+    def from_request(cls, request: Request) -> FormState:
+        qp = request.query_params
+        return cls(**{name: qp.get(name, "") for name in ("q", "source", "since", "until", "k")})
+
+    def url(self, **changes: str | int) -> str:
+        """The shareable /search URL of this form, without empty fields."""
+        fields = {**self.__dict__, **changes}
+        kept = {name: value for name, value in fields.items() if str(value).strip()}
+        return "/search?" + urlencode(kept)
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(self.source or self.since or self.until)
+
+
+def wants_fragment(request: Request) -> bool:
+    """htmx swaps only the results; a history restore after a cache miss needs the page."""
+    headers = request.headers
+    return "hx-request" in headers and "hx-history-restore-request" not in headers
+
+
+def _facets(request: Request, engine) -> dict:
+    """Outlets and index figures for the form and footer, read once per loaded index."""
+    cache = request.app.state.facets
+    key = id(engine)
+    if key not in cache:
+        cache.clear()
+        cache[key] = {"sources": engine.sources(), "stats": engine.stats()}
+    return cache[key]
+
+
+def base_context(form: FormState) -> dict:
+    """Every name the templates read, so any page (even an error page) can render."""
+    return {
+        "form": form, "sources": [], "stats": None, "error": None, "error_title": None,
+        "unavailable": False, "params": None, "response": None, "more_url": None,
+        "clear_url": None,
+    }
+
+
+def _page_context(request: Request, form: FormState) -> tuple[dict, object | None]:
+    context = base_context(form)
+    try:
+        engine = request.app.state.holder.get()
+    except Unavailable as exc:
+        context.update(error=str(exc), error_title="No index loaded", unavailable=True)
+        return context, None
+    context.update(_facets(request, engine))
+    return context, engine
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    form = FormState()
+    context, engine = _page_context(request, form)
+    return render("index.html", context, status=200 if engine else 503)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request) -> HTMLResponse:
+    form = FormState.from_request(request)
+    fragment = wants_fragment(request)
+    context, engine = _page_context(request, form)
+    status = 200
+    if engine is None:
+        status = 503
+    elif form.q.strip():
+        try:
+            params = parse_search(form.q, form.k, form.source, form.since, form.until)
+        except BadParam as exc:
+            context.update(error=exc.message, error_title="That search could not run")
+            status = 422
+        else:
+            response = run_search(engine, params)
+            more_k = min(params.k + 10, MAX_K)
+            context.update(
+                params=params,
+                response=response,
+                more_url=form.url(k=more_k)
+                if len(response.results) >= params.k and params.k < MAX_K
+                else None,
+                clear_url=form.url(source="", since="", until=""),
+            )
+    return render("_results.html" if fragment else "index.html", context, status=status,
+                  fragment=fragment)
+
+
+def _chunk(value: str | None, article: ArticleOut) -> PassageOut | None:
+    if not value or not value.strip().lstrip("-").isdigit():
+        return None
+    wanted = int(value)
+    return next((p for p in article.passages if p.chunk_id == wanted), None)
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+def article_page(request: Request, article_id: str) -> HTMLResponse:
+    form = FormState(q=request.query_params.get("q", ""))
+    context, engine = _page_context(request, form)
+    if engine is None:
+        return render("error.html", context, status=503)
+    article = engine.article(article_id)
+    if article is None:
+        context.update(error_title="Article not found",
+                       error=f"No article with id {article_id!r} is in this index.")
+        return render("error.html", context, status=404)
+    passage = _chunk(request.query_params.get("chunk"), article)
+    coverage = engine.coverage(article_id)
+    context.update(
+        article=article,
+        passage=passage,
+        coverage=coverage.coverage if coverage else [],
+        blocks=paragraphs(article.text, passage.char_start, passage.char_end)
+        if passage
+        else paragraphs(article.text),
+        back_url=form.url() if form.q.strip() else "/",
+    )
+    return render("article.html", context)

@@ -1,0 +1,268 @@
+"""The JSON API over a small index built with the real model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from web_fixtures import ARTICLES, web_index
+
+from indexer.settings import Settings
+from search.api import create_app
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory, embedder) -> Path:
+    return web_index(tmp_path_factory.getbasetemp(), embedder)
+
+
+@pytest.fixture(scope="module")
+def engine(index_dir, embedder):
+    from search.engine import Engine
+
+    engine = Engine.open(Settings(index_dir=index_dir), embedder=embedder)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def client(index_dir, engine):
+    # Server errors come back as answers, so a 500 fails the assertion that names it.
+    with TestClient(create_app(Settings(index_dir=index_dir), engine),
+                    raise_server_exceptions=False) as client:
+        yield client
+
+
+def search(client, **params):
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_search_answers_the_documented_shape(client):
+    body = search(client, q="farm bill crop insurance")
+    assert body["query"] == "farm bill crop insurance"
+    assert isinstance(body["took_ms"], float)
+    result = body["results"][0]
+    assert set(result) >= {"score", "passage", "article", "story_id", "coverage"}
+    assert set(result["passage"]) >= {"chunk_id", "text", "char_start", "char_end"}
+    assert set(result["article"]) >= {"id", "title", "source", "url", "published", "language"}
+    assert result["article"]["title"] == "Senate passes farm bill expanding crop insurance"
+    assert result["article"]["published"] == "2024-03-08"
+
+
+def test_results_are_best_first_and_k_bounds_them(client):
+    body = search(client, q="tariffs on imported steel", k=3)
+    assert len(body["results"]) == 3
+    assert body["results"][0]["article"]["id"] == "tariffs"
+    scores = [r["score"] for r in body["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_passage_offsets_point_into_the_article_text(client):
+    result = search(client, q="protected bike lanes downtown")["results"][0]
+    article = client.get(f"/api/articles/{result['article']['id']}").json()
+    passage = result["passage"]
+    assert article["text"][passage["char_start"]:passage["char_end"]] == passage["text"]
+    assert passage["chunk_id"] in {p["chunk_id"] for p in article["passages"]}
+
+
+def test_outlet_filter_keeps_only_that_outlet(client):
+    body = search(client, q="new law passed", source="Capital Post", k=10)
+    assert body["results"]
+    assert {r["article"]["source"] for r in body["results"]} == {"Capital Post"}
+
+
+def test_date_filters_keep_only_that_range(client):
+    body = search(client, q="government decision", since="2024-01-01", until="2024-12-31", k=20)
+    dates = [r["article"]["published"] for r in body["results"]]
+    assert dates and all("2024-01-01" <= d <= "2024-12-31" for d in dates)
+
+
+def test_blank_filters_from_a_form_mean_no_filter(client):
+    plain = search(client, q="voter identification at the polls")
+    blank = search(client, q="voter identification at the polls", source="", since="", until="")
+    assert [r["article"]["id"] for r in blank["results"]] == [
+        r["article"]["id"] for r in plain["results"]
+    ]
+
+
+def test_collapse_gives_one_result_per_story(client):
+    collapsed = search(client, q="farm bill crop insurance", k=10)
+    story_ids = [r["story_id"] for r in collapsed["results"]]
+    assert len(story_ids) == len(set(story_ids))
+    every = search(client, q="farm bill crop insurance", k=10, collapse="false")
+    ids = {r["article"]["id"] for r in every["results"]}
+    assert {"farm-wire-1", "farm-wire-2"} <= ids
+
+
+def test_a_query_of_exactly_1000_characters_is_accepted(client):
+    assert search(client, q=("budget " * 200)[:1000])["results"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({}, "q"),
+        ({"q": ""}, "q"),
+        ({"q": "   "}, "q"),
+        ({"q": "\x00\t"}, "q"),
+        ({"q": "x" * 1001}, "q"),
+        ({"q": "farm", "k": "0"}, "k"),
+        ({"q": "farm", "k": "101"}, "k"),
+        ({"q": "farm", "k": "ten"}, "k"),
+        ({"q": "farm", "since": "2024-13-01"}, "since"),
+        ({"q": "farm", "since": "last week"}, "since"),
+        ({"q": "farm", "until": "2024-02-30"}, "until"),
+        ({"q": "farm", "since": "2025-01-01", "until": "2024-01-01"}, "until"),
+        ({"q": "farm", "collapse": "maybe"}, "collapse"),
+    ],
+)
+def test_bad_parameters_answer_422_naming_the_parameter(client, params, field):
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert any(error["loc"][-1] == field for error in detail), detail
+
+
+def test_unknown_article_is_404_with_a_detail(client):
+    for path in ("/api/articles/no-such-id", "/api/articles/no-such-id/coverage"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert "no-such-id" in response.json()["detail"]
+
+
+def test_article_has_its_text_and_passages(client):
+    body = client.get("/api/articles/transit").json()
+    assert body["title"] == "City council approves protected bike lanes downtown"
+    assert body["text"].startswith("The city council approved")
+    assert body["passages"]
+
+
+def test_coverage_names_the_article_and_its_story(client):
+    body = client.get("/api/articles/farm-wire-1/coverage").json()
+    assert body["article"]["id"] == "farm-wire-1"
+    assert "story_id" in body and isinstance(body["coverage"], list)
+
+
+def test_stats_count_the_collection(client):
+    body = client.get("/api/stats").json()
+    # The JSONL articles plus the project's seed pages.
+    assert body["articles"] >= len(ARTICLES)
+    assert body["passages"] >= body["articles"]
+    assert body["model"] == "all-MiniLM-L6-v2"
+
+
+def test_healthz_reports_the_loaded_generation(client, engine):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "generation": engine.generation}
+
+
+def test_openapi_documents_the_real_response_models(client):
+    schema = client.get("/openapi.json").json()
+    ok = schema["paths"]["/api/search"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"]["$ref"].endswith("/SearchResponse")
+    assert {"SearchResponse", "ArticleOut", "CoverageResponse", "IndexStats"} <= set(
+        schema["components"]["schemas"]
+    )
+    assert client.get("/docs").status_code == 200
+
+
+NASTY_QUERIES = [
+    '"', "'", "*", "AND", "OR NOT", "NEAR(", "farm AND OR", "a:b", ")(", "%", "%%25", "\\",
+    "'; DROP TABLE articles; --", "<script>alert(1)</script>", "🙂🗳️", "الانتخابات الرئاسية",
+    "x" * 1000, "a\x00b", "\ufeff", "\u202e", "-", "^", "{}", "[]", "NULL", "0",
+]
+
+
+@pytest.mark.parametrize("q", NASTY_QUERIES)
+def test_no_query_makes_a_server_error(client, q):
+    response = client.get("/api/search", params={"q": q, "collapse": "false"})
+    assert response.status_code in (200, 422), response.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "farm", "source": "'; DROP TABLE articles; --"},
+        {"q": "farm", "source": "%"},
+        {"q": "farm", "source": "x" * 5000},
+        {"q": "farm", "since": "0000-01-01"},
+        {"q": "farm", "since": "9999-12-31"},
+        {"q": "farm", "k": "100"},
+        {"q": "farm", "k": "1e3"},
+        {"q": "farm", "k": "-1"},
+        {"q": "farm", "collapse": ""},
+    ],
+)
+def test_no_parameter_makes_a_server_error(client, params):
+    response = client.get("/api/search", params=params)
+    assert response.status_code in (200, 422), response.text
+
+
+@pytest.mark.parametrize(
+    "article_id", ["%00", "' OR 1=1 --", "..%2F..%2Fetc%2Fpasswd", "x" * 2000, "%F0%9F%99%82"]
+)
+def test_no_article_id_makes_a_server_error(client, article_id):
+    for path in (f"/api/articles/{article_id}", f"/api/articles/{article_id}/coverage"):
+        assert client.get(path).status_code == 404
+
+
+def test_invalid_utf8_in_the_query_string_is_not_a_server_error(client):
+    assert client.get("/api/search?q=%ff%fe").status_code in (200, 422)
+
+
+def test_unknown_routes_answer_json_404(client):
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["detail"]
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    return create_app(Settings(index_dir=tmp_path / "index"))
+
+
+def test_without_an_index_the_api_answers_503_saying_how_to_build_one(empty_app):
+    with TestClient(empty_app, raise_server_exceptions=False) as client:
+        for path in ("/healthz", "/api/search?q=farm", "/api/stats", "/api/articles/x"):
+            response = client.get(path)
+            assert response.status_code == 503, path
+            assert "presslens" in response.json()["detail"]
+            assert "index" in response.json()["detail"]
+
+
+def test_bad_parameters_are_422_even_without_an_index(empty_app):
+    with TestClient(empty_app) as client:
+        assert client.get("/api/search?q=").status_code == 422
+
+
+def test_an_index_built_after_start_up_is_picked_up(tmp_path, index_dir):
+    app = create_app(Settings(index_dir=tmp_path / "index"))
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 503
+        shutil.copytree(index_dir, tmp_path / "index")
+        assert client.get("/healthz").status_code == 200
+        assert search(client, q="bike lanes")["results"][0]["article"]["id"] == "transit"
+
+
+def test_the_engine_is_opened_once_at_start_up(index_dir, monkeypatch):
+    from search import engine as engine_module
+
+    opened = []
+    real_open = engine_module.Engine.open.__func__
+
+    def counting_open(cls, settings, *args, **kwargs):
+        opened.append(settings.index_dir)
+        return real_open(cls, settings, *args, **kwargs)
+
+    monkeypatch.setattr(engine_module.Engine, "open", classmethod(counting_open))
+    with TestClient(create_app(Settings(index_dir=index_dir))) as client:
+        assert opened == [index_dir]
+        for _ in range(3):
+            search(client, q="steel tariffs")
+        assert client.get("/api/stats").status_code == 200
+    assert opened == [index_dir]

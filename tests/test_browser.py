@@ -1,0 +1,230 @@
+"""The page in a real headless Chromium (Debian's, installed by scripts/ensure-browser)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from web_fixtures import live_server, web_index
+
+from indexer.settings import PROJECT_ROOT, Settings
+from search.api import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory, embedder):
+    from search.engine import Engine
+
+    index_dir = web_index(tmp_path_factory.getbasetemp(), embedder)
+    engine = Engine.open(Settings(index_dir=index_dir), embedder=embedder)
+    with live_server(create_app(Settings(index_dir=index_dir), engine)) as url:
+        yield url
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/ensure-browser` (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page that records dialogs (alert() and friends) and console errors."""
+
+    def __init__(self, page):
+        self.page = page
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+
+@pytest.fixture
+def watched(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    yield Watched(context.new_page())
+    context.close()
+
+
+def expect():
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def wait_for_search_url(page, **params: str) -> None:
+    """Wait until the address is /search with exactly these parameters (any encoding)."""
+
+    def matches(url: str) -> bool:
+        parts = urlsplit(url)
+        found = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        return parts.path == "/search" and found == params
+
+    page.wait_for_url(matches)
+
+
+def mark_document(page) -> None:
+    """A flag that survives only as long as the page is not reloaded or left."""
+    page.evaluate("window.__sameDocument = true")
+
+
+def same_document(page) -> bool:
+    return page.evaluate("window.__sameDocument === true")
+
+
+def test_typing_shows_results_without_a_page_load(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "/")
+    mark_document(page)
+    page.locator("#q").press_sequentially("farm bill crop insurance", delay=30)
+    first = page.locator(".result-title").first
+    expect()(first).to_have_text("Senate passes farm bill expanding crop insurance")
+    assert same_document(page)
+    # The address follows the query, so it can be shared and reloaded.
+    wait_for_search_url(page, q="farm bill crop insurance")
+    expect()(page.locator("#announce")).to_have_text(
+        re.compile(r"^\d+ results for farm bill crop insurance$"))
+    expect()(page).to_have_title("farm bill crop insurance · PressLens")
+    expect()(page.locator(".passage mark").first).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+    assert watched.errors == []
+
+
+def test_enter_searches_at_once(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "/")
+    mark_document(page)
+    page.locator("#q").fill("steel tariffs")
+    page.locator("#q").press("Enter")
+    expect()(page.locator(".result-title").first).to_have_text(
+        "Administration raises tariffs on imported steel")
+    assert same_document(page)
+
+
+def test_open_an_article_at_its_passage(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "/search?q=protected+bike+lanes")
+    page.locator(".result-title a").first.click()
+    page.wait_for_url(re.compile(r"/articles/transit\?chunk=\d+&q=protected\+bike\+lanes#passage$"))
+    expect()(page.locator("h1")).to_have_text("City council approves protected bike lanes downtown")
+    expect()(page.locator("#passage")).to_be_in_viewport()
+    expect()(page.locator(".crumbs a")).to_have_attribute("href", "/search?q=protected+bike+lanes")
+
+
+def test_a_shared_url_reloads_to_the_same_results(watched, browser, base_url):
+    page = watched.page
+    page.goto(base_url + "/")
+    page.locator("#q").press_sequentially("voter identification", delay=20)
+    wait_for_search_url(page, q="voter identification")
+    expect()(page.locator(".result-title").first).to_be_visible()
+    shown = page.locator(".result-title").all_inner_texts()
+
+    page.reload()
+    expect()(page.locator("#q")).to_have_value("voter identification")
+    assert page.locator(".result-title").all_inner_texts() == shown
+
+    other = browser.new_page()
+    other.goto(page.url)
+    assert other.locator(".result-title").all_inner_texts() == shown
+    other.close()
+
+
+def test_back_returns_to_the_previous_search(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "/search?q=bike+lanes")
+    page.locator("#q").fill("steel tariffs")
+    page.locator("#q").press("Enter")
+    wait_for_search_url(page, q="steel tariffs")
+    page.go_back()
+    wait_for_search_url(page, q="bike lanes")
+    expect()(page.locator(".result-title").first).to_have_text(
+        "City council approves protected bike lanes downtown")
+
+
+def test_outlet_filter_refreshes_results(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "/search?q=new+rules")
+    mark_document(page)
+    page.locator("#source").select_option("Metro Times")
+    wait_for_search_url(page, q="new rules", source="Metro Times")
+    outlets = page.locator(".result .outlet")
+    expect()(outlets.first).to_be_visible()
+    assert set(outlets.all_inner_texts()) == {"Metro Times"}
+    assert same_document(page)
+
+
+def test_error_state_says_what_went_wrong(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "/search?q=farm")
+    page.locator("#since").fill("2025-01-01")
+    page.locator("#until").fill("2024-01-01")
+    expect()(page.locator("#results [role=alert]")).to_contain_text("until (2024-01-01) is before")
+
+
+def test_article_markup_runs_nothing(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "/")
+    page.locator("#q").press_sequentially("library budget vote", delay=20)
+    title = page.locator(".result-title a", has_text="Library budget vote")
+    expect()(title).to_contain_text("<script>window.__pwned=1;alert(1)</script>")
+    title.click()
+    expect()(page.locator("h1")).to_contain_text('<img src=x onerror="window.__pwned=1')
+    expect()(page.locator(".article-text")).to_contain_text(
+        "<a href=\"javascript:window.__pwned=1;alert('link')\">Read the budget</a>")
+    page.locator("select, .outlet").first.hover()
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("main img, main a[href^='javascript']").count() == 0
+    assert watched.dialogs == []
+
+
+def test_the_page_works_with_javascript_off(browser, base_url):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base_url + "/")
+    page.locator("#q").fill("steel tariffs")
+    page.locator("#q").press("Enter")
+    page.wait_for_url("**/search?q=steel+tariffs**")
+    assert page.locator(".result-title").first.inner_text() == (
+        "Administration raises tariffs on imported steel")
+    context.close()
+
+
+def test_usable_on_a_phone_sized_screen(browser, base_url):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    page.goto(base_url + "/search?q=library+budget+vote")
+    expect()(page.locator(".result-title").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "results-phone.png"))
+    context.close()
+
+
+def test_slash_jumps_to_the_search_box(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "/search?q=farm")
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    expect()(page.locator("#q")).not_to_be_focused()
+    page.keyboard.press("/")
+    expect()(page.locator("#q")).to_be_focused()

@@ -1,0 +1,267 @@
+"""The HTML pages, through TestClient: what a browser receives, before any script runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from web_fixtures import EVIL_SOURCE, EVIL_TITLE, web_index
+
+from indexer.settings import Settings
+from search.api import create_app
+from search.highlight import highlight, paragraphs, query_terms
+from search.render import nice_date, safe_url
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory, embedder) -> Path:
+    return web_index(tmp_path_factory.getbasetemp(), embedder)
+
+
+@pytest.fixture(scope="module")
+def client(index_dir, embedder):
+    from search.engine import Engine
+
+    engine = Engine.open(Settings(index_dir=index_dir), embedder=embedder)
+    with TestClient(create_app(Settings(index_dir=index_dir), engine),
+                    raise_server_exceptions=False) as client:
+        yield client
+    engine.close()
+
+
+def scripts(html: str) -> list[str]:
+    return re.findall(r"<script\b[^>]*>", html, flags=re.I)
+
+
+def test_home_page_has_a_labelled_search_form_that_works_without_javascript(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.text
+    assert re.search(r'<form[^>]*action="/search"[^>]*method="get"', html)
+    assert '<label class="search-label" for="q">' in html
+    assert re.search(r'<input id="q" name="q" type="search"', html)
+    assert 'role="search"' in html and '<main id="main"' in html
+    assert 'aria-live="polite"' in html
+    # Filters: the outlets of the collection, and a date range.
+    assert '<option value="Capital Post">Capital Post (2)</option>' in html
+    assert 'name="since" type="date"' in html and 'name="until" type="date"' in html
+
+
+def test_htmx_is_served_by_the_app_and_nothing_is_loaded_from_elsewhere(client):
+    html = client.get("/").text
+    sources = [re.search(r'src="([^"]+)"', tag).group(1) for tag in scripts(html)]
+    assert sources and all(src.startswith("/") for src in sources)
+    assert any(src.startswith("/assets/htmx.min.js") for src in sources)
+    js = client.get("/assets/htmx.min.js")
+    assert js.status_code == 200
+    assert js.headers["content-type"].startswith("text/javascript")
+    assert "htmx" in js.text and len(js.text) > 10_000
+    for asset in ("/static/style.css", "/static/app.js"):
+        assert client.get(asset).status_code == 200
+    assert "http" not in " ".join(re.findall(r'(?:href|src)="([^"]+\.(?:css|js)[^"]*)"', html))
+
+
+def titles(html: str) -> list[str]:
+    return re.findall(r'<h2 class="result-title"[^>]*><a [^>]*>([^<]+)</a>', html)
+
+
+def test_search_page_and_fragment_show_the_same_results(client):
+    page = client.get("/search", params={"q": "farm bill crop insurance"})
+    fragment = client.get("/search", params={"q": "farm bill crop insurance"}, headers=HTMX)
+    assert page.status_code == fragment.status_code == 200
+    assert "<html" in page.text and "<html" not in fragment.text
+    assert "<form" in page.text and "<form" not in fragment.text
+    assert titles(page.text) and titles(page.text) == titles(fragment.text)
+    assert titles(page.text)[0] == "Senate passes farm bill expanding crop insurance"
+    assert page.headers["vary"] == "HX-Request"
+    # The fragment carries the page title, so the tab follows the query too.
+    assert "<title>farm bill crop insurance · PressLens</title>" in fragment.text
+
+
+def test_the_page_echoes_the_query_and_filters_so_a_shared_url_reloads_the_same(client):
+    html = client.get(
+        "/search",
+        params={"q": "new law", "source": "Capital Post", "since": "2024-01-01",
+                "until": "2025-12-31"},
+    ).text
+    assert 'value="new law"' in html
+    assert '<option value="Capital Post" selected>' in html
+    assert 'value="2024-01-01"' in html and 'value="2025-12-31"' in html
+    assert set(re.findall(r'<span class="outlet">([^<]+)</span>', html)) == {"Capital Post"}
+
+
+def test_a_history_restore_gets_the_whole_page(client):
+    headers = {**HTMX, "HX-History-Restore-Request": "true"}
+    assert "<form" in client.get("/search", params={"q": "bike"}, headers=headers).text
+
+
+def test_query_words_are_marked_in_passages(client):
+    html = client.get("/search", params={"q": "protected bike lanes"}).text
+    assert "<mark>bike</mark>" in html and "<mark>lanes</mark>" in html
+
+
+def test_results_link_to_the_article_page_at_the_passage(client):
+    html = client.get("/search", params={"q": "steel tariffs"}).text
+    link = re.search(r'href="(/articles/tariffs\?chunk=\d+&amp;q=steel\+tariffs#passage)"', html)
+    assert link
+
+
+def test_empty_state_offers_to_drop_the_filters(client):
+    response = client.get("/search", params={"q": "farm bill", "source": "No Such Outlet"})
+    assert response.status_code == 200
+    assert "No passages found" in response.text
+    assert 'href="/search?q=farm+bill"' in response.text
+
+
+def test_start_state_without_a_query(client):
+    for response in (client.get("/"), client.get("/search?q=")):
+        assert response.status_code == 200
+        assert "Search by meaning" in response.text
+        assert not titles(response.text)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"q": "x" * 1001}, "at most 1,000 characters"),
+        ({"q": "farm", "since": "yesterday"}, "since must be a date written YYYY-MM-DD"),
+        ({"q": "farm", "since": "2025-01-01", "until": "2024-01-01"}, "is before since"),
+        ({"q": "farm", "k": "500"}, "k must be from 1 to 100"),
+    ],
+)
+def test_error_state_says_what_went_wrong(client, params, message):
+    for headers in ({}, HTMX):
+        response = client.get("/search", params=params, headers=headers)
+        assert response.status_code == 422
+        assert 'role="alert"' in response.text
+        assert message in response.text
+
+
+def test_article_page_shows_the_whole_text_with_the_passage_marked(client):
+    article = client.get("/api/articles/transit").json()
+    passage = article["passages"][-1]
+    response = client.get(f"/articles/transit?chunk={passage['chunk_id']}&q=bike")
+    assert response.status_code == 200
+    html = response.text
+    assert '<h1 id="article-title">City council approves protected bike lanes' in html
+    marked = re.search(r'<mark class="passage-mark" id="passage"[^>]*>(.*?)</mark>', html, re.S)
+    assert marked
+    assert marked.group(1).startswith(passage["text"][:20])
+    assert html.count('id="passage"') == 1
+    assert 'href="https://metro.example/bike-lanes"' in html
+    assert 'href="/search?q=bike"' in html  # back to the results
+
+
+@pytest.mark.parametrize("chunk", ["999999", "abc", "", "-1"])
+def test_article_page_ignores_a_chunk_it_does_not_have(client, chunk):
+    response = client.get(f"/articles/transit?chunk={chunk}")
+    assert response.status_code == 200
+    assert 'id="passage"' not in response.text
+
+
+def test_unknown_article_page_is_a_404_page(client):
+    response = client.get("/articles/<nope>")
+    assert response.status_code == 404
+    assert "Article not found" in response.text
+    assert "&lt;nope&gt;" in response.text and "<nope>" not in response.text
+
+
+def test_unknown_page_is_an_html_404(client):
+    response = client.get("/nowhere", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert "<html" in response.text
+
+
+def test_markup_in_articles_is_shown_as_text_on_every_page(client):
+    pages = [
+        client.get("/").text,
+        client.get("/search", params={"q": "library budget vote"}).text,
+        client.get("/search", params={"q": "library budget vote"}, headers=HTMX).text,
+        client.get("/search", params={"q": "library budget", "source": EVIL_SOURCE}).text,
+        client.get("/articles/evil?q=library").text,
+    ]
+    for html in pages:
+        assert len(scripts(html)) in (0, 2)  # only htmx and app.js, on full pages
+        assert all('src="/' in tag for tag in scripts(html))
+        assert "onerror=" not in html.replace("onerror=&#34;", "")
+        assert "onmouseover=" not in html.replace("onmouseover=&#34;", "")
+        assert 'href="javascript:' not in html.lower()
+        assert "<img" not in html and "<b " not in html
+    search_html, article_html = pages[1], pages[4]
+    assert "&lt;script&gt;window.__pwned=1;alert(1)&lt;/script&gt; Library budget vote" in (
+        search_html)
+    assert EVIL_TITLE.split(">")[0].replace("<", "&lt;") in article_html
+    assert "&lt;img src=x onerror=" in article_html
+    assert "&lt;a href=&#34;javascript:" in article_html
+    # The article's javascript: URL is shown, never linked.
+    assert "Original article" not in article_html
+
+
+def test_pages_forbid_inline_and_third_party_scripts(client):
+    policy = client.get("/").headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "default-src 'none'" in policy
+
+
+def test_without_an_index_the_page_says_how_to_build_one(tmp_path):
+    with TestClient(create_app(Settings(index_dir=tmp_path / "none"))) as client:
+        for path in ("/", "/search?q=farm"):
+            response = client.get(path)
+            assert response.status_code == 503
+            assert "presslens" in response.text and "index" in response.text
+            assert 'role="alert"' in response.text
+
+
+# The helpers the templates rely on ----------------------------------------------------
+
+
+def test_highlight_escapes_before_marking():
+    html = str(highlight('<b>Tom & Jerry</b> guard the borders', "borders amp b"))
+    assert html == (
+        "&lt;b&gt;Tom &amp; Jerry&lt;/b&gt; guard the <mark>borders</mark>"
+    )
+
+
+def test_highlight_marks_word_forms_but_not_inside_other_words():
+    text = "Tariffs rose; the tariff plan tariffed nothing in Tariffville."
+    html = str(highlight(text, "tariff"))
+    assert html.count("<mark>") == 3
+    assert "Tariffville" in html and "<mark>Tariffville" not in html
+
+
+def test_highlight_ignores_common_words():
+    assert query_terms("What is the border policy?") == ["border", "policy"]
+    assert str(highlight("the end", "the")) == "the end"
+
+
+def test_paragraphs_mark_a_passage_across_paragraph_breaks():
+    text = "First para.\n\nSecond para here.\nThird."
+    start, end = text.index("para."), text.index("here")
+    blocks = paragraphs(text, start, end)
+    assert [[(s.text, s.marked, s.anchor) for s in b] for b in blocks] == [
+        [("First ", False, False), ("para.", True, True)],
+        [("Second para ", True, False), ("here.", False, False)],
+        [("Third.", False, False)],
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:text/html,<script>", "vbscript:x",
+     "//evil.example", "http://[::1"],
+)
+def test_only_web_addresses_are_linked(url):
+    assert safe_url(url) is None
+
+
+def test_web_addresses_are_linked():
+    assert safe_url("https://example.org/a?b=c") == "https://example.org/a?b=c"
+
+
+def test_dates_read_naturally():
+    assert nice_date("2025-09-08") == "8 Sep 2025"
+    assert nice_date("sometime") == "sometime"
+    assert nice_date(None) == ""

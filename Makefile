@@ -15,7 +15,9 @@ setup: $(STAMP)
 # Re-runs only when the pinned requirements, the project metadata or package.json change.
 $(STAMP): requirements.txt pyproject.toml package.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	# requirements.txt pins the whole environment; --no-deps keeps out torchvision, which
+	# optimum-intel asks for but nothing here uses, and which breaks beside the pinned torch.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	npm install --silent --no-audit --no-fund --no-package-lock >/dev/null
 	touch $(STAMP)

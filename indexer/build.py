@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from . import extract
 from .chunk import chunk_article
-from .embed import Embedder
+from .embed import DEFAULT_BACKEND, Embedder
 from .models import Article, RawArticle, Skipped
 from .settings import DEFAULT_MODEL, Settings
 from .store import Store, now, text_hash
@@ -44,14 +44,18 @@ class BuildReport:
         return data
 
 
-def index_model(settings: Settings, store: Store) -> str:
-    """The model to build with: the one asked for, else the index's own, else the default."""
-    built_with = store.get_meta().get("model")
-    if settings.model and built_with and settings.model != built_with:
-        raise IndexModelMismatch(
-            f"the index in {settings.index_dir} was built with model {built_with!r}, "
-            f"not {settings.model!r}; use --rebuild to re-embed everything with the new model")
-    return settings.model or built_with or DEFAULT_MODEL
+def index_model(settings: Settings, store: Store, rebuild: bool = False) -> tuple[str, str]:
+    """Model and backend to build with: those asked for, else the index's own, else defaults."""
+    meta = {} if rebuild else store.get_meta()
+    for name, default in (("model", DEFAULT_MODEL), ("backend", DEFAULT_BACKEND)):
+        asked, built_with = getattr(settings, name), meta.get(name)
+        if asked and built_with and asked != built_with:
+            raise IndexModelMismatch(
+                f"the index in {settings.index_dir} was built with {name} {built_with!r}, "
+                f"not {asked!r}; use --rebuild to re-embed everything with the new {name}")
+    model = settings.model or meta.get("model") or DEFAULT_MODEL
+    backend = settings.backend or meta.get("backend") or DEFAULT_BACKEND
+    return model, backend
 
 
 def content_hash(raw_text: str, article: Article) -> str:
@@ -67,11 +71,11 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
     report = BuildReport()
     store = Store(settings.db_path)
     try:
+        model, backend = index_model(settings, store, rebuild)
         if rebuild:
             _clear(store)
-        model = index_model(settings, store) if not rebuild else (settings.model or DEFAULT_MODEL)
-        if embedder is None or embedder.name != model:
-            embedder = Embedder(model, batch_size=settings.batch_size)
+        if embedder is None or (embedder.name, embedder.backend) != (model, backend):
+            embedder = Embedder(model, backend=backend, batch_size=settings.batch_size)
 
         incoming = _read(paths, report, progress)
         known = store.article_hashes()
@@ -127,10 +131,10 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
                                        [text_hash(p.text) for p in passages])
             report.passages = sum(len(ps) for _, ps in chunked)
 
-        ids, vectors = store.passage_vectors(model, embedder.dimension)
+        ids, vectors = store.passage_vectors(embedder.cache_key, embedder.dimension)
         VectorIndex.build(ids, vectors, embedder.dimension).save(settings.faiss_path)
         counts_now = store.counts()
-        store.set_meta(model=model, dimension=embedder.dimension, built_at=now(),
+        store.set_meta(model=model, backend=backend, dimension=embedder.dimension, built_at=now(),
                        chunk_tokens=max_tokens, generation=now(), **counts_now)
     finally:
         store.close()
@@ -176,7 +180,7 @@ def _read(paths: Iterable[Path], report: BuildReport,
 def _embed_missing(store: Store, embedder: Embedder, texts: list[str], report: BuildReport,
                    progress: bool) -> None:
     unique = {text_hash(t): t for t in texts}
-    cached = store.cached_hashes(embedder.name, unique)
+    cached = store.cached_hashes(embedder.cache_key, unique)
     missing = [(h, t) for h, t in unique.items() if h not in cached]
     report.cached = len(unique) - len(missing)
     report.embedded = len(missing)
@@ -189,4 +193,4 @@ def _embed_missing(store: Store, embedder: Embedder, texts: list[str], report: B
         for i in range(0, len(missing), EMBED_GROUP):
             group = missing[i:i + EMBED_GROUP]
             vectors = embedder.encode([t for _, t in group], progress=bar.update)
-            store.cache_vectors(embedder.name, [h for h, _ in group], vectors)
+            store.cache_vectors(embedder.cache_key, [h for h, _ in group], vectors)

@@ -35,10 +35,21 @@ def resolve_model(name: str) -> str:
     return name
 
 
-class Embedder:
-    """One loaded model: counts tokens for chunking and turns texts into unit vectors."""
+BACKENDS = ("torch", "openvino-fp32", "openvino-bf16", "openvino-int8")
+DEFAULT_BACKEND = "torch"
 
-    def __init__(self, name: str, batch_size: int = 32):
+
+class Embedder:
+    """One loaded model: counts tokens for chunking and turns texts into unit vectors.
+
+    ``backend`` picks the engine that runs the model: torch, or OpenVINO in fp32, bf16 or
+    int8 (exported and quantized locally on first use, then cached).
+    """
+
+    def __init__(self, name: str, backend: str = DEFAULT_BACKEND, batch_size: int = 32):
+        if backend not in BACKENDS:
+            raise ModelNotAvailable(f"unknown backend {backend!r}; choose one of "
+                                    f"{', '.join(BACKENDS)}")
         # Nothing is ever fetched at run time: a model is a packaged or local folder.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -49,19 +60,51 @@ class Embedder:
         transformers_logging.set_verbosity_error()
 
         self.name = name
+        self.backend = backend
         self.batch_size = batch_size
         location = resolve_model(name)
         try:
-            self.model = SentenceTransformer(location, device="cpu")
-        except Exception as error:  # the library raises many kinds for a missing model
+            if backend == "torch":
+                self.model = SentenceTransformer(location, device="cpu")
+            else:
+                self.model = self._load_openvino(location, SentenceTransformer)
+        except ModelNotAvailable:
+            raise
+        except Exception as error:  # the libraries raise many kinds for a missing model
             raise ModelNotAvailable(
-                f"cannot load model {name!r}: {type(error).__name__}: {error}. "
+                f"cannot load model {name!r} with backend {backend}: "
+                f"{type(error).__name__}: {error}. "
                 "Give a sentence-transformers model folder with --model; "
                 "nothing is downloaded at run time."
             ) from None
         self.max_tokens = int(self.model.max_seq_length or 256)
         self.dimension = int(self.model.get_embedding_dimension())
         self._tokenizer = self.model.tokenizer
+
+    @property
+    def cache_key(self) -> str:
+        """What vectors are cached under: each backend's vectors differ slightly."""
+        return self.name if self.backend == "torch" else f"{self.name}@{self.backend}"
+
+    def _load_openvino(self, location: str, loader):
+        from . import openvino_export
+
+        openvino_export.quiet()
+        if self.backend == "openvino-int8":
+            tokenizer = loader(location, device="cpu").tokenizer
+
+            def tokenize(text: str) -> dict:
+                return dict(tokenizer(text, truncation=True, max_length=256,
+                                      return_tensors="np"))
+
+            folder = openvino_export.ensure_int8(location, tokenize)
+            kwargs = {"file_name": openvino_export.INT8_FILE}
+        else:
+            folder = openvino_export.ensure_fp32(location)
+            precision = "f32" if self.backend == "openvino-fp32" else "bf16"
+            kwargs = {"file_name": openvino_export.FP32_FILE,
+                      "ov_config": {"INFERENCE_PRECISION_HINT": precision}}
+        return loader(str(folder), backend="openvino", device="cpu", model_kwargs=kwargs)
 
     # Tokenizer protocol used by chunking -------------------------------------------------
     def count(self, texts: Sequence[str]) -> list[int]:

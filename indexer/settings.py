@@ -18,6 +18,8 @@ class Settings:
     index_dir: Path = DEFAULT_INDEX
     # None: the model the index was built with, or DEFAULT_MODEL for a new index.
     model: str | None = None
+    # None: the backend the index was built with, or the default backend for a new index.
+    backend: str | None = None
     chunk_tokens: int = 128
     overlap_sentences: int = 1
     batch_size: int = 32
@@ -39,8 +41,9 @@ class Settings:
         """Settings from explicit values, then ``PRESSLENS_*`` variables, then defaults."""
         chosen = index_dir or os.environ.get("PRESSLENS_INDEX") or DEFAULT_INDEX
         values = {"index_dir": Path(chosen).expanduser()}
-        env_model = os.environ.get("PRESSLENS_MODEL")
-        if env_model:
-            values["model"] = env_model
+        for name in ("model", "backend"):
+            value = os.environ.get(f"PRESSLENS_{name.upper()}")
+            if value:
+                values[name] = value
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from indexer.embed import BACKENDS
 from indexer.settings import Settings
 
 EPILOG = """\b
@@ -53,12 +54,14 @@ def _settings(ctx: click.Context, **overrides) -> Settings:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--rebuild", is_flag=True, help="Start from scratch (cached vectors are kept).")
 @click.option("--model", help="sentence-transformers model name or folder.")
+@click.option("--backend", type=click.Choice(BACKENDS),
+              help="What runs the model (recorded in the index; queries use the same).")
 @click.option("--chunk-tokens", type=click.IntRange(16, 512),
               help="Largest passage, in model tokens (default 128).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def index(ctx, paths, rebuild, model, chunk_tokens, as_json, quiet):
+def index(ctx, paths, rebuild, model, backend, chunk_tokens, as_json, quiet):
     """Build or update the index from files and folders.
 
     Reads .txt, .html, .htm, .jsonl, .json and .csv files (each may be .gz), and
@@ -72,7 +75,7 @@ def index(ctx, paths, rebuild, model, chunk_tokens, as_json, quiet):
     from indexer.build import build_index
     from indexer.store import Store
 
-    settings = _settings(ctx, model=model, chunk_tokens=chunk_tokens)
+    settings = _settings(ctx, model=model, backend=backend, chunk_tokens=chunk_tokens)
     if not paths:
         remembered = None
         if settings.db_path.exists():
@@ -183,7 +186,7 @@ def stats(ctx, as_json):
     click.echo(f"Index:     {engine.settings.index_dir}")
     for name in ("articles", "passages", "stories", "sources"):
         click.echo(f"{name.capitalize() + ':':<10} {getattr(info, name):,}")
-    click.echo(f"Model:     {info.model} ({info.dimension} dimensions)")
+    click.echo(f"Model:     {info.model} ({info.dimension} dimensions, {info.backend})")
     click.echo(f"Built:     {info.built_at}")
     if info.top_sources:
         click.echo("Top outlets:")

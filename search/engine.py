@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.embed import Embedder
+from indexer.embed import DEFAULT_BACKEND, Embedder
 from indexer.settings import Settings
 from indexer.store import Store
 from indexer.vectors import VectorIndex
@@ -58,14 +58,17 @@ class Engine:
         if not model:
             store.close()
             raise IndexNotFound(_missing_message(settings.index_dir))
-        if settings.model and settings.model != model:
-            store.close()
-            raise ModelMismatch(
-                f"the index in {settings.index_dir} was built with model {model!r}; "
-                f"it cannot be searched with {settings.model!r}. Search without --model, or "
-                f"rebuild it: presslens index --rebuild --model {settings.model} PATH")
-        if embedder is None or embedder.name != model:
-            embedder = Embedder(model)
+        backend = meta.get("backend", DEFAULT_BACKEND)
+        for name, built_with in (("model", model), ("backend", backend)):
+            asked = getattr(settings, name)
+            if asked and asked != built_with:
+                store.close()
+                raise ModelMismatch(
+                    f"the index in {settings.index_dir} was built with {name} {built_with!r};"
+                    f" it cannot be searched with {asked!r}. Search without --{name}, or "
+                    f"rebuild it: presslens index --rebuild --{name} {asked} PATH")
+        if embedder is None or (embedder.name, embedder.backend) != (model, backend):
+            embedder = Embedder(model, backend=backend)
         vectors = VectorIndex.load(settings.faiss_path)
         if vectors.dimension != embedder.dimension:
             store.close()
@@ -170,6 +173,7 @@ class Engine:
         counts = self.store.counts()
         return IndexStats(
             **counts, model=self.meta.get("model", ""),
+            backend=self.meta.get("backend", DEFAULT_BACKEND),
             dimension=int(self.meta.get("dimension", 0)),
             built_at=self.meta.get("built_at"), generation=self.generation,
             top_sources=self.store.top_sources(limit=10))

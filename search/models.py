@@ -62,6 +62,7 @@ class IndexStats(BaseModel):
     stories: int
     sources: int
     model: str
+    backend: str = "torch"
     dimension: int
     built_at: str | None = None
     generation: str | None = None

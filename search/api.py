@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.settings import Settings
 
-from . import web
+from . import apidoc, web
 from .models import ArticleOut, CoverageResponse, IndexStats, SearchResponse
 from .params import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, BadParam, parse_search
 from .render import HTMX_JS, STATIC_DIR, render
@@ -72,7 +72,8 @@ def api_search(
     collapse: Annotated[bool, Query(
         description="One result per story, with the rest of the story as coverage")] = True,
 ) -> SearchResponse:
-    """Passages closest in meaning to ``q``, best first, one per story unless ``collapse=false``."""
+    """Passages closest in meaning to q, best first; one result per story, whose coverage
+    lists the other articles of that story, unless collapse=false."""
     try:
         params = parse_search(q, k, source, since, until, collapse)
     except BadParam as exc:
@@ -83,6 +84,7 @@ def api_search(
 @router.get("/api/articles/{article_id}", response_model=ArticleOut, responses=ERRORS,
             summary="One article with its passages", tags=["articles"])
 def api_article(request: Request, article_id: str) -> ArticleOut:
+    """The article's metadata, its whole text, and its passages with their offsets."""
     article = engine_or_503(request).article(article_id)
     if article is None:
         raise HTTPException(404, detail=f"No article with id {article_id!r}")
@@ -92,7 +94,8 @@ def api_article(request: Request, article_id: str) -> ArticleOut:
 @router.get("/api/articles/{article_id}/coverage", response_model=CoverageResponse,
             responses=ERRORS, summary="The story of one article", tags=["articles"])
 def api_coverage(request: Request, article_id: str) -> CoverageResponse:
-    """The article's story: its duplicates and related coverage, earliest first."""
+    """The article's story: the other articles, each marked duplicate or related, earliest
+    first."""
     coverage = engine_or_503(request).coverage(article_id)
     if coverage is None:
         raise HTTPException(404, detail=f"No article with id {article_id!r}")
@@ -102,10 +105,12 @@ def api_coverage(request: Request, article_id: str) -> CoverageResponse:
 @router.get("/api/stats", response_model=IndexStats, responses={503: ERRORS[503]},
             summary="What the index holds", tags=["index"])
 def api_stats(request: Request) -> IndexStats:
+    """Articles, passages, stories and outlets in the loaded index, and how it was built."""
     return engine_or_503(request).stats()
 
 
-@router.get("/healthz", response_model=Health, responses={503: ERRORS[503]}, tags=["index"])
+@router.get("/healthz", response_model=Health, responses={503: ERRORS[503]}, tags=["index"],
+            summary="Is an index loaded")
 def healthz(request: Request) -> Health:
     """200 with the index generation when an index is loaded, 503 when none is."""
     engine = engine_or_503(request)
@@ -169,12 +174,16 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         "carried each story.",
         version="0.1.0",
         lifespan=lifespan,
+        # The stock pages fetch their scripts from a CDN; apidoc serves /docs locally.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.holder = holder
     app.state.settings = settings
     app.state.facets = {}
     app.include_router(router)
     app.include_router(web.router)
+    app.include_router(apidoc.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)

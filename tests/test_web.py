@@ -265,3 +265,38 @@ def test_dates_read_naturally():
     assert nice_date("2025-09-08") == "8 Sep 2025"
     assert nice_date("sometime") == "sometime"
     assert nice_date(None) == ""
+
+
+def test_coverage_shows_how_many_outlets_carried_the_story_one_click_away():
+    from search.models import ArticleRef, CoverageItem, PassageOut, SearchResponse, SearchResult
+    from search.params import parse_search
+    from search.render import environment
+    from search.web import FormState, base_context
+
+    def ref(article_id, title, source):
+        return ArticleRef(id=article_id, title=title, source=source, published="2024-03-08")
+
+    result = SearchResult(
+        score=0.8,
+        passage=PassageOut(chunk_id=3, text="Lawmakers passed a farm bill.", char_start=0,
+                           char_end=29),
+        article=ref("a", "Farm bill passes", "Wire Service"),
+        story_id=1,
+        coverage=[
+            CoverageItem(article=ref("b", "Farm bill passes", "Daily Herald"),
+                         relation="duplicate", similarity=0.97),
+            CoverageItem(article=ref("c", EVIL_TITLE, EVIL_SOURCE), relation="related",
+                         similarity=0.71),
+            CoverageItem(article=ref("d", "Senate farm vote", "Daily Herald"),
+                         relation="related", similarity=0.66),
+        ],
+    )
+    context = base_context(FormState(q="farm bill"))
+    context["params"] = parse_search("farm bill")
+    context["response"] = SearchResponse(query="farm bill", took_ms=3.0, results=[result])
+    html = environment().get_template("_results.html").render(fragment=True, **context)
+    details = re.search(r'<details class="coverage">(.*?)</details>', html, re.S).group(1)
+    assert re.search(r"<summary>\s*Carried by 3 outlets", details)
+    assert details.count("<li>") == 3
+    assert 'href="/articles/b"' in details and "same text" in details and "97% similar" in details
+    assert "&lt;script&gt;" in details and "<script" not in details and "<b " not in details

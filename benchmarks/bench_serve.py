@@ -1,0 +1,280 @@
+"""Serving load: `presslens serve` under 8 concurrent clients, against in-process search.
+
+Builds (or reuses) an index of at least 20,000 passages from ../shared/data/abp/, starts
+`presslens serve` on loopback, sends 2,000 varied queries (AllSides headlines and summaries
+from story_groups/queries.jsonl) to /api/search from 8 concurrent connections, then answers
+the same queries in this process with ``Engine.search``, and prints requests per second,
+p50/p99 latency, errors, and the HTTP/in-process ratios. Not a test: figures depend on the
+machine, and the client shares the CPU with the server.
+
+    .venv/bin/python benchmarks/bench_serve.py
+    .venv/bin/python benchmarks/bench_serve.py --passages 2000 --queries 200   # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import httpx  # noqa: E402
+
+from indexer.settings import Settings  # noqa: E402
+
+TARGETS = {"p50_ms": 40.0, "p99_ms": 150.0}
+
+
+@dataclass
+class Figures:
+    label: str
+    requests: int
+    errors: int
+    seconds: float
+    per_second: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+def figures(label: str, latencies: list[float], errors: int, seconds: float) -> Figures:
+    ordered = sorted(latencies) or [float("nan")]
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+    count = len(latencies) + errors
+    return Figures(label, count, errors, round(seconds, 2), round(count / seconds, 1),
+                   round(pct(50), 1), round(pct(90), 1), round(pct(99), 1),
+                   round(ordered[-1] * 1000, 1))
+
+
+# The index -----------------------------------------------------------------------------
+
+def passage_count(settings: Settings) -> int:
+    if not settings.db_path.exists():
+        return 0
+    from indexer.store import Store
+
+    store = Store.open_read_only(settings.db_path)
+    try:
+        return int(store.counts()["passages"])
+    finally:
+        store.close()
+
+
+def abp_articles(shared: Path):
+    for path in sorted((shared / "abp").glob("abp_articles_*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                yield json.loads(line)
+
+
+def ensure_index(settings: Settings, shared: Path, passages: int, corpus: Path) -> int:
+    """Index the first articles of abp/ until the index holds at least ``passages``."""
+    from indexer.build import build_index
+
+    have = passage_count(settings)
+    articles = 1500
+    while have < passages:
+        if have:
+            articles = int(articles * passages / have * 1.1) + 1
+        corpus.mkdir(parents=True, exist_ok=True)
+        written = 0
+        with (corpus / "abp.jsonl").open("w", encoding="utf-8") as out:
+            for record in abp_articles(shared):
+                out.write(json.dumps(record) + "\n")
+                written += 1
+                if written >= articles:
+                    break
+        print(f"indexing {written:,} abp articles into {settings.index_dir} ...", flush=True)
+        report = build_index(settings, [corpus], progress=True)
+        before, have = have, passage_count(settings)
+        print(f"  {report.added:,} added, {have:,} passages, {report.seconds:.0f} s", flush=True)
+        if have <= before:
+            raise SystemExit(f"abp/ under {shared} holds fewer than {passages:,} passages")
+    return have
+
+
+def load_queries(shared: Path, count: int) -> list[str]:
+    path = shared / "story_groups" / "queries.jsonl"
+    with path.open(encoding="utf-8") as lines:
+        texts = [json.loads(line)["text"] for line in lines if line.strip()]
+    rng = random.Random(20261122)
+    rng.shuffle(texts)
+    return [texts[i % len(texts)] for i in range(count)]
+
+
+# Over HTTP -----------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "search", "--index", str(settings.index_dir), "serve",
+               "--host", "127.0.0.1", "--port", str(port)]
+    # uvicorn writes a line per request; to a file, so a full pipe never stalls the server.
+    server = subprocess.Popen(command, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"presslens serve exited early:\n{log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    server.kill()
+    raise SystemExit("presslens serve did not answer /healthz in 180 s:\n"
+                     + log.read_text()[-2000:])
+
+
+async def http_load(base: str, queries: list[str], concurrency: int, k: int) -> Figures:
+    latencies: list[float] = []
+    errors: list[str] = []
+    pending = iter(queries)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
+        async def worker() -> None:
+            for query in pending:  # shared iterator: each query is sent once
+                started = time.perf_counter()
+                try:
+                    response = await client.get("/api/search", params={"q": query, "k": k})
+                    ok = response.status_code == 200 and "results" in response.json()
+                except httpx.HTTPError as exc:
+                    ok, response = False, exc
+                if ok:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors.append(str(getattr(response, "status_code", response)))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+    if errors:
+        print(f"  errors, first few: {errors[:5]}")
+    return figures(f"HTTP, {concurrency} connections", latencies, len(errors), seconds)
+
+
+# In process ----------------------------------------------------------------------------
+
+def in_process(engine, queries: list[str], concurrency: int, k: int) -> Figures:
+    latencies: list[float] = []
+    errors = 0
+
+    def one(query: str) -> float | None:
+        started = time.perf_counter()
+        try:
+            engine.search(query, k=k)
+        except Exception as exc:  # counted, like an HTTP error
+            print(f"  in-process error: {type(exc).__name__}: {exc}")
+            return None
+        return time.perf_counter() - started
+
+    started = time.perf_counter()
+    if concurrency == 1:
+        timings = [one(q) for q in queries]
+    else:
+        with ThreadPoolExecutor(concurrency) as pool:
+            timings = list(pool.map(one, queries))
+    seconds = time.perf_counter() - started
+    latencies = [t for t in timings if t is not None]
+    errors = len(timings) - len(latencies)
+    label = "in-process, sequential" if concurrency == 1 else f"in-process, {concurrency} threads"
+    return figures(label, latencies, errors, seconds)
+
+
+def table(rows: list[Figures]) -> str:
+    head = f"{'':<26}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}"
+    lines = [head]
+    for r in rows:
+        lines.append(f"{r.label:<26}{r.per_second:>8.1f}{r.p50_ms:>9.1f}{r.p90_ms:>9.1f}"
+                     f"{r.p99_ms:>9.1f}{r.max_ms:>9.1f}{r.errors:>8}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--index", type=Path, default=ROOT / "bench-results" / "serve-index",
+                        help="index folder to build or reuse")
+    parser.add_argument("--passages", type=int, default=20_000)
+    parser.add_argument("--queries", type=int, default=2_000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("-k", type=int, default=10)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+
+    settings = Settings.from_env(args.index)
+    passages = ensure_index(settings, args.shared, args.passages,
+                            args.index.parent / "serve-corpus")
+    queries = load_queries(args.shared, args.queries)
+    warm_up = queries[:20]
+    print(f"index: {settings.index_dir} ({passages:,} passages); {len(queries):,} queries, "
+          f"{args.concurrency} concurrent; {os.cpu_count()} CPUs", flush=True)
+
+    port = free_port()
+    log = args.index.parent / "serve.log"
+    server = start_server(settings, port, log)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        asyncio.run(http_load(base, warm_up, args.concurrency, args.k))
+        over_http = asyncio.run(http_load(base, queries, args.concurrency, args.k))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    # The server is gone before this starts, so the two never share the CPU.
+    from search.engine import Engine
+
+    engine = Engine.open(settings)
+    in_process(engine, warm_up, 1, args.k)
+    sequential = in_process(engine, queries, 1, args.k)
+    threaded = in_process(engine, queries, args.concurrency, args.k)
+    engine.close()
+
+    rows = [over_http, threaded, sequential]
+    print()
+    print(table(rows))
+    print()
+    print(f"HTTP / in-process ({args.concurrency} threads): "
+          f"throughput x{over_http.per_second / threaded.per_second:.2f}, "
+          f"p50 x{over_http.p50_ms / threaded.p50_ms:.2f}, "
+          f"p99 x{over_http.p99_ms / threaded.p99_ms:.2f}")
+    print(f"HTTP overhead per request at p50 vs sequential search: "
+          f"{over_http.p50_ms - sequential.p50_ms:+.1f} ms")
+    verdict = all(getattr(over_http, key) <= limit for key, limit in TARGETS.items())
+    print(f"targets p50 <= {TARGETS['p50_ms']:.0f} ms, p99 <= {TARGETS['p99_ms']:.0f} ms, "
+          f"no errors: {'met' if verdict and not over_http.errors else 'NOT met'}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(
+            {"passages": passages, "queries": len(queries), "concurrency": args.concurrency,
+             "cpus": os.cpu_count(), "rows": [asdict(r) for r in rows]}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -59,8 +59,10 @@ class EngineHolder:
         self._tried_stamp = self._db_stamp()
         try:
             self.engine = Engine.open(self.settings)
-        except IndexNotFound:
-            self.error = how_to_build(self.settings)
+        except IndexNotFound as exc:
+            # The engine's message says what is wrong (missing, or made by an older version).
+            message = str(exc).strip() or how_to_build(self.settings)
+            self.error = message[:1].upper() + message[1:]
         except (ModelMismatch, ModelNotAvailable) as exc:
             self.error = f"The index in {self.settings.index_dir} cannot be searched: {exc}"
         except Exception as exc:  # a damaged index must not stop the server from answering

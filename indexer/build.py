@@ -47,7 +47,7 @@ class BuildReport:
 def index_model(settings: Settings, store: Store, rebuild: bool = False) -> tuple[str, str]:
     """Model and backend to build with: those asked for, else the index's own, else defaults."""
     meta = {} if rebuild else store.get_meta()
-    for name, default in (("model", DEFAULT_MODEL), ("backend", DEFAULT_BACKEND)):
+    for name in ("model", "backend"):
         asked, built_with = getattr(settings, name), meta.get(name)
         if asked and built_with and asked != built_with:
             raise IndexModelMismatch(

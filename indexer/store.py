@@ -41,7 +41,13 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
 
 
-MIGRATIONS = [_m1_initial]
+def _m2_passage_search(db: sqlite_utils.Database) -> None:
+    # Triggers keep the full-text index in step with every insert, update and delete.
+    db["passages"].enable_fts(["text"], create_triggers=True,
+                              tokenize="porter unicode61 remove_diacritics 2")
+
+
+MIGRATIONS = [_m1_initial, _m2_passage_search]
 
 
 class Store:
@@ -73,6 +79,12 @@ class Store:
                 with self.db.conn:
                     migration(self.db)
                     self.db["_migrations"].insert({"number": number, "applied_at": now()})
+
+    def is_current(self) -> bool:
+        """Whether every migration has been applied (search never applies them itself)."""
+        if "_migrations" not in self.db.table_names():
+            return False
+        return self.db["_migrations"].count == len(MIGRATIONS)
 
     def close(self) -> None:
         self.db.close()
@@ -167,6 +179,28 @@ class Store:
             f"select passages.id from passages join articles on articles.id = passages.article_id "
             f"where {sql}", list(params)).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def keyword_search(self, match: str, n: int, where: str = "",
+                       params: Sequence = ()) -> list[tuple[int, float]]:
+        """Passages matching an FTS5 query, best BM25 first, with an optional article filter.
+
+        Scores are negated BM25, so larger is better as with vectors.
+        """
+        join = "join passages on passages.id = passages_fts.rowid " \
+               "join articles on articles.id = passages.article_id " if where else ""
+        sql = (f"select passages_fts.rowid, bm25(passages_fts) from passages_fts {join}"
+               f"where passages_fts match ? {'and ' + where if where else ''} "
+               f"order by bm25(passages_fts) limit ?")
+        rows = self.db.execute(sql, [match, *params, int(n)]).fetchall()
+        return [(row[0], -row[1]) for row in rows]
+
+    def article_ids_of(self, passage_ids: Sequence[int]) -> dict[int, str]:
+        if not passage_ids:
+            return {}
+        marks = ",".join("?" * len(passage_ids))
+        return dict(self.db.execute(
+            f"select id, article_id from passages where id in ({marks})",
+            [int(i) for i in passage_ids]).fetchall())
 
     def passage_vectors(self, model: str, dimension: int) -> tuple[np.ndarray, np.ndarray]:
         """Every passage id with its cached vector, for building the vector index."""

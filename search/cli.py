@@ -12,6 +12,8 @@ import click
 from indexer.embed import BACKENDS
 from indexer.settings import Settings
 
+from .retrieve import MODES
+
 EPILOG = """\b
 Examples:
   presslens index data/sample
@@ -115,11 +117,14 @@ def index(ctx, paths, rebuild, model, backend, chunk_tokens, as_json, quiet):
 @click.option("--source", help="Only this outlet.")
 @click.option("--since", metavar="YYYY-MM-DD", help="Published on or after.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Published on or before.")
+@click.option("--language", metavar="CODE", help="Only articles in this language (e.g. en).")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True,
+              help="Keywords and vectors fused, or one of them alone.")
 @click.option("--no-collapse", is_flag=True, help="List every article, not one per story.")
 @click.option("--model", help="Refuse unless the index was built with this model.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON of /api/search.")
 @click.pass_context
-def search(ctx, query, k, source, since, until, no_collapse, model, as_json):
+def search(ctx, query, k, source, since, until, language, mode, no_collapse, model, as_json):
     """Find the passages that answer QUERY, best first.
 
     \b
@@ -141,7 +146,7 @@ def search(ctx, query, k, source, since, until, no_collapse, model, as_json):
     except _errors() as error:
         raise click.ClickException(str(error)) from None
     response = engine.search(query, k=k, source=source, since=since, until=until,
-                             collapse=not no_collapse)
+                             language=language, mode=mode, collapse=not no_collapse)
     if as_json:
         click.echo(response.model_dump_json(indent=2))
         return
@@ -192,6 +197,59 @@ def stats(ctx, as_json):
         click.echo("Top outlets:")
         for source, count in info.top_sources:
             click.echo(f"  {count:>6,}  {source}")
+
+
+@cli.group(name="eval")
+def evaluate():
+    """Measure search quality on labelled data."""
+
+
+@evaluate.command(name="retrieval")
+@click.argument("queries", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--split", default="val,test", show_default=True,
+              help="neus_split values to use, comma-separated; 'all' for every query.")
+@click.option("--mode", "modes", type=click.Choice([*MODES, "all"]), default="all",
+              show_default=True, help="Which retrieval to score.")
+@click.option("-k", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def eval_retrieval(ctx, queries, qrels, split, modes, k, as_json):
+    """Score search on judged queries: success@1, success@10, recall@10, MRR@10, nDCG@10.
+
+    Articles are the unit: a query succeeds when a judged article is ranked. Queries
+    whose judged articles are not in the index are left out (the count says how many
+    were scored).
+
+    \b
+    Example:
+      presslens eval retrieval ../shared/data/story_groups/queries.jsonl \\
+          ../shared/data/story_groups/qrels.tsv --split val,test
+    """
+    from .engine import Engine
+    from .evaluate import evaluate_retrieval, judged_in_index, load_qrels, load_queries
+
+    try:
+        engine = Engine.open(_settings(ctx))
+    except _errors() as error:
+        raise click.ClickException(str(error)) from None
+    splits = None if split == "all" else {s.strip() for s in split.split(",")}
+    judged = judged_in_index(engine, load_queries(queries, splits), load_qrels(qrels))
+    if not judged:
+        raise click.ClickException("no query has a judged article in this index")
+    rows = [evaluate_retrieval(engine, judged, mode, k)
+            for mode in (MODES if modes == "all" else (modes,))]
+    if as_json:
+        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
+        return
+    click.echo(f"{len(judged)} queries (split {split}), "
+               f"{engine.stats().articles:,} articles in the index")
+    click.echo("| mode | success@1 | success@10 | recall@10 | MRR@10 | nDCG@10 | seconds |")
+    click.echo("| --- | --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        click.echo(f"| {row.mode} | {row.success_at_1:.4f} | {row.success_at_10:.4f} | "
+                   f"{row.recall_at_10:.4f} | {row.mrr_at_10:.4f} | {row.ndcg_at_10:.4f} | "
+                   f"{row.seconds} |")
 
 
 @cli.command()

@@ -21,6 +21,7 @@ from .models import (
     SearchResponse,
     SearchResult,
 )
+from .retrieve import MODES, Hit, best_per_article, fuse, keyword_query
 
 
 class IndexNotFound(Exception):
@@ -53,6 +54,11 @@ class Engine:
         if not settings.db_path.exists() or not settings.faiss_path.exists():
             raise IndexNotFound(_missing_message(settings.index_dir))
         store = Store.open_read_only(settings.db_path)
+        if not store.is_current():
+            store.close()
+            raise IndexNotFound(f"the index in {settings.index_dir} was made by an older "
+                                f"PressLens; update it with: presslens --index "
+                                f"{settings.index_dir} index")
         meta = store.get_meta()
         model = meta.get("model")
         if not model:
@@ -85,70 +91,73 @@ class Engine:
     # Search -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, source: str | None = None,
                since: str | None = None, until: str | None = None,
-               collapse: bool = True) -> SearchResponse:
-        """The best ``k`` results for a query, one per story unless ``collapse`` is off."""
+               collapse: bool = True, mode: str = "hybrid",
+               language: str | None = None) -> SearchResponse:
+        """The best ``k`` results for a query, one per story unless ``collapse`` is off.
+
+        ``mode`` is hybrid (keywords and vectors fused), vector or keyword. Filters apply
+        inside both retrievers, before the top ``k`` is cut.
+        """
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
         started = time.perf_counter()
         query = " ".join(query.split())
-        allowed = self._allowed(source, since, until)
-        vector = self.embedder.encode_query(query)
-        results = self._retrieve(vector, k, allowed, collapse)
+        where, params = _filter(source, since, until, language)
+        allowed = self.store.passage_ids_where(where, params) if where else None
+        vector = self.embedder.encode_query(query) if mode != "keyword" else None
+        match = keyword_query(query) if mode != "vector" else None
+        results = self._retrieve(vector, match, k, allowed, where, params, collapse)
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=query, took_ms=round(took, 2), results=results)
 
-    def _allowed(self, source: str | None, since: str | None,
-                 until: str | None) -> np.ndarray | None:
-        clauses, params = [], []
-        if source:
-            clauses.append("articles.source = ?")
-            params.append(source)
-        if since:
-            clauses.append("articles.published >= ?")
-            params.append(since)
-        if until:
-            clauses.append("articles.published <= ?")
-            params.append(until)
-        if not clauses:
-            return None
-        return self.store.passage_ids_where(" and ".join(clauses), params)
-
-    def _retrieve(self, vector: np.ndarray, k: int, allowed: np.ndarray | None,
+    def _retrieve(self, vector: np.ndarray | None, match: str | None, k: int,
+                  allowed: np.ndarray | None, where: str, params: list,
                   collapse: bool) -> list[SearchResult]:
-        # Passages are rolled up to articles and articles to stories, so fetch more passages
-        # than results, and more again while results are short and passages remain.
-        total = self.vectors.size if allowed is None else len(allowed)
+        # Passages roll up to articles and articles to stories, so fetch more passages than
+        # results, and more again while results are short and either retriever has more.
         n = max(k * 8, 50)
+        vector_total = self.vectors.size if allowed is None else len(allowed)
         while True:
-            ids, scores = self.vectors.search(vector, n, allowed)
-            results = self._roll_up(ids, scores, k, collapse)
-            if len(results) >= k or n >= total:
+            rankings, more = [], False
+            passage_hits: list[list[tuple[int, float]]] = []
+            if vector is not None:
+                ids, scores = self.vectors.search(vector, n, allowed)
+                passage_hits.append(list(zip(ids.tolist(), scores.tolist(), strict=True)))
+                more |= n < vector_total
+            if match is not None:
+                hits = self.store.keyword_search(match, n, where, params)
+                passage_hits.append(hits)
+                more |= len(hits) == n
+            article_of = self.store.article_ids_of(
+                sorted({pid for hits in passage_hits for pid, _ in hits}))
+            rankings = [best_per_article(hits, article_of) for hits in passage_hits]
+            ranked = rankings[0] if len(rankings) == 1 else fuse(rankings)
+            results = self._results(ranked, k, collapse)
+            if len(results) >= k or not more:
                 return results
             n *= 4
 
-    def _roll_up(self, ids: np.ndarray, scores: np.ndarray, k: int,
-                 collapse: bool) -> list[SearchResult]:
-        passages = self.store.get_passages(ids.tolist())
-        articles = self.store.get_articles(sorted({p["article_id"] for p in passages.values()}))
-        results: list[SearchResult] = []
+    def _results(self, ranked: list[Hit], k: int, collapse: bool) -> list[SearchResult]:
+        window = ranked[: k * 4] if collapse else ranked[:k]
+        articles = self.store.get_articles([h.article_id for h in window])
+        chosen: list[tuple[Hit, dict]] = []
         seen: set = set()
-        for pid, score in zip(ids.tolist(), scores.tolist(), strict=True):
-            passage = passages.get(pid)
-            article = articles.get(passage["article_id"]) if passage else None
+        for hit in window:
+            article = articles.get(hit.article_id)
             if article is None:
                 continue
-            key = article["story_id"] if collapse else article["id"]
-            if key in seen or article["id"] in seen:
+            key = ("story", article["story_id"]) if collapse else ("article", article["id"])
+            if key in seen:
                 continue
-            seen.update({key, article["id"]})
-            results.append(SearchResult(
-                score=round(float(score), 4),
-                passage=_passage(passage),
-                article=_ref(article),
-                story_id=article["story_id"],
-                coverage=[],
-            ))
-            if len(results) == k:
+            seen.add(key)
+            chosen.append((hit, article))
+            if len(chosen) == k:
                 break
-        return results
+        passages = self.store.get_passages([hit.passage_id for hit, _ in chosen])
+        return [SearchResult(score=round(float(hit.score), 4),
+                             passage=_passage(passages[hit.passage_id]),
+                             article=_ref(article), story_id=article["story_id"], coverage=[])
+                for hit, article in chosen]
 
     # Articles ---------------------------------------------------------------------------
     def article(self, article_id: str) -> ArticleOut | None:
@@ -177,6 +186,18 @@ class Engine:
             dimension=int(self.meta.get("dimension", 0)),
             built_at=self.meta.get("built_at"), generation=self.generation,
             top_sources=self.store.top_sources(limit=10))
+
+
+def _filter(source: str | None, since: str | None, until: str | None,
+            language: str | None) -> tuple[str, list]:
+    """SQL over ``articles`` for the search filters, shared by both retrievers."""
+    clauses, params = [], []
+    for sql, value in (("articles.source = ?", source), ("articles.published >= ?", since),
+                       ("articles.published <= ?", until), ("articles.language = ?", language)):
+        if value:
+            clauses.append(sql)
+            params.append(value)
+    return " and ".join(clauses), params
 
 
 def _ref(row: dict) -> ArticleRef:

@@ -1,0 +1,102 @@
+"""Hybrid retrieval: keywords and vectors fused, filters in both, any query text is safe."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from indexer.build import build_index
+from indexer.settings import Settings
+from search.engine import Engine
+from search.retrieve import Hit, fuse, keyword_query
+
+ARTICLES = [
+    ("a1", "Reuters", "2019-05-01", "Senate confirms judge",
+     "The Senate confirmed the nominee to the appeals court after a party-line vote."),
+    ("a2", "AP", "2019-06-02", "Zyxcorp fined",
+     "Regulators fined Zyxcorp 40 million dollars over misleading advertising."),
+    ("a3", "Reuters", "2020-01-03", "Lawmakers approve border money",
+     "Congress approved new funding for barriers along the southern frontier."),
+    ("a4", "AP", "2020-02-04", "Wall funding fight",
+     "The fight over money for the border wall shut down part of the government."),
+    ("a5", "Le Monde", "2020-03-05", "Élection présidentielle",
+     "Les électeurs français votent dimanche pour élire leur président."),
+]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory, embedder):
+    tmp_path = tmp_path_factory.mktemp("retrieve")
+    settings = Settings(index_dir=tmp_path / "index")
+    path = tmp_path / "articles.jsonl"
+    path.write_text("\n".join(json.dumps(
+        {"id": i, "source": s, "date": d, "title": t, "text": x})
+        for i, s, d, t, x in ARTICLES))
+    build_index(settings, [path], embedder=embedder)
+    return Engine.open(settings, embedder=embedder)
+
+
+def ids(response):
+    return [r.article.id for r in response.results]
+
+
+def test_keyword_query_quotes_every_word():
+    assert keyword_query('border "wall" NEAR(x) OR tariffs*') == (
+        '"border" OR "wall" OR "near" OR "x" OR "tariffs"')
+    assert keyword_query("the of and") == '"the" OR "of" OR "and"'
+    assert keyword_query("?!*()") is None
+
+
+def test_fusion_rewards_agreement():
+    vector = [Hit("a", 1, 0.9), Hit("b", 2, 0.8), Hit("c", 3, 0.7)]
+    keyword = [Hit("b", 20, 9.0), Hit("c", 30, 8.0)]
+    fused = fuse([vector, keyword])
+    assert [h.article_id for h in fused] == ["b", "c", "a"]
+    assert fused[1].passage_id == 30  # c keeps the passage of the ranking that put it first
+
+
+def test_exact_rare_name_is_found_by_keywords_and_hybrid(engine):
+    assert ids(engine.search("Zyxcorp", k=1, mode="keyword")) == ["a2"]
+    assert ids(engine.search("Zyxcorp", k=1, mode="hybrid")) == ["a2"]
+
+
+def test_paraphrase_is_found_by_vectors_and_hybrid(engine):
+    query = "money for a barrier on the frontier with Mexico"
+    assert set(ids(engine.search(query, k=2, mode="vector"))) == {"a3", "a4"}
+    assert set(ids(engine.search(query, k=2, mode="hybrid"))) == {"a3", "a4"}
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "keyword", "vector"])
+def test_filters_apply_in_every_mode_before_the_cut(engine, mode):
+    response = engine.search("border wall funding", k=2, source="Reuters", mode=mode)
+    assert all(r.article.source == "Reuters" for r in response.results)
+    if mode != "keyword":
+        assert len(response.results) == 2  # filtered, yet still k results
+    response = engine.search("Zyxcorp", k=5, since="2020-01-01", mode=mode)
+    assert "a2" not in ids(response)
+
+
+@pytest.mark.parametrize("query", [
+    "the of and", "?!...", '"unbalanced', "wall*", "NEAR(border wall)", "border OR",
+    "((((", "AND NOT", "выборы президента", "選挙", "Élection présidentielle", "-", "'",
+])
+@pytest.mark.parametrize("mode", ["hybrid", "keyword", "vector"])
+def test_any_query_text_answers_results_or_nothing(engine, query, mode):
+    response = engine.search(query, k=3, mode=mode)
+    assert isinstance(response.results, list)
+
+
+def test_accented_words_match_without_accents(engine):
+    assert ids(engine.search("electeurs", k=1, mode="keyword")) == ["a5"]
+
+
+def test_keyword_index_follows_changes(settings, tmp_path, embedder):
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "x", "title": "T", "text": "Quorvex resigned today."}))
+    build_index(settings, [path], embedder=embedder)
+    path.write_text(json.dumps({"id": "x", "title": "T", "text": "Blandor resigned today."}))
+    build_index(settings, [path], embedder=embedder)
+    engine = Engine.open(settings, embedder=embedder)
+    assert ids(engine.search("Quorvex", mode="keyword")) == []
+    assert ids(engine.search("Blandor", mode="keyword")) == ["x"]

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from . import extract
 from .chunk import chunk_article
 from .embed import DEFAULT_BACKEND, Embedder
+from .group import update_stories
 from .models import Article, RawArticle, Skipped
 from .settings import DEFAULT_MODEL, Settings
 from .store import Store, now, text_hash
@@ -36,6 +37,8 @@ class BuildReport:
     passages: int = 0
     embedded: int = 0
     cached: int = 0
+    largest_story: int = 0
+    grouping_seconds: float = 0.0
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -114,28 +117,34 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
                        progress)
 
         with store.db.conn:
-            next_story = store.next_story_id()
             for article, passages in chunked:
                 if article.id in recleaned:
                     store.set_article_text(article.id, article.text)
                 else:
                     _, raw_text, digest = fresh[article.id]
-                    story = store.story_of(article.id)
-                    if story is None:
-                        story, next_story = next_story, next_story + 1
-                        report.added += 1
-                    else:
+                    if article.id in known:
                         report.updated += 1
-                    store.put_article(article, raw_text, digest, story)
+                    else:
+                        report.added += 1
+                    store.put_article(article, raw_text, digest, store.story_of(article.id))
                 store.replace_passages(article.id, passages,
                                        [text_hash(p.text) for p in passages])
             report.passages = sum(len(ps) for _, ps in chunked)
+            grouped = update_stories(store, [a.id for a, _ in chunked], [],
+                                     settings.story_config, embedder.cache_key,
+                                     embedder.dimension)
+            report.largest_story = grouped.largest_story
+            report.grouping_seconds = round(grouped.seconds, 2)
 
         ids, vectors = store.passage_vectors(embedder.cache_key, embedder.dimension)
         VectorIndex.build(ids, vectors, embedder.dimension).save(settings.faiss_path)
         counts_now = store.counts()
+        story = settings.story_config
         store.set_meta(model=model, backend=backend, dimension=embedder.dimension, built_at=now(),
-                       chunk_tokens=max_tokens, generation=now(), **counts_now)
+                       chunk_tokens=max_tokens, generation=now(), **counts_now,
+                       related_threshold=story.related_threshold,
+                       duplicate_threshold=story.duplicate_threshold,
+                       date_window_days=story.date_window_days)
     finally:
         store.close()
     report.seconds = time.perf_counter() - started
@@ -145,9 +154,9 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
 def _clear(store: Store) -> None:
     """Forget every article but keep the embedding cache, so a rebuild re-embeds nothing."""
     with store.db.conn:
-        store.db.execute("delete from passages")
-        store.db.execute("delete from articles")
-        store.db.execute("delete from meta")
+        for table in ("passages", "articles", "meta", "article_vectors", "minhashes",
+                      "lsh_bands", "edges"):
+            store.db.execute(f"delete from {table}")
 
 
 def _read(paths: Iterable[Path], report: BuildReport,

@@ -28,6 +28,20 @@ class Settings:
     boilerplate_min_articles: int = 5
     boilerplate_min_share: float = 0.001
 
+    # Story grouping (see indexer/stories.py): None takes the measured defaults.
+    related_threshold: float | None = None
+    duplicate_threshold: float | None = None
+    date_window_days: int | None = None
+
+    @property
+    def story_config(self):
+        from .stories import StoryConfig
+
+        chosen = {name: getattr(self, name) for name in
+                  ("related_threshold", "duplicate_threshold", "date_window_days")
+                  if getattr(self, name) is not None}
+        return StoryConfig(**chosen)
+
     @property
     def db_path(self) -> Path:
         return self.index_dir / "presslens.db"

@@ -15,6 +15,7 @@ from indexer.vectors import VectorIndex
 from .models import (
     ArticleOut,
     ArticleRef,
+    CoverageItem,
     CoverageResponse,
     IndexStats,
     PassageOut,
@@ -153,11 +154,40 @@ class Engine:
             chosen.append((hit, article))
             if len(chosen) == k:
                 break
-        passages = self.store.get_passages([hit.passage_id for hit, _ in chosen])
-        return [SearchResult(score=round(float(hit.score), 4),
-                             passage=_passage(passages[hit.passage_id]),
-                             article=_ref(article), story_id=article["story_id"], coverage=[])
-                for hit, article in chosen]
+        # Other members of a story show their own best passage when it matched the query.
+        matched = {h.article_id: h.passage_id for h in ranked}
+        coverage = {hit.article_id: self._coverage_of(article, matched) if collapse else []
+                    for hit, article in chosen}
+        passage_ids = [hit.passage_id for hit, _ in chosen]
+        passage_ids += [item_pid for items in coverage.values() for _, item_pid in items
+                        if item_pid is not None]
+        passages = self.store.get_passages(passage_ids)
+        return [SearchResult(
+            score=round(float(hit.score), 4), passage=_passage(passages[hit.passage_id]),
+            article=_ref(article), story_id=article["story_id"],
+            coverage=[item.model_copy(update={"passage": _passage(passages[pid])})
+                      if pid in passages else item for item, pid in coverage[hit.article_id]])
+            for hit, article in chosen]
+
+    def _coverage_of(self, article: dict,
+                     matched: dict[str, int]) -> list[tuple[CoverageItem, int | None]]:
+        """The rest of an article's story, earliest first, with why each is there."""
+        members = self.store.story_members([article["story_id"]]).get(article["story_id"], [])
+        others = [m for m in members if m != article["id"]]
+        if not others:
+            return []
+        refs = self.store.get_articles(others)
+        edges = {e["other"]: e for e in self.store.edges_of(article["id"])}
+        items = []
+        for other in others:
+            edge = edges.get(other, {})
+            item = CoverageItem(
+                article=_ref(refs[other]), relation=edge.get("relation", "related"),
+                similarity=edge.get("similarity") or 0.0, shared_text=edge.get("shared_text"))
+            items.append((item, matched.get(other)))
+        items.sort(key=lambda pair: (pair[0].article.published or "9999",
+                                     -pair[0].similarity))
+        return items
 
     # Articles ---------------------------------------------------------------------------
     def article(self, article_id: str) -> ArticleOut | None:
@@ -173,7 +203,8 @@ class Engine:
         row = self.store.get_article(article_id)
         if row is None:
             return None
-        return CoverageResponse(article=_ref(row), story_id=row["story_id"], coverage=[])
+        return CoverageResponse(article=_ref(row), story_id=row["story_id"],
+                                coverage=[item for item, _ in self._coverage_of(row, {})])
 
     def sources(self) -> list[tuple[str, int]]:
         return self.store.top_sources()

@@ -18,7 +18,7 @@ def test_seeds_are_found_with_clean_passages(settings, seeds_dir, embedder):
     report = build_index(settings, [seeds_dir], embedder=embedder)
     assert (report.added, report.skipped) == (2, [])
     engine = Engine.open(settings, embedder=embedder)
-    results = engine.search(SEED_QUERY, k=5).results
+    results = engine.search(SEED_QUERY, k=5, collapse=False).results
     assert len(results) == 2
     assert {r.article.title.split()[0] for r in results} == {"BREAKING", "Trump’s"}
     # Both are close in meaning, not only in words.
@@ -72,7 +72,7 @@ def test_bad_inputs_are_skipped_and_nothing_is_lost(settings, seeds_dir, tmp_pat
     assert (report.added, report.unchanged) == (1, 2)
     engine = Engine.open(settings, embedder=embedder)
     assert engine.stats().articles == 3
-    assert len(engine.search(SEED_QUERY, k=5).results) == 3
+    assert len(engine.search(SEED_QUERY, k=5, collapse=False).results) == 3
 
 
 def test_filters_by_outlet_and_date(settings, tmp_path, embedder):
@@ -85,8 +85,8 @@ def test_filters_by_outlet_and_date(settings, tmp_path, embedder):
     engine = Engine.open(settings, embedder=embedder)
 
     def ids(**filters):
-        return sorted(r.article.id for r in engine.search("steel tariffs", k=10, **filters)
-                      .results)
+        response = engine.search("steel tariffs", k=10, collapse=False, **filters)
+        return sorted(r.article.id for r in response.results)
 
     assert ids() == ["a0", "a1", "a2", "a3"]
     assert ids(source="Reuters") == ["a0", "a2"]

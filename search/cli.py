@@ -252,6 +252,83 @@ def eval_retrieval(ctx, queries, qrels, split, modes, k, as_json):
                    f"{row.seconds} |")
 
 
+@evaluate.command(name="coverage")
+@click.option("--related", "membership", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Same-story labels (story_membership.jsonl).")
+@click.option("--split", default="val,test", show_default=True,
+              help="neus_split values for --related, comma-separated; 'all' for every story.")
+@click.option("--duplicates", "pair_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Labelled pairs (a, b, and label or jaccard); may be repeated.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def eval_coverage(ctx, membership, split, pair_files, as_json):
+    """Score story grouping on labelled pairs: precision, recall and F1 of pairs.
+
+    \b
+    Example:
+      presslens eval coverage --related ../shared/data/story_groups/story_membership.jsonl \\
+          --duplicates ../shared/data/bbc/bbc_duplicate_pairs.jsonl
+    """
+    from .engine import Engine
+    from .evaluate import evaluate_duplicates, evaluate_related
+
+    if not membership and not pair_files:
+        raise click.UsageError("give --related and/or --duplicates")
+    try:
+        engine = Engine.open(_settings(ctx))
+    except _errors() as error:
+        raise click.ClickException(str(error)) from None
+    rows = {}
+    if membership:
+        splits = None if split == "all" else {s.strip() for s in split.split(",")}
+        rows[f"related ({split})"] = evaluate_related(engine, membership, splits)
+    for path in pair_files:
+        rows[f"duplicates ({path.name})"] = evaluate_duplicates(engine, path)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for name, scores in rows.items():
+        figures = ", ".join(f"{k} {v}" for k, v in scores.items())
+        click.echo(f"{name}: {figures}")
+
+
+@cli.command()
+@click.argument("article_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of the coverage route.")
+@click.pass_context
+def coverage(ctx, article_id, as_json):
+    """The story of one article: who else carried it, earliest first.
+
+    \b
+    Example:
+      presslens coverage 3Pna4x6u4Ksz9Upf
+    """
+    from .engine import Engine
+
+    try:
+        engine = Engine.open(_settings(ctx))
+    except _errors() as error:
+        raise click.ClickException(str(error)) from None
+    story = engine.coverage(article_id)
+    if story is None:
+        raise click.ClickException(f"no article with id {article_id!r} in the index")
+    if as_json:
+        click.echo(story.model_dump_json(indent=2))
+        return
+    article = story.article
+    click.echo(click.style(article.title, bold=True))
+    click.echo(f"{article.source or 'unknown outlet'}, {article.published or 'undated'} "
+               f"(story {story.story_id})")
+    if not story.coverage:
+        click.echo("No other outlet carried this story in the index.")
+    for item in story.coverage:
+        why = (f"{item.shared_text:.0%} of text shared" if item.shared_text is not None
+               else f"similarity {item.similarity:.2f}")
+        click.echo(f"  {item.article.published or 'undated':<10}  {item.relation:<9}  "
+                   f"{item.article.source or '?'}: {item.article.title}  ({why})")
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)

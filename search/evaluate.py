@@ -97,3 +97,57 @@ def evaluate_retrieval(engine: Engine, judged: list[tuple[str, str, set[str]]], 
     return RetrievalScores(mode=mode, queries=len(judged),
                            seconds=round(time.perf_counter() - started, 1),
                            **{name: round(value / n, 4) for name, value in totals.items()})
+
+
+def evaluate_related(engine: Engine, membership: Path,
+                     splits: set[str] | None = None) -> dict[str, float]:
+    """Pairwise precision, recall and F1 of stories against labelled same-story groups.
+
+    Every pair of labelled articles the index holds is scored; pairs from different
+    labelled stories are the negatives.
+    """
+    from indexer.stories import pair_metrics
+
+    groups: dict[str, set[str]] = {}
+    with open(membership, encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            if splits is None or record.get("neus_split") in splits:
+                groups.setdefault(record["story_id"], set()).add(record["abp_id"])
+    labelled = sorted({aid for members in groups.values() for aid in members})
+    stories = {}
+    for i in range(0, len(labelled), 500):
+        rows = engine.store.get_articles(labelled[i:i + 500])
+        stories.update({aid: row["story_id"] for aid, row in rows.items()})
+    gold = {tuple(sorted((a, b))) for members in groups.values() for a in members
+            for b in members if a != b and a in stories and b in stories}
+    scores = pair_metrics(stories, gold)
+    scores["articles"] = len(stories)
+    return scores
+
+
+def evaluate_duplicates(engine: Engine, pairs: Path, threshold: float = 0.8) -> dict[str, float]:
+    """Precision, recall and F1 of duplicate edges on labelled pairs.
+
+    A pair is positive when its ``label`` says so, or else when its measured ``jaccard``
+    reaches ``threshold``; it is predicted when the index holds a duplicate edge for it.
+    """
+    tp = fp = fn = tn = 0
+    with open(pairs, encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            a, b = record["a"], record["b"]
+            if len(engine.store.get_articles([a, b])) < 2:
+                continue
+            gold = bool(record["label"]) if "label" in record else record["jaccard"] >= threshold
+            edge = next((e for e in engine.store.edges_of(a) if e["other"] == b), None)
+            pred = edge is not None and edge["relation"] == "duplicate"
+            tp += gold and pred
+            fp += pred and not gold
+            fn += gold and not pred
+            tn += not gold and not pred
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"pairs": tp + fp + fn + tn, "positives": tp + fn, "precision": round(precision, 4),
+            "recall": round(recall, 4), "f1": round(f1, 4)}

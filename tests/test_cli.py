@@ -26,7 +26,7 @@ def run(tmp_path, monkeypatch):
     return invoke
 
 
-@pytest.mark.parametrize("command", ["index", "search", "stats", "serve"])
+@pytest.mark.parametrize("command", ["index", "search", "stats", "serve", "coverage"])
 def test_every_command_has_help_with_an_example_and_is_documented(run, command):
     result = run(command, "--help")
     assert result.exit_code == 0
@@ -66,6 +66,12 @@ def test_index_search_stats_round_trip(run, seeds_dir, tmp_path):
     assert other["article"]["id"] != first["article"]["id"]
     assert set(first["passage"]) == {"chunk_id", "text", "char_start", "char_end"}
     assert set(first["article"]) == {"id", "title", "source", "url", "published", "language"}
+
+    result = run("coverage", first["article"]["id"])
+    assert result.exit_code == 0 and "related" in result.output
+    assert other["article"]["title"] in result.output
+    result = run("coverage", "no-such-article")
+    assert result.exit_code == 1 and "no article with id" in result.output
 
     result = run("search", "Canada and Mexico", "-k", "1")
     assert result.exit_code == 0 and result.output.startswith("1. ")

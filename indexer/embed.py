@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -80,6 +81,12 @@ class Embedder:
         self.max_tokens = int(self.model.max_seq_length or 256)
         self.dimension = int(self.model.get_embedding_dimension())
         self._tokenizer = self.model.tokenizer
+        # The fast tokenizer itself, without truncation, counts a quarter faster than the
+        # transformers wrapper and sees past the model's length.
+        self._counter = copy.deepcopy(getattr(self._tokenizer, "backend_tokenizer", None))
+        if self._counter is not None:
+            self._counter.no_truncation()
+            self._counter.no_padding()
 
     @property
     def cache_key(self) -> str:
@@ -111,9 +118,11 @@ class Embedder:
         """Tokens in each text, without the special tokens the model adds."""
         if not texts:
             return []
-        encoded = self._tokenizer(list(texts), add_special_tokens=False,
-                                  return_attention_mask=False, return_token_type_ids=False)
-        return [len(ids) for ids in encoded["input_ids"]]
+        if self._counter is None:  # a model without a fast tokenizer
+            encoded = self._tokenizer(list(texts), add_special_tokens=False)
+            return [len(ids) for ids in encoded["input_ids"]]
+        return [len(e.ids) for e in self._counter.encode_batch(list(texts),
+                                                                add_special_tokens=False)]
 
     def split(self, text: str, max_tokens: int) -> list[tuple[int, int]]:
         """Character spans of consecutive windows of at most ``max_tokens`` tokens."""

@@ -15,7 +15,7 @@ from . import extract
 from .chunk import chunk_article
 from .embed import DEFAULT_BACKEND, Embedder
 from .group import update_stories
-from .models import Article, RawArticle, Skipped
+from .models import Article, Passage, RawArticle, Skipped
 from .settings import DEFAULT_MODEL, Settings
 from .store import Store, now, text_hash
 from .vectors import VectorIndex
@@ -34,6 +34,8 @@ class BuildReport:
     unchanged: int = 0
     removed: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    # Indexed, but cut short (a huge file or text): where, and what was cut.
+    truncated: list[Skipped] = field(default_factory=list)
     passages: int = 0
     embedded: int = 0
     cached: int = 0
@@ -67,6 +69,13 @@ def content_hash(raw_text: str, article: Article) -> str:
     return text_hash("\x1f".join(f or "" for f in fields))
 
 
+def embed_text(article: Article, passage: Passage, title_prefix: bool) -> str:
+    """What is embedded for a passage: its text, or its article's title and its text."""
+    if title_prefix and article.title:
+        return f"{article.title}. {passage.text}"
+    return passage.text
+
+
 def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = False,
                 progress: bool = False, embedder: Embedder | None = None) -> BuildReport:
     """Add new and changed articles under ``paths`` to the index, embedding only new text."""
@@ -92,9 +101,9 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
 
         # Lines repeated across the collection are judged on the whole collection, so text
         # already stored is cleaned again when the counts move.
-        stored = {aid: (raw, text) for aid, raw, text in store.iter_raw_texts()
+        stored = {aid: (raw, text, title) for aid, raw, text, title in store.iter_raw_texts()
                   if aid not in fresh}
-        raw_texts = [raw for raw, _ in stored.values()] + [v[1] for v in fresh.values()]
+        raw_texts = [v[0] for v in stored.values()] + [v[1] for v in fresh.values()]
         counts = extract.count_lines(raw_texts)
         threshold = extract.boilerplate_threshold(
             len(raw_texts), settings.boilerplate_min_articles, settings.boilerplate_min_share)
@@ -104,16 +113,18 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
         for article, raw_text, _ in fresh.values():
             text = extract.remove_boilerplate(raw_text, counts, threshold)
             to_chunk.append(dataclasses.replace(article, text=text))
-        for aid, (raw_text, text) in stored.items():
+        for aid, (raw_text, text, title) in stored.items():
             cleaned = extract.remove_boilerplate(raw_text, counts, threshold)
             if cleaned != text:
                 recleaned[aid] = cleaned
-                to_chunk.append(Article(id=aid, title="", text=cleaned, origin=""))
+                to_chunk.append(Article(id=aid, title=title, text=cleaned, origin=""))
 
         max_tokens = min(settings.chunk_tokens, embedder.passage_tokens)
         chunked = [(a, chunk_article(a, embedder, max_tokens, settings.overlap_sentences))
                    for a in to_chunk]
-        _embed_missing(store, embedder, [p.text for _, ps in chunked for p in ps], report,
+        embed_texts = {a.id: [embed_text(a, p, settings.title_prefix) for p in ps]
+                       for a, ps in chunked}
+        _embed_missing(store, embedder, [t for ts in embed_texts.values() for t in ts], report,
                        progress)
 
         with store.db.conn:
@@ -128,7 +139,7 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
                         report.added += 1
                     store.put_article(article, raw_text, digest, store.story_of(article.id))
                 store.replace_passages(article.id, passages,
-                                       [text_hash(p.text) for p in passages])
+                                       [text_hash(t) for t in embed_texts[article.id]])
             report.passages = sum(len(ps) for _, ps in chunked)
             grouped = update_stories(store, [a.id for a, _ in chunked], [],
                                      settings.story_config, embedder.cache_key,
@@ -141,7 +152,8 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
         counts_now = store.counts()
         story = settings.story_config
         store.set_meta(model=model, backend=backend, dimension=embedder.dimension, built_at=now(),
-                       chunk_tokens=max_tokens, generation=now(), **counts_now,
+                       chunk_tokens=max_tokens, title_prefix=int(settings.title_prefix),
+                       generation=now(), **counts_now,
                        related_threshold=story.related_threshold,
                        duplicate_threshold=story.duplicate_threshold,
                        date_window_days=story.date_window_days)
@@ -161,7 +173,7 @@ def _clear(store: Store) -> None:
 
 def _read(paths: Iterable[Path], report: BuildReport,
           progress: bool) -> list[tuple[Article, str]]:
-    from .sources import read_paths
+    from .sources import TRUNCATED, read_paths
 
     seen: dict[str, str] = {}
     articles: list[tuple[Article, str]] = []
@@ -181,6 +193,8 @@ def _read(paths: Iterable[Path], report: BuildReport,
                                           f"same article id as {seen[article.id]}"))
             continue
         seen[article.id] = article.origin
+        if article.metadata.get(TRUNCATED):
+            report.truncated.append(Skipped(article.origin, str(article.metadata[TRUNCATED])))
         articles.append((article, raw_text))
     bar.close()
     return articles

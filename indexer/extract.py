@@ -12,12 +12,20 @@ import ftfy
 import trafilatura
 
 from .models import Article, RawArticle, Skipped
+from .sources import TRUNCATED
 
-MAX_TEXT_CHARS = 400_000  # about 60,000 words: longer inputs are cut, not dropped
+# Longer texts are cut, not dropped, and the cut is noted. The longest of the 37,540 US
+# political news articles in the shared ABP data is 76,553 characters (the median about
+# 5,000), so a real article fits; what goes past is a book, a transcript dump or junk, and
+# would cost hundreds of passages to embed.
+MAX_TEXT_CHARS = 100_000
 MAX_TITLE_CHARS = 500
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _HTML_LANG = re.compile(r"""<html[^>]*\blang=["']?([A-Za-z]{2,3})""", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2028\u2029\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
+# Bidirectional overrides and isolates: in a title they can make text display in another
+# order than it reads (a spoofing trick), and the bidi algorithm needs none of them.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 # Phrases that are page furniture wherever they appear; a line made only of them goes.
 _FURNITURE = r"""(?:advertisement|advertising|sponsored(?:\ content)?|thanks\ for\ watching!?
@@ -67,18 +75,34 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
     url, source, published, author, language = (raw.url, raw.source, raw.published,
                                                   raw.author, raw.language)
     if raw.html and not text:
-        page = _from_html(raw.html)
+        try:
+            page = _from_html(raw.html)
+        except Exception as error:  # a hostile page may break the parser in any way
+            return Skipped(raw.origin, f"page could not be parsed ({type(error).__name__})")
         if page is None:
             return Skipped(raw.origin, "no article text found in the page")
         title = title or page["title"]
         text = page["text"]
         url = url or page["url"]
         source = source or page["source"]
-        published = published or page["published"]
+        # When the crawler fetched a page is a fallback for when it was published.
+        published = published or page["published"] or raw.metadata.get("fetched")
         author = author or page["author"]
         language = language or page["language"]
     title = _clean_line(_fix(title or ""))[:MAX_TITLE_CHARS]
-    text = clean_text(text[: MAX_TEXT_CHARS * 2])[:MAX_TEXT_CHARS]
+    # Cleaning drops furniture, so twice the cap is cleaned to fill it; never the whole of a
+    # huge input, which would only cost time.
+    cleaned = clean_text(text[: MAX_TEXT_CHARS * 2])
+    cut = len(cleaned) > MAX_TEXT_CHARS or len(text) > MAX_TEXT_CHARS * 2
+    if len(cleaned) > MAX_TEXT_CHARS:
+        # At a space or line break, so the last word stays whole.
+        end = max(cleaned.rfind(" ", MAX_TEXT_CHARS // 2, MAX_TEXT_CHARS),
+                  cleaned.rfind("\n", MAX_TEXT_CHARS // 2, MAX_TEXT_CHARS))
+        cleaned = cleaned[: end if end > 0 else MAX_TEXT_CHARS].rstrip()
+    notes = [raw.metadata[TRUNCATED]] if isinstance(raw.metadata.get(TRUNCATED), str) else []
+    if cut:
+        notes.insert(0, f"text cut to {len(cleaned):,} of {len(text):,} characters")
+    text = cleaned
     if title and text.startswith(title):
         text = text[len(title):].lstrip()
     if not text:
@@ -86,6 +110,8 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
     if not title:
         title = _clean_line(text.split("\n", 1)[0])[:120]
     metadata = dict(raw.metadata)
+    if notes:
+        metadata[TRUNCATED] = "; ".join(notes)
     if raw.published and normalise_date(raw.published) is None:
         metadata.setdefault("published_raw", raw.published)
     article = Article(
@@ -104,11 +130,8 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
 
 
 def _from_html(html: str) -> dict | None:
-    try:
-        document = trafilatura.bare_extraction(
-            html, with_metadata=True, include_comments=False, include_tables=False)
-    except (ValueError, TypeError, RecursionError, MemoryError):
-        return None
+    document = trafilatura.bare_extraction(
+        html, with_metadata=True, include_comments=False, include_tables=False)
     if document is None or not (document.text or "").strip():
         return None
     lang = _HTML_LANG.search(html[:5000])
@@ -142,7 +165,7 @@ def clean_text(text: str) -> str:
 
 
 def _clean_line(line: str) -> str:
-    return " ".join(_CONTROL.sub(" ", line).split())
+    return " ".join(_CONTROL.sub(" ", _BIDI.sub("", line)).split())
 
 
 def _cut_tail(lines: list[str]) -> list[str]:

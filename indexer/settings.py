@@ -23,6 +23,8 @@ class Settings:
     chunk_tokens: int = 128
     overlap_sentences: int = 1
     batch_size: int = 32
+    # Embed each passage as "title. passage" (the passage shown is unchanged).
+    title_prefix: bool = False
     # A line seen in at least this many articles (and this share of the collection) is
     # treated as boilerplate of the collection, unless it is most of its article.
     boilerplate_min_articles: int = 5

@@ -1,7 +1,9 @@
-"""Read collected files into raw articles: .txt, .html/.htm, .jsonl/.json, .csv, each maybe .gz."""
+"""Read collected files into raw articles: .txt, .html/.htm, .jsonl/.json, .csv (each maybe
+.gz), RSS/Atom feeds and WARC crawls."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -10,12 +12,21 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .feeds import NotAFeed, read_feed
 from .models import RawArticle, Skipped
+from .warc import WarcPage, iter_pages
 
 FORMATS = {".txt": "txt", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".json": "json",
-           ".csv": "csv"}
+           ".csv": "csv", ".rss": "feed", ".atom": "feed", ".xml": "feed", ".warc": "warc"}
 # Decompressed size above which a file is refused rather than read into memory.
 MAX_FILE_BYTES = 200 * 1024 * 1024
+# A .txt or .html file holds one article, and extract keeps only its first 100,000
+# characters: past these sizes the rest of the file is left unread (and the cut reported)
+# instead of costing minutes and gigabytes. Pages get more room, since saved pages carry
+# inline scripts, styles and images ahead of the text.
+MAX_ARTICLE_FILE_BYTES = {"txt": 4 * 1024 * 1024, "html": 16 * 1024 * 1024}
+# Metadata key that carries a note on what was cut; extract adds its own cut to it.
+TRUNCATED = "truncated"
 
 FIELD_ALIASES = {
     "title": ("title", "headline"),
@@ -59,8 +70,8 @@ def discover(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
                 else:
                     yield child
         elif file_format(path) is None:
-            yield Skipped(str(path), "not a supported file type "
-                          "(.txt, .html, .htm, .jsonl, .json, .csv, optionally .gz)")
+            yield Skipped(str(path), "not a supported file type (.txt, .html, .htm, .jsonl, "
+                          ".json, .csv, .rss, .atom, .xml, .warc, optionally .gz)")
         else:
             yield path
 
@@ -79,77 +90,132 @@ def read_paths(paths: Iterable[Path]) -> Iterator[RawArticle | Skipped]:
 
 def read_file(path: Path) -> Iterator[RawArticle | Skipped]:
     kind = file_format(path)
-    data = _read_bytes(path)
+    if kind == "warc":
+        # WARC files are streamed record by record, never read whole (see indexer.warc).
+        yield from _from_warc(path)
+        return
+    limit = MAX_ARTICLE_FILE_BYTES.get(kind, MAX_FILE_BYTES)
+    data = _read_bytes(path, limit)
+    cut = len(data) > limit
+    if cut and kind not in MAX_ARTICLE_FILE_BYTES:
+        raise UnreadableFile(f"larger than {_megabytes(limit)}")
+    data = data[:limit]
     if not data.strip():
         raise UnreadableFile("empty file")
     if b"\x00" in data[:8192]:
         raise UnreadableFile("binary file, not text")
+    note = {TRUNCATED: f"only the first {_megabytes(limit)} of the file read"} if cut else {}
     if kind == "html":
-        yield RawArticle(origin=str(path), title="", html=_decode_html(data))
-        return
-    text = _decode(data)
-    if kind == "txt":
-        yield _from_txt(path, text)
+        yield RawArticle(origin=str(path), title="", html=_decode_html(data, final=not cut),
+                         metadata=note)
+    elif kind == "txt":
+        yield _from_txt(path, _decode(data, final=not cut), note)
     elif kind == "jsonl":
-        yield from _from_jsonl(path, text)
+        yield from _from_jsonl(path, data)
     elif kind == "json":
-        yield from _from_json(path, text)
+        yield from _from_json(path, _decode(data))
     elif kind == "csv":
-        yield from _from_csv(path, text)
+        yield from _from_csv(path, _decode(data))
+    elif kind == "feed":
+        try:
+            yield from read_feed(data, str(path))
+        except NotAFeed as error:
+            raise UnreadableFile(str(error)) from None
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The file's bytes, decompressed, but never more than one byte past ``limit``: a gzip
+    bomb stops inflating there, and the extra byte tells the caller the file goes on."""
     try:
         if path.suffix.lower() == ".gz":
             with gzip.open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+                return handle.read(limit + 1)
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1)
     except (OSError, EOFError, gzip.BadGzipFile) as error:
         raise UnreadableFile(f"cannot read file: {error}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise UnreadableFile(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-    return data
 
 
-def _decode(data: bytes) -> str:
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"
+
+
+def _decode_as(data: bytes, encoding: str, final: bool = True) -> str:
+    # Not final when the bytes were cut short: a character split by the cut is dropped
+    # instead of being taken for invalid text.
+    return codecs.getincrementaldecoder(encoding)().decode(data, final=final)
+
+
+def _decode(data: bytes, final: bool = True) -> str:
     try:
-        return data.decode("utf-8-sig")
+        return _decode_as(data, "utf-8-sig", final)
     except UnicodeDecodeError as error:
         raise UnreadableFile(f"not valid UTF-8 text (byte {error.start})") from None
 
 
-def _decode_html(data: bytes) -> str:
+def _decode_html(data: bytes, declared: str | None = None, final: bool = True) -> str:
+    # UTF-8 first: servers often declare a legacy charset for pages that are UTF-8.
     try:
-        return data.decode("utf-8-sig")
+        return _decode_as(data, "utf-8-sig", final)
     except UnicodeDecodeError:
         pass
-    # Saved pages often declare a legacy charset; honour it before giving up.
+    # Then what the server declared, then what the page itself declares.
     match = _META_CHARSET.search(data[:4096])
-    if match:
-        try:
-            return data.decode(match.group(1).decode("ascii"))
-        except (LookupError, UnicodeDecodeError):
-            pass
+    for charset in (declared, match.group(1).decode("ascii") if match else None):
+        if charset:
+            try:
+                return _decode_as(data, charset, final)
+            except (LookupError, UnicodeDecodeError):
+                pass
     raise UnreadableFile("not valid UTF-8 and no usable charset declared")
 
 
-def _from_txt(path: Path, text: str) -> RawArticle:
-    lines = text.strip().splitlines()
-    title = lines[0].strip()
-    body = "\n".join(lines[1:]).strip()
-    return RawArticle(origin=str(path), title=title, text=body)
+def _from_warc(path: Path) -> Iterator[RawArticle | Skipped]:
+    limit = MAX_ARTICLE_FILE_BYTES["html"]
+    for page in iter_pages(path, limit):
+        if isinstance(page, Skipped):
+            yield page
+        else:
+            yield _from_page(page, limit)
 
 
-def _from_jsonl(path: Path, text: str) -> Iterator[RawArticle | Skipped]:
-    # Only "\n" ends a JSON line: str.splitlines would also split on U+2028 inside strings.
-    for number, line in enumerate(text.split("\n"), start=1):
+def _from_page(page: WarcPage, limit: int) -> RawArticle | Skipped:
+    if not page.body.strip():
+        return Skipped(page.origin, "empty page")
+    if b"\x00" in page.body[:8192]:
+        return Skipped(page.origin, "binary content served as HTML")
+    try:
+        html = _decode_html(page.body, page.charset, final=not page.truncated)
+    except UnreadableFile as error:
+        return Skipped(page.origin, str(error))
+    metadata = {"fetched": page.fetched} if page.fetched else {}
+    if page.truncated:
+        metadata[TRUNCATED] = f"only the first {_megabytes(limit)} of the page read"
+    return RawArticle(origin=page.origin, title="", html=html, url=page.url,
+                      metadata=metadata)
+
+
+def _from_txt(path: Path, text: str, metadata: dict) -> RawArticle:
+    # Split off the first line only: splitting a whole large file into lines costs memory.
+    title, _, body = text.strip().partition("\n")
+    return RawArticle(origin=str(path), title=title.strip(), text=body.strip(),
+                      metadata=metadata)
+
+
+def _from_jsonl(path: Path, data: bytes) -> Iterator[RawArticle | Skipped]:
+    # Lines are split and decoded one by one, so one bad line costs that line, not the file.
+    # Only "\n" ends a JSON line (U+2028 inside a string does not).
+    for number, line in enumerate(io.BytesIO(data), start=1):
         if not line.strip():
             continue
         origin = f"{path}:{number}"
         try:
-            record = json.loads(line)
+            text = line.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            yield Skipped(origin, f"line is not valid UTF-8 (byte {error.start})")
+            continue
+        try:
+            record = json.loads(text)
         except (json.JSONDecodeError, RecursionError):
             yield Skipped(origin, "line is not valid JSON")
             continue
@@ -174,18 +240,30 @@ def _from_json(path: Path, text: str) -> Iterator[RawArticle | Skipped]:
 
 def _from_csv(path: Path, text: str) -> Iterator[RawArticle | Skipped]:
     csv.field_size_limit(MAX_FILE_BYTES)
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        if not reader.fieldnames:
-            raise UnreadableFile("CSV has no header row")
-        names = {name.strip().lower() for name in reader.fieldnames if name}
-        if not names & {*FIELD_ALIASES["text"], *FIELD_ALIASES["html"]}:
-            raise UnreadableFile("CSV has no text or html column")
-        for number, row in enumerate(reader, start=2):
-            row = {(k or "").strip().lower(): v for k, v in row.items() if k is not None}
-            yield from_record(row, f"{path}:{number}")
+        header = next(reader, None)
     except csv.Error as error:
         raise UnreadableFile(f"broken CSV: {error}") from None
+    if not header:
+        raise UnreadableFile("CSV has no header row")
+    names = [name.strip().lower() for name in header]
+    if not set(names) & {*FIELD_ALIASES["text"], *FIELD_ALIASES["html"]}:
+        raise UnreadableFile("CSV has no text or html column")
+    number = 1
+    try:
+        for number, row in enumerate(reader, start=2):
+            if not any(field.strip() for field in row):
+                continue
+            if len(row) != len(names):
+                # A row with more or fewer fields than the header has lost a quote or a
+                # separator: its fields no longer line up with the column names.
+                yield Skipped(f"{path}:{number}",
+                              f"row has {len(row)} fields, the header {len(names)}")
+                continue
+            yield from_record(dict(zip(names, row, strict=True)), f"{path}:{number}")
+    except csv.Error as error:
+        yield Skipped(f"{path}:{number + 1}", f"broken CSV, the rest is not read: {error}")
 
 
 def _first(record: dict, field: str) -> str | None:

@@ -115,9 +115,9 @@ class Store:
         return {row[0]: row[1] for row in
                 self.db.execute("select id, content_hash from articles").fetchall()}
 
-    def iter_raw_texts(self) -> Iterator[tuple[str, str, str]]:
-        """(id, raw_text, text) of every stored article."""
-        yield from self.db.execute("select id, raw_text, text from articles")
+    def iter_raw_texts(self) -> Iterator[tuple[str, str, str, str]]:
+        """(id, raw_text, text, title) of every stored article."""
+        yield from self.db.execute("select id, raw_text, text, title from articles")
 
     def next_story_id(self) -> int:
         row = self.db.execute("select coalesce(max(story_id), 0) + 1 from articles").fetchone()

@@ -1,0 +1,150 @@
+"""Choose the story-grouping thresholds by measurement on the development split.
+
+Works on an index that already holds article vectors and MinHash signatures (any index
+built by `presslens index`). Groups the whole collection again in memory for each setting,
+in order of publication as indexing does, and scores pairs of the labelled same-story
+articles: the NeuS train split to choose, val + test to report. Prints one row a setting,
+and with --apply regroups the index with the best one.
+
+    .venv/bin/python benchmarks/tune_stories.py --index ~/.cache/presslens/eval/abp-all \\
+        --membership ../shared/data/story_groups/story_membership.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indexer import duplicates  # noqa: E402
+from indexer.store import Store  # noqa: E402
+from indexer.stories import Grouper, StoryConfig, pair_metrics  # noqa: E402
+from indexer.vectors import VectorIndex  # noqa: E402
+
+
+def gold_pairs(path: Path, splits: set[str]) -> set[tuple[str, str]]:
+    groups: dict[str, set[str]] = defaultdict(set)
+    for line in open(path, encoding="utf-8"):
+        record = json.loads(line)
+        if record["neus_split"] in splits:
+            groups[record["story_id"]].add(record["abp_id"])
+    return {tuple(sorted(p)) for members in groups.values()
+            for p in itertools.combinations(members, 2)}
+
+
+def duplicate_pairs(store: Store, threshold: float) -> dict[str, dict[str, float]]:
+    """Every pair sharing an LSH band, checked on exact shingles."""
+    buckets: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for band, key, aid in store.db.execute("select band, key, article_id from lsh_bands"):
+        buckets[(band, key)].append(aid)
+    candidates = {tuple(sorted(p)) for ids in buckets.values() if 1 < len(ids) <= 200
+                  for p in itertools.combinations(ids, 2)}
+    signatures = store.get_minhashes(sorted({a for p in candidates for a in p}))
+    likely = [(a, b) for a, b in candidates
+              if duplicates.estimated_jaccard(signatures[a], signatures[b]) >= threshold - 0.15]
+    texts = store.texts(sorted({a for p in likely for a in p}))
+    shingles = {aid: duplicates.shingles(text) for aid, text in texts.items()}
+    found: dict[str, dict[str, float]] = defaultdict(dict)
+    for a, b in likely:
+        shared = duplicates.jaccard(shingles[a], shingles[b])
+        if shared >= threshold:
+            found[a][b] = found[b][a] = shared
+    return found
+
+
+def group(config: StoryConfig, ids: list[str], matrix: np.ndarray, order: list[int],
+          knn: tuple[np.ndarray, np.ndarray], published: dict[str, str | None],
+          copies: dict[str, dict[str, float]]) -> dict[str, int]:
+    grouper = Grouper(config)
+    scores, rows = knn
+    for i in order:
+        aid = ids[i]
+        neighbors = [(ids[r], float(s)) for r, s in zip(rows[i], scores[i], strict=True)
+                     if r >= 0 and r != i]
+        vector = matrix[i]
+
+        def similarity(members, vector=vector):
+            return matrix[[ROW[m] for m in members]] @ vector
+
+        grouper.assign(aid, published.get(aid), neighbors, copies.get(aid, {}), similarity,
+                       published.get)
+    return grouper.story_of
+
+
+ROW: dict[str, int] = {}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--membership", type=Path,
+                        default=ROOT.parent / "shared/data/story_groups/story_membership.jsonl")
+    parser.add_argument("--thresholds", default="0.6,0.65,0.7,0.75,0.8,0.85")
+    parser.add_argument("--windows", default="1,2,3,5,7")
+    parser.add_argument("--apply", action="store_true", help="regroup the index with the best")
+    args = parser.parse_args()
+
+    store = Store(args.index / "presslens.db")
+    meta = store.get_meta()
+    dimension = int(meta["dimension"])
+    started = time.perf_counter()
+    ids, matrix = store.all_article_vectors(dimension)
+    ROW.update({aid: i for i, aid in enumerate(ids)})
+    published = {aid: day for aid, _, day in store.story_rows()}
+    order = sorted(range(len(ids)), key=lambda i: (published.get(ids[i]) or "9999", ids[i]))
+    index = VectorIndex.build(np.arange(len(ids), dtype=np.int64), matrix, dimension)
+    knn = index.index.search(matrix, StoryConfig().neighbors + 1)
+    copies = duplicate_pairs(store, StoryConfig().duplicate_threshold)
+    print(f"{len(ids)} articles, kNN and duplicate candidates in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)
+
+    dev = gold_pairs(args.membership, {"train"})
+    test = gold_pairs(args.membership, {"val", "test"})
+    print("| related threshold | date window (days) | train F1 | train P | train R | "
+          "val+test F1 | val+test P | val+test R | largest story | seconds |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    best = None
+    for threshold, window in itertools.product(map(float, args.thresholds.split(",")),
+                                               map(int, args.windows.split(","))):
+        t0 = time.perf_counter()
+        config = StoryConfig(related_threshold=threshold, date_window_days=window)
+        story_of = group(config, ids, matrix, order, knn, published, copies)
+        sizes = defaultdict(int)
+        for story in story_of.values():
+            sizes[story] += 1
+        rows = []
+        for pairs in (dev, test):
+            labelled = {a for p in pairs for a in p}
+            rows.append(pair_metrics({a: story_of[a] for a in labelled if a in story_of}, pairs))
+        d, t = rows
+        print(f"| {threshold} | {window} | {d['f1']} | {d['precision']} | {d['recall']} | "
+              f"{t['f1']} | {t['precision']} | {t['recall']} | {max(sizes.values())} | "
+              f"{time.perf_counter() - t0:.0f} |", flush=True)
+        if best is None or d["f1"] > best[0]:
+            best = (d["f1"], config)
+    print(f"best on train: related_threshold={best[1].related_threshold}, "
+          f"date_window_days={best[1].date_window_days}")
+    if args.apply:
+        from indexer.group import update_stories
+
+        key = meta["model"] if meta.get("backend", "torch") == "torch" else \
+            f"{meta['model']}@{meta['backend']}"
+        with store.db.conn:
+            report = update_stories(store, ids, [], best[1], key, dimension)
+            store.set_meta(related_threshold=best[1].related_threshold,
+                           date_window_days=best[1].date_window_days)
+        print(f"regrouped {report.grouped} articles in {report.seconds:.0f} s; "
+              f"largest story {report.largest_story}")
+
+
+if __name__ == "__main__":
+    main()

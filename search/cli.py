@@ -66,8 +66,8 @@ def _settings(ctx: click.Context, **overrides) -> Settings:
 def index(ctx, paths, rebuild, model, backend, chunk_tokens, as_json, quiet):
     """Build or update the index from files and folders.
 
-    Reads .txt, .html, .htm, .jsonl, .json and .csv files (each may be .gz), and
-    folders of them recursively. Unchanged articles are not embedded again. With no
+    Reads .txt, .html, .htm, .jsonl, .json and .csv files (each may be .gz), RSS
+    and Atom feeds, WARC crawls, and folders of them recursively. Unchanged articles are not embedded again. With no
     PATH, reads again the paths the index was last built from.
 
     \b
@@ -104,6 +104,10 @@ def index(ctx, paths, rebuild, model, backend, chunk_tokens, as_json, quiet):
         click.echo(f"    {skipped.origin}: {skipped.reason}")
     if len(report.skipped) > 50:
         click.echo(f"    ... and {len(report.skipped) - 50} more (--json lists all)")
+    if report.truncated:
+        click.echo(f"  {'truncated':<10} {len(report.truncated):>7,}")
+        for cut in report.truncated[:20]:
+            click.echo(f"    {cut.origin}: {cut.reason}")
     click.echo(f"  passages {report.passages:,} (embedded {report.embedded:,}, "
                f"from cache {report.cached:,})")
     where = f"--index {shlex.quote(str(settings.index_dir))} " if ctx.obj["index_dir"] else ""

@@ -67,8 +67,9 @@ def index(ctx, paths, rebuild, model, backend, chunk_tokens, as_json, quiet):
     """Build or update the index from files and folders.
 
     Reads .txt, .html, .htm, .jsonl, .json and .csv files (each may be .gz), RSS
-    and Atom feeds, WARC crawls, and folders of them recursively. Unchanged articles are not embedded again. With no
-    PATH, reads again the paths the index was last built from.
+    and Atom feeds, WARC crawls, and folders of them recursively. Unchanged
+    articles are not embedded again. With no PATH, reads again the paths the
+    index was last built from.
 
     \b
     Example:

@@ -111,8 +111,17 @@ def search_page(request: Request) -> HTMLResponse:
                 else None,
                 clear_url=form.url(source="", since="", until=""),
             )
-    return render("_results.html" if fragment else "index.html", context, status=status,
+    page = render("_results.html" if fragment else "index.html", context, status=status,
                   fragment=fragment)
+    if fragment and _refines_a_search(request):
+        query = request.url.query
+        page.headers["HX-Replace-Url"] = request.url.path + (f"?{query}" if query else "")
+    return page
+
+
+def _refines_a_search(request: Request) -> bool:
+    """The page says this search continues one being typed: it takes that history entry."""
+    return request.headers.get("x-typing") == "1"
 
 
 def _chunk(value: str | None, article: ArticleOut) -> PassageOut | None:

@@ -228,3 +228,21 @@ def test_slash_jumps_to_the_search_box(watched, base_url):
     expect()(page.locator("#q")).not_to_be_focused()
     page.keyboard.press("/")
     expect()(page.locator("#q")).to_be_focused()
+
+
+def test_typing_replaces_the_address_and_back_leaves_the_half_typed_words(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "/search?q=bike+lanes")
+    box = page.locator("#q")
+    box.fill("")
+    box.press_sequentially("steel", delay=20)
+    wait_for_search_url(page, q="steel")
+    page.wait_for_timeout(400)  # a pause while typing: one search, not a history entry
+    box.press_sequentially(" tariffs", delay=20)
+    wait_for_search_url(page, q="steel tariffs")
+    expect()(page.locator(".result-title").first).to_have_text(
+        "Administration raises tariffs on imported steel")
+    page.go_back()
+    wait_for_search_url(page, q="bike lanes")
+    expect()(page.locator(".result-title").first).to_have_text(
+        "City council approves protected bike lanes downtown")

@@ -11,6 +11,19 @@
     ["source", "since", "until", "k"].forEach(function (name) {
       if (params[name] === "") { delete params[name]; }
     });
+    var trigger = event.detail.triggeringEvent;
+    latestIsTyping = Boolean(trigger && trigger.type === "input");
+    if (latestIsTyping && typingEntry) { event.detail.headers["X-Typing"] = "1"; }
+  });
+
+  // While someone types, the first search adds a history entry and later ones replace it,
+  // so Back goes to the previous search rather than through every half-typed word.
+  var typingEntry = false;  // the current history entry was added by typing
+  var latestIsTyping = false;
+  document.addEventListener("htmx:pushedIntoHistory", function () { typingEntry = latestIsTyping; });
+  window.addEventListener("popstate", function () { typingEntry = false; });
+  document.addEventListener("focusout", function (event) {
+    if (event.target && event.target.id === "q") { typingEntry = false; }
   });
 
   document.addEventListener("htmx:beforeRequest", function () {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import time
 from collections.abc import Iterable
@@ -81,6 +83,31 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
     """Add new and changed articles under ``paths`` to the index, embedding only new text."""
     started = time.perf_counter()
     report = BuildReport()
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive(settings.index_dir / ".build.lock"):
+        _build(settings, paths, rebuild, progress, embedder, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class IndexBusy(Exception):
+    """Another build is writing this index."""
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path):
+    """One writer per index folder; the lock goes with the process, even when it is killed."""
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusy(f"another `presslens index` is updating {path.parent}; "
+                            "wait for it to finish") from None
+        yield
+
+
+def _build(settings: Settings, paths: Iterable[Path], rebuild: bool, progress: bool,
+           embedder: Embedder | None, report: BuildReport) -> None:
     store = Store(settings.db_path)
     try:
         model, backend = index_model(settings, store, rebuild)
@@ -159,8 +186,6 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
                        date_window_days=story.date_window_days)
     finally:
         store.close()
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _clear(store: Store) -> None:

@@ -25,12 +25,12 @@ Examples:
 
 def _errors():
     """Errors a user can cause or fix, turned into one clear line instead of a traceback."""
-    from indexer.build import IndexModelMismatch
+    from indexer.build import IndexBusy, IndexModelMismatch
     from indexer.embed import ModelNotAvailable
 
     from .engine import IndexNotFound, ModelMismatch
 
-    return (IndexNotFound, ModelMismatch, IndexModelMismatch, ModelNotAvailable)
+    return (IndexNotFound, ModelMismatch, IndexModelMismatch, ModelNotAvailable, IndexBusy)
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})

@@ -114,3 +114,16 @@ def test_index_metadata_is_recorded(settings, seeds_dir, embedder):
     meta = Store(settings.db_path).get_meta()
     assert meta["model"] == "all-MiniLM-L6-v2" and meta["dimension"] == "384"
     assert meta["articles"] == "2" and int(meta["passages"]) > 2 and meta["built_at"]
+
+
+def test_a_second_build_of_the_same_index_is_refused(settings, seeds_dir, embedder):
+    import fcntl
+
+    from indexer.build import IndexBusy
+
+    settings.index_dir.mkdir(parents=True)
+    with open(settings.index_dir / ".build.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(IndexBusy, match="another `presslens index` is updating"):
+            build_index(settings, [seeds_dir], embedder=embedder)
+    assert build_index(settings, [seeds_dir], embedder=embedder).added == 2

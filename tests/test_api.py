@@ -273,7 +273,6 @@ def test_the_engine_is_opened_once_at_start_up(index_dir, monkeypatch):
     assert opened == [index_dir]
 
 
-@pytest.mark.xfail(reason="stories are not computed by the indexer yet", strict=True)
 def test_wire_copies_collapse_into_one_result_that_lists_the_other(client):
     results = search(client, q="farm bill crop insurance")["results"]
     ids = [r["article"]["id"] for r in results]

@@ -110,6 +110,20 @@ def test_typing_shows_results_without_a_page_load(watched, base_url):
     assert watched.errors == []
 
 
+def test_other_outlets_of_a_story_are_one_click_away(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "/search?q=farm+bill+crop+insurance")
+    first = page.locator(".result").first
+    summary = first.locator("details.coverage summary")
+    expect()(summary).to_contain_text("Carried by 2 outlets")
+    others = first.locator(".coverage-list li")
+    expect()(others.first).to_be_hidden()
+    summary.click()
+    expect()(others).to_have_count(1)
+    expect()(others.first).to_contain_text("same text")
+    expect()(others.first.locator(".outlet")).to_have_text(re.compile("Daily Herald|Wire Service"))
+
+
 def test_enter_searches_at_once(watched, base_url):
     page = watched.page
     page.goto(base_url + "/")

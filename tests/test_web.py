@@ -267,6 +267,14 @@ def test_dates_read_naturally():
     assert nice_date(None) == ""
 
 
+def test_wire_copies_show_as_one_result_carried_by_two_outlets(client):
+    html = client.get("/search", params={"q": "farm bill crop insurance"}).text
+    assert titles(html).count("Senate passes farm bill expanding crop insurance") == 1
+    details = re.search(r'<details class="coverage">(.*?)</details>', html, re.S).group(1)
+    assert re.search(r"<summary>\s*Carried by 2 outlets", details)
+    assert "same text" in details
+
+
 def test_coverage_shows_how_many_outlets_carried_the_story_one_click_away():
     from search.models import ArticleRef, CoverageItem, PassageOut, SearchResponse, SearchResult
     from search.params import parse_search

@@ -110,6 +110,13 @@ def test_results_link_to_the_article_page_at_the_passage(client):
     assert link
 
 
+def test_a_full_page_of_results_offers_more(client):
+    html = client.get("/search", params={"q": "government", "k": "2"}).text
+    assert len(titles(html)) == 2
+    assert 'href="/search?q=government&amp;k=12"' in html
+    assert len(titles(client.get("/search", params={"q": "government", "k": "12"}).text)) > 2
+
+
 def test_empty_state_offers_to_drop_the_filters(client):
     response = client.get("/search", params={"q": "farm bill", "source": "No Such Outlet"})
     assert response.status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -71,11 +71,15 @@ def api_search(
     until: Annotated[str | None, Query(description="Published on or before (YYYY-MM-DD)")] = None,
     collapse: Annotated[bool, Query(
         description="One result per story, with the rest of the story as coverage")] = True,
+    mode: Annotated[Literal["hybrid", "vector", "keyword"], Query(
+        description="Keywords and vectors fused (hybrid), or one retriever alone")] = "hybrid",
+    language: Annotated[str | None, Query(
+        description="Only articles in this language (e.g. en)")] = None,
 ) -> SearchResponse:
     """Passages closest in meaning to q, best first; one result per story, whose coverage
     lists the other articles of that story, unless collapse=false."""
     try:
-        params = parse_search(q, k, source, since, until, collapse)
+        params = parse_search(q, k, source, since, until, collapse, mode, language)
     except BadParam as exc:
         raise bad_param(exc) from None
     return run_search(engine_or_503(request), params)

@@ -33,10 +33,12 @@ class SearchParams:
     since: str | None = None
     until: str | None = None
     collapse: bool = True
+    mode: str = "hybrid"
+    language: str | None = None
 
     @property
     def filtered(self) -> bool:
-        return bool(self.source or self.since or self.until)
+        return bool(self.source or self.since or self.until or self.language)
 
 
 def clean_query(q: str | None) -> str:
@@ -102,6 +104,26 @@ def check_collapse(value: bool | str | None) -> bool:
     raise BadParam("collapse", f"collapse must be true or false (got {value!r})", value)
 
 
+def check_mode(mode: str | None) -> str:
+    from .retrieve import MODES
+
+    if mode is None or not mode.strip():
+        return "hybrid"
+    if mode.strip() not in MODES:
+        raise BadParam("mode", f"mode must be one of {', '.join(MODES)} (got {mode!r})", mode)
+    return mode.strip()
+
+
+def check_language(language: str | None) -> str | None:
+    if language is None or not language.strip():
+        return None
+    language = language.strip().lower()
+    if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{1,8})?", language):
+        raise BadParam("language", f"language must be a code like en or fr (got {language!r})",
+                       language)
+    return language
+
+
 def parse_search(
     q: str | None,
     k: int | str | None = None,
@@ -109,6 +131,8 @@ def parse_search(
     since: str | None = None,
     until: str | None = None,
     collapse: bool | str | None = None,
+    mode: str | None = None,
+    language: str | None = None,
 ) -> SearchParams:
     """Check every parameter; raise :class:`BadParam` naming the first one that is wrong."""
     params = SearchParams(
@@ -118,6 +142,8 @@ def parse_search(
         since=check_date("since", since),
         until=check_date("until", until),
         collapse=check_collapse(collapse),
+        mode=check_mode(mode),
+        language=check_language(language),
     )
     if params.since and params.until and params.since > params.until:
         raise BadParam(

@@ -115,4 +115,6 @@ def run_search(engine: Engine, params: SearchParams) -> SearchResponse:
         since=params.since,
         until=params.until,
         collapse=params.collapse,
+        mode=params.mode,
+        language=params.language,
     )

@@ -280,3 +280,13 @@ def test_wire_copies_collapse_into_one_result_that_lists_the_other(client):
     top = results[0]
     other = ({"farm-wire-1", "farm-wire-2"} - {top["article"]["id"]}).pop()
     assert [(c["article"]["id"], c["relation"]) for c in top["coverage"]] == [(other, "duplicate")]
+
+
+def test_search_modes_and_language_are_accepted_and_checked(client):
+    for mode in ("hybrid", "vector", "keyword"):
+        response = client.get("/api/search", params={"q": "budget", "mode": mode})
+        assert response.status_code == 200
+    bad = client.get("/api/search", params={"q": "budget", "mode": "fuzzy"})
+    assert bad.status_code == 422 and "mode" in str(bad.json()["detail"])
+    none = client.get("/api/search", params={"q": "budget", "language": "xx"})
+    assert none.status_code == 200 and none.json()["results"] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -78,6 +79,9 @@ class Embedder:
                 "Give a sentence-transformers model folder with --model; "
                 "nothing is downloaded at run time."
             ) from None
+        # An OpenVINO model runs one inference request at a time; a server calls from many
+        # threads, so calls into the model take turns (both cores serve each one anyway).
+        self._lock = threading.Lock()
         self.max_tokens = int(self.model.max_seq_length or 256)
         self.dimension = int(self.model.get_embedding_dimension())
         self._tokenizer = self.model.tokenizer
@@ -156,10 +160,11 @@ class Embedder:
         group = self.batch_size * 8
         for i in range(0, len(order), group):
             idx = order[i:i + group]
-            vectors = self.model.encode(
-                [texts[j] for j in idx], batch_size=self.batch_size,
-                normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
-            )
+            with self._lock:
+                vectors = self.model.encode(
+                    [texts[j] for j in idx], batch_size=self.batch_size,
+                    normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
+                )
             out[idx] = vectors.astype(np.float32, copy=False)
             if progress:
                 progress(len(idx))

@@ -34,6 +34,9 @@ def cache_root() -> Path:
 
 def quiet() -> None:
     """The exporters warn about things that do not matter for inference; keep output clean."""
+    # Importing optimum sets its loggers' levels, so set them after it is imported.
+    import optimum.intel.openvino  # noqa: F401
+
     for name in ("optimum", "nncf", "openvino", "sentence_transformers"):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="optimum")

@@ -1,9 +1,10 @@
 """Indexing throughput: the whole `presslens index` pipeline against plain encoding.
 
 Reads real articles from ../shared/data/abp/, indexes them into a fresh index (nothing
-cached), then embeds exactly the passages the pipeline produced with a plain
-``SentenceTransformer.encode`` call, before and after, and prints passages per second for
-each and their ratio. Not a test: figures depend on the machine.
+cached) once per backend (read, clean, chunk, embed, store, FAISS, stories), then embeds
+exactly the passages the pipeline produced with a plain torch ``SentenceTransformer.encode``
+call, and prints passages per second for each and the ratios. Models are loaded before the
+clocks start. Not a test: figures depend on the machine.
 
     .venv/bin/python benchmarks/bench_index.py --passages 3000
 """
@@ -43,10 +44,26 @@ def sample_articles(shared: Path, year: str, passages: int, out: Path) -> int:
     return written
 
 
-def plain_encode(embedder: Embedder, texts: list[str]) -> float:
+def plain_encode(texts: list[str]) -> float:
+    """Seconds for plain torch sentence-transformers to embed ``texts``, nothing else."""
+    from sentence_transformers import SentenceTransformer
+
+    from indexer.embed import resolve_model
+
+    model = SentenceTransformer(resolve_model(DEFAULT_MODEL), device="cpu")
+    model.encode(["warm up the model"] * 8)
     started = time.perf_counter()
-    embedder.model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
+    model.encode(texts, batch_size=32, normalize_embeddings=True)
     return time.perf_counter() - started
+
+
+def pipeline(source: Path, index_dir: Path, backend: str):
+    embedder = Embedder(DEFAULT_MODEL, backend=backend)
+    embedder.encode(["warm up the model"] * 8)
+    settings = Settings(index_dir=index_dir, backend=backend)
+    started = time.perf_counter()
+    report = build_index(settings, [source], embedder=embedder)
+    return report, time.perf_counter() - started, settings
 
 
 def main() -> None:
@@ -54,35 +71,32 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--passages", type=int, default=3000)
     parser.add_argument("--year", default="2019")
+    parser.add_argument("--backends", default=f"torch,{DEFAULT_BACKEND}")
     args = parser.parse_args()
 
-    embedder = Embedder(DEFAULT_MODEL)
-    embedder.model.encode(["warm up the model"] * 8)
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "articles.jsonl"
         articles = sample_articles(args.shared, args.year, args.passages, source)
-        settings = Settings(index_dir=Path(tmp) / "index")
-
-        started = time.perf_counter()
-        report = build_index(settings, [source], embedder=embedder)
-        pipeline = time.perf_counter() - started
-
+        runs = {}
+        for backend in args.backends.split(","):
+            runs[backend] = pipeline(source, Path(tmp) / backend, backend)
+        _, _, settings = next(iter(runs.values()))
         with sqlite3.connect(settings.db_path) as db:
             texts = [row[0] for row in db.execute("select distinct text from passages")]
-        # Plain encoding before and after the pipeline's turn, averaged, so drift in the
-        # machine's load affects both sides alike.
-        plain = (plain_encode(embedder, texts) + plain_encode(embedder, texts)) / 2
+        # Plain encoding before and after, averaged, so drift in the machine's load
+        # touches both sides alike.
+        plain = (plain_encode(texts) + plain_encode(texts)) / 2
 
-    rate_pipeline = report.embedded / pipeline
     rate_plain = len(texts) / plain
-    print(f"articles:   {articles} from abp {args.year} ({len(report.skipped)} skipped)")
-    print(f"passages:   {report.passages} ({report.embedded} embedded, "
-          f"{settings.chunk_tokens} tokens max)")
-    print(f"pipeline:   {pipeline:7.1f} s  {rate_pipeline:6.1f} passages/s  "
-          "(read, clean, chunk, embed, store, FAISS)")
-    print(f"plain:      {plain:7.1f} s  {rate_plain:6.1f} passages/s  "
-          "(SentenceTransformer.encode of the same passages)")
-    print(f"ratio:      {rate_pipeline / rate_plain:.2f} of plain encoding speed")
+    print(f"articles:  {articles} from abp {args.year}; {len(texts)} passages of at most "
+          f"{settings.chunk_tokens} tokens")
+    print("| what | seconds | passages/s | ratio to plain torch encoding |")
+    print("| --- | --- | --- | --- |")
+    print(f"| plain SentenceTransformer.encode (torch) | {plain:.1f} | {rate_plain:.1f} | 1.00 |")
+    for backend, (report, seconds, _) in runs.items():
+        rate = report.embedded / seconds
+        print(f"| presslens index pipeline, {backend} | {seconds:.1f} | {rate:.1f} | "
+              f"{rate / rate_plain:.2f} |")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer.build import build_index  # noqa: E402
-from indexer.embed import Embedder  # noqa: E402
+from indexer.embed import DEFAULT_BACKEND, Embedder  # noqa: E402
 from indexer.settings import DEFAULT_MODEL, Settings  # noqa: E402
 
 

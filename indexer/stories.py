@@ -20,9 +20,9 @@ import numpy as np
 class StoryConfig:
     """Thresholds, chosen by measurement on the development split (see the README)."""
 
-    related_threshold: float = 0.75
+    related_threshold: float = 0.72
     duplicate_threshold: float = 0.8
-    date_window_days: int = 3
+    date_window_days: int = 1
     neighbors: int = 20
     max_story_size: int = 100
 

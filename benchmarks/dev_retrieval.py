@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--distractors", type=int, default=5000)
     parser.add_argument("--backend", default="openvino-int8")
-    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--variants", default=";".join(VARIANTS), help="separated by ;")
     args = parser.parse_args()
 
     articles = dev_collection(args.shared, args.out, args.distractors)
@@ -74,7 +74,7 @@ def main() -> None:
     qrels = load_qrels(args.shared / "story_groups" / "qrels.tsv")
     print("| variant | mode | queries | success@1 | success@10 | recall@10 | MRR@10 | nDCG@10 |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for name in args.variants.split(","):
+    for name in args.variants.split(";"):
         slug = name.replace(" ", "").replace(",", "-")
         settings = Settings(index_dir=args.out / slug, backend=args.backend, **VARIANTS[name])
         build_index(settings, [articles])

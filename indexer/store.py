@@ -119,10 +119,6 @@ class Store:
         """(id, raw_text, text, title) of every stored article."""
         yield from self.db.execute("select id, raw_text, text, title from articles")
 
-    def next_story_id(self) -> int:
-        row = self.db.execute("select coalesce(max(story_id), 0) + 1 from articles").fetchone()
-        return int(row[0])
-
     def story_of(self, article_id: str) -> int | None:
         row = self.db.execute("select story_id from articles where id = ?",
                               [article_id]).fetchone()

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from indexer.build import build_index  # noqa: E402
 from indexer.embed import DEFAULT_BACKEND, Embedder  # noqa: E402
-from indexer.settings import DEFAULT_MODEL, Settings  # noqa: E402
+from indexer.settings import DEFAULT_CHUNK_TOKENS, DEFAULT_MODEL, Settings  # noqa: E402
 
 
 def sample_articles(shared: Path, year: str, passages: int, out: Path) -> int:
@@ -89,7 +89,7 @@ def main() -> None:
 
     rate_plain = len(texts) / plain
     print(f"articles:  {articles} from abp {args.year}; {len(texts)} passages of at most "
-          f"{settings.chunk_tokens} tokens")
+          f"{settings.chunk_tokens or DEFAULT_CHUNK_TOKENS} tokens")
     print("| what | seconds | passages/s | ratio to plain torch encoding |")
     print("| --- | --- | --- | --- |")
     print(f"| plain SentenceTransformer.encode (torch) | {plain:.1f} | {rate_plain:.1f} | 1.00 |")

@@ -18,7 +18,7 @@ from .chunk import chunk_article
 from .embed import DEFAULT_BACKEND, Embedder
 from .group import update_stories
 from .models import Article, Passage, RawArticle, Skipped
-from .settings import DEFAULT_MODEL, Settings
+from .settings import DEFAULT_CHUNK_TOKENS, DEFAULT_MODEL, DEFAULT_TITLE_PREFIX, Settings
 from .store import Store, now, text_hash
 from .vectors import VectorIndex
 
@@ -26,7 +26,7 @@ EMBED_GROUP = 1024  # vectors are cached after each group, so an interrupted run
 
 
 class IndexModelMismatch(Exception):
-    """The index was built with another model than the one asked for."""
+    """The index was built with another model, backend or passage setting than asked for."""
 
 
 @dataclass
@@ -51,18 +51,42 @@ class BuildReport:
         return data
 
 
-def index_model(settings: Settings, store: Store, rebuild: bool = False) -> tuple[str, str]:
-    """Model and backend to build with: those asked for, else the index's own, else defaults."""
+@dataclass(frozen=True)
+class BuildConfig:
+    """What decides an index's vectors; every build of one index must use the same."""
+
+    model: str
+    backend: str
+    chunk_tokens: int
+    title_prefix: bool
+
+
+def index_config(settings: Settings, store: Store, rebuild: bool = False) -> BuildConfig:
+    """What to build with: what is asked for, else what the index was built with, else the
+    defaults. Asking an existing index for something else needs ``rebuild``."""
     meta = {} if rebuild else store.get_meta()
-    for name in ("model", "backend"):
-        asked, built_with = getattr(settings, name), meta.get(name)
-        if asked and built_with and asked != built_with:
+    built = {"model": meta.get("model"), "backend": meta.get("backend"),
+             "chunk_tokens": int(meta["chunk_tokens"]) if "chunk_tokens" in meta else None,
+             # Indexes from before titles were embedded recorded nothing: no prefix.
+             "title_prefix": (meta.get("title_prefix", "0") == "1") if meta.get("model")
+             else None}
+    defaults = {"model": DEFAULT_MODEL, "backend": DEFAULT_BACKEND,
+                "chunk_tokens": DEFAULT_CHUNK_TOKENS, "title_prefix": DEFAULT_TITLE_PREFIX}
+    flags = {"model": "--model {}", "backend": "--backend {}", "chunk_tokens": "--chunk-tokens {}",
+             "title_prefix": "--title-prefix"}
+    chosen = {}
+    for name, default in defaults.items():
+        asked, built_with = getattr(settings, name), built[name]
+        if asked is not None and built_with is not None and asked != built_with:
+            flag = flags[name].format(asked)
+            if name == "title_prefix" and not asked:
+                flag = "--no-title-prefix"
             raise IndexModelMismatch(
                 f"the index in {settings.index_dir} was built with {name} {built_with!r}, "
-                f"not {asked!r}; use --rebuild to re-embed everything with the new {name}")
-    model = settings.model or meta.get("model") or DEFAULT_MODEL
-    backend = settings.backend or meta.get("backend") or DEFAULT_BACKEND
-    return model, backend
+                f"not {asked!r}; re-embed everything with: presslens index --rebuild {flag} "
+                "PATH")
+        chosen[name] = next(v for v in (asked, built_with, default) if v is not None)
+    return BuildConfig(**chosen)
 
 
 def content_hash(raw_text: str, article: Article) -> str:
@@ -110,11 +134,13 @@ def _build(settings: Settings, paths: Iterable[Path], rebuild: bool, progress: b
            embedder: Embedder | None, report: BuildReport) -> None:
     store = Store(settings.db_path)
     try:
-        model, backend = index_model(settings, store, rebuild)
+        config = index_config(settings, store, rebuild)
         if rebuild:
             _clear(store)
-        if embedder is None or (embedder.name, embedder.backend) != (model, backend):
-            embedder = Embedder(model, backend=backend, batch_size=settings.batch_size)
+        if embedder is None or (embedder.name, embedder.backend) != (config.model,
+                                                                       config.backend):
+            embedder = Embedder(config.model, backend=config.backend,
+                                batch_size=settings.batch_size)
 
         incoming = _read(paths, report, progress)
         known = store.article_hashes()
@@ -146,10 +172,10 @@ def _build(settings: Settings, paths: Iterable[Path], rebuild: bool, progress: b
                 recleaned[aid] = cleaned
                 to_chunk.append(Article(id=aid, title=title, text=cleaned, origin=""))
 
-        max_tokens = min(settings.chunk_tokens, embedder.passage_tokens)
+        max_tokens = min(config.chunk_tokens, embedder.passage_tokens)
         chunked = [(a, chunk_article(a, embedder, max_tokens, settings.overlap_sentences))
                    for a in to_chunk]
-        embed_texts = {a.id: [embed_text(a, p, settings.title_prefix) for p in ps]
+        embed_texts = {a.id: [embed_text(a, p, config.title_prefix) for p in ps]
                        for a, ps in chunked}
         _embed_missing(store, embedder, [t for ts in embed_texts.values() for t in ts], report,
                        progress)
@@ -176,10 +202,12 @@ def _build(settings: Settings, paths: Iterable[Path], rebuild: bool, progress: b
 
         ids, vectors = store.passage_vectors(embedder.cache_key, embedder.dimension)
         VectorIndex.build(ids, vectors, embedder.dimension).save(settings.faiss_path)
+        store.refresh_common_terms()
         counts_now = store.counts()
         story = settings.story_config
-        store.set_meta(model=model, backend=backend, dimension=embedder.dimension, built_at=now(),
-                       chunk_tokens=max_tokens, title_prefix=int(settings.title_prefix),
+        store.set_meta(model=config.model, backend=config.backend,
+                       dimension=embedder.dimension, built_at=now(),
+                       chunk_tokens=config.chunk_tokens, title_prefix=int(config.title_prefix),
                        generation=now(), **counts_now,
                        related_threshold=story.related_threshold,
                        duplicate_threshold=story.duplicate_threshold,

@@ -6,6 +6,7 @@ import copy
 import os
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,9 @@ class Embedder:
         # An OpenVINO model runs one inference request at a time; a server calls from many
         # threads, so calls into the model take turns (both cores serve each one anyway).
         self._lock = threading.Lock()
+        # Queries waiting for the model; see encode_query.
+        self._waiting: list[_Query] = []
+        self._waiting_lock = threading.Lock()
         self.max_tokens = int(self.model.max_seq_length or 256)
         self.dimension = int(self.model.get_embedding_dimension())
         self._tokenizer = self.model.tokenizer
@@ -171,4 +175,38 @@ class Embedder:
         return out
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        """One query's unit vector.
+
+        A server answers many queries at once. Queries that arrive while the model is busy
+        wait together, and the first of them to get the model embeds all of them in one
+        batch: one call instead of several, each with its own overhead.
+        """
+        query = _Query(text)
+        with self._waiting_lock:
+            self._waiting.append(query)
+        with self._lock:
+            if not query.done:
+                with self._waiting_lock:
+                    batch, self._waiting = self._waiting, []
+                try:
+                    vectors = self.model.encode(
+                        [q.text for q in batch], batch_size=len(batch),
+                        normalize_embeddings=True, convert_to_numpy=True,
+                        show_progress_bar=False)
+                except Exception as error:
+                    for waiting in batch:
+                        waiting.error, waiting.done = error, True
+                else:
+                    for waiting, vector in zip(batch, vectors, strict=True):
+                        waiting.vector, waiting.done = vector.astype(np.float32), True
+        if query.error is not None:
+            raise query.error
+        return query.vector
+
+
+@dataclass
+class _Query:
+    text: str
+    vector: np.ndarray | None = None
+    error: Exception | None = None
+    done: bool = False

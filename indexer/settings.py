@@ -9,6 +9,10 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX = PROJECT_ROOT / "data" / "index"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Chosen on the development split of the story-group queries (see the README): 128-token
+# passages, each embedded after its article's title.
+DEFAULT_CHUNK_TOKENS = 128
+DEFAULT_TITLE_PREFIX = True
 
 
 @dataclass(frozen=True)
@@ -20,11 +24,13 @@ class Settings:
     model: str | None = None
     # None: the backend the index was built with, or the default backend for a new index.
     backend: str | None = None
-    chunk_tokens: int = 128
+    # None (these two and the model and backend): what the index was built with, or the
+    # defaults for a new index. Changing any of them means re-embedding (--rebuild).
+    chunk_tokens: int | None = None
+    # Embed each passage as "title. passage" (the passage shown is unchanged).
+    title_prefix: bool | None = None
     overlap_sentences: int = 1
     batch_size: int = 32
-    # Embed each passage as "title. passage" (the passage shown is unchanged).
-    title_prefix: bool = False
     # A line seen in at least this many articles (and this share of the collection) is
     # treated as boilerplate of the collection, unless it is most of its article.
     boilerplate_min_articles: int = 5

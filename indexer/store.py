@@ -41,10 +41,14 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
 
 
+# How passages are split into terms for keyword search (search/retrieve.py splits queries the
+# same way to look terms up in ``common_terms``).
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
+
+
 def _m2_passage_search(db: sqlite_utils.Database) -> None:
     # Triggers keep the full-text index in step with every insert, update and delete.
-    db["passages"].enable_fts(["text"], create_triggers=True,
-                              tokenize="porter unicode61 remove_diacritics 2")
+    db["passages"].enable_fts(["text"], create_triggers=True, tokenize=FTS_TOKENIZE)
 
 
 def _m3_stories(db: sqlite_utils.Database) -> None:
@@ -58,7 +62,16 @@ def _m3_stories(db: sqlite_utils.Database) -> None:
     db["edges"].create_index(["b"])
 
 
-MIGRATIONS = [_m1_initial, _m2_passage_search, _m3_stories]
+def _m4_common_terms(db: sqlite_utils.Database) -> None:
+    # How many passages hold each frequent stemmed term, so a keyword search can leave out
+    # terms that say little (see search/retrieve.py) without asking FTS5 at query time.
+    db["common_terms"].create({"term": str, "passages": int}, pk="term")
+
+
+MIGRATIONS = [_m1_initial, _m2_passage_search, _m3_stories, _m4_common_terms]
+
+# Terms held by at least this share of passages are recorded in ``common_terms``.
+COMMON_TERM_SHARE = 0.002
 
 
 class Store:
@@ -200,6 +213,23 @@ class Store:
                f"order by bm25(passages_fts) limit ?")
         rows = self.db.execute(sql, [match, *params, int(n)]).fetchall()
         return [(row[0], -row[1]) for row in rows]
+
+    def refresh_common_terms(self, share: float = COMMON_TERM_SHARE) -> int:
+        """Record every term held by at least ``share`` of the passages; returns how many."""
+        total = self.db.execute("select count(*) from passages").fetchone()[0]
+        least = max(2, int(total * share))
+        self.db.execute("create virtual table if not exists temp.passages_vocab "
+                        "using fts5vocab(main, passages_fts, row)")
+        rows = self.db.execute("select term, doc from temp.passages_vocab where doc >= ?",
+                               [least]).fetchall()
+        with self.db.conn:
+            self.db.execute("delete from common_terms")
+            self.db.conn.executemany(
+                "insert into common_terms (term, passages) values (?, ?)", rows)
+        return len(rows)
+
+    def common_terms(self) -> dict[str, int]:
+        return dict(self.db.execute("select term, passages from common_terms").fetchall())
 
     def article_ids_of(self, passage_ids: Sequence[int]) -> dict[int, str]:
         if not passage_ids:

@@ -60,10 +60,12 @@ def _settings(ctx: click.Context, **overrides) -> Settings:
               help="What runs the model (recorded in the index; queries use the same).")
 @click.option("--chunk-tokens", type=click.IntRange(16, 512),
               help="Largest passage, in model tokens (default 128).")
+@click.option("--title-prefix/--no-title-prefix", default=None,
+              help="Embed each passage after its article's title (the default).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def index(ctx, paths, rebuild, model, backend, chunk_tokens, as_json, quiet):
+def index(ctx, paths, rebuild, model, backend, chunk_tokens, title_prefix, as_json, quiet):
     """Build or update the index from files and folders.
 
     Reads .txt, .html, .htm, .jsonl, .json and .csv files (each may be .gz), RSS
@@ -78,7 +80,8 @@ def index(ctx, paths, rebuild, model, backend, chunk_tokens, as_json, quiet):
     from indexer.build import build_index
     from indexer.store import Store
 
-    settings = _settings(ctx, model=model, backend=backend, chunk_tokens=chunk_tokens)
+    settings = _settings(ctx, model=model, backend=backend, chunk_tokens=chunk_tokens,
+                         title_prefix=title_prefix)
     if not paths:
         remembered = None
         if settings.db_path.exists():

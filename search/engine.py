@@ -22,7 +22,7 @@ from .models import (
     SearchResponse,
     SearchResult,
 )
-from .retrieve import MODES, Hit, best_per_article, fuse, keyword_query
+from .retrieve import MODES, Hit, KeywordPlanner, best_per_article, fuse
 
 
 class IndexNotFound(Exception):
@@ -49,6 +49,7 @@ class Engine:
         self.embedder = embedder
         self.meta = meta
         self.generation = meta.get("generation", "")
+        self.planner = KeywordPlanner(store.common_terms(), store.counts()["passages"])
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
@@ -106,7 +107,7 @@ class Engine:
         where, params = _filter(source, since, until, language)
         allowed = self.store.passage_ids_where(where, params) if where else None
         vector = self.embedder.encode_query(query) if mode != "keyword" else None
-        match = keyword_query(query) if mode != "vector" else None
+        match = self.planner.query(query) if mode != "vector" else None
         results = self._retrieve(vector, match, k, allowed, where, params, collapse)
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=query, took_ms=round(took, 2), results=results)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from indexer.store import FTS_TOKENIZE
 
 MODES = ("hybrid", "vector", "keyword")
 RRF_K = 60  # the usual constant of reciprocal rank fusion: damps the weight of the top ranks
@@ -19,20 +24,79 @@ these they this those through to too under until up very was we were what when w
 while who whom why will with would you your yours yourself yourselves
 """.split())
 _WORD = re.compile(r"\w+", re.UNICODE)
+MAX_WORDS = 64
 
 
-def keyword_query(text: str) -> str | None:
-    """A safe FTS5 query for free text: each word quoted, any of them may match.
+def query_words(text: str) -> list[str]:
+    """The distinct words of a query, lowercased, stop words left out unless that is all."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    useful = [w for w in words if w not in STOP_WORDS] or words
+    return list(dict.fromkeys(useful))[:MAX_WORDS]
+
+
+def keyword_query(words: Iterable[str]) -> str | None:
+    """A safe FTS5 query for words: each one quoted, any of them may match.
 
     Quoting every word means FTS5 syntax typed by a user (quotes, *, NEAR, OR, brackets) is
     searched as plain words and can never be a syntax error.
     """
-    words = [w.lower() for w in _WORD.findall(text)]
-    useful = [w for w in words if w not in STOP_WORDS] or words
-    unique = list(dict.fromkeys(useful))[:64]
-    if not unique:
+    words = list(words)
+    if not words:
         return None
-    return " OR ".join(f'"{w}"' for w in unique)
+    return " OR ".join(f'"{w}"' for w in words)
+
+
+_local = threading.local()
+
+
+def stems(words: Sequence[str]) -> list[list[str]]:
+    """The index terms of each word, split and stemmed exactly as FTS5 indexes passages."""
+    conn = getattr(_local, "stemmer", None)
+    if conn is None:
+        conn = sqlite3.connect(":memory:")
+        conn.execute(f"create virtual table words using fts5(word, tokenize='{FTS_TOKENIZE}')")
+        conn.execute("create virtual table terms using fts5vocab(words, instance)")
+        _local.stemmer = conn
+    with conn:
+        conn.execute("delete from words")
+        conn.executemany("insert into words (rowid, word) values (?, ?)", enumerate(words))
+        found: list[list[str]] = [[] for _ in words]
+        for row, term in conn.execute("select doc, term from terms order by doc, offset"):
+            found[row].append(term)
+        conn.execute("delete from words")
+    return found
+
+
+@dataclass(frozen=True)
+class KeywordPlanner:
+    """Turns a query into the FTS5 query that is actually run.
+
+    BM25 weighs a term by how rare it is, so a term held by a large share of the passages
+    ("president" in political news) moves the ranking little while costing the most: FTS5
+    reads its whole posting list on every query. The planner keeps a query's rarest terms,
+    at most ``max_terms`` of them, and leaves out the common ones unless nothing else is left.
+    """
+
+    common: dict[str, int]  # stemmed term -> passages holding it, for frequent terms only
+    passages: int
+    max_terms: int = 16
+    common_share: float = 0.05
+    keep_if_all_common: int = 2
+
+    def words(self, text: str) -> list[str]:
+        words = query_words(text)
+        held: dict[str, int] = {}
+        for word, terms in zip(words, stems(words), strict=True):
+            if terms:  # a word that is only underscores has no terms and matches nothing
+                held[word] = min(self.common.get(term, 0) for term in terms)
+        ordered = sorted(held, key=held.get)  # stable: ties keep the query's order
+        limit = self.common_share * self.passages
+        rare = [w for w in ordered if held[w] <= limit]
+        chosen = set(rare[: self.max_terms] or ordered[: self.keep_if_all_common])
+        return [w for w in words if w in chosen]
+
+    def query(self, text: str) -> str | None:
+        return keyword_query(self.words(text))
 
 
 @dataclass(frozen=True)

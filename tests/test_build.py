@@ -8,7 +8,7 @@ import json
 import pytest
 
 from indexer.build import IndexModelMismatch, build_index
-from indexer.store import Store
+from indexer.store import Store, text_hash
 from search.engine import Engine, IndexNotFound, ModelMismatch
 
 SEED_QUERY = "Canada and Mexico join forces against US tariffs"
@@ -102,6 +102,38 @@ def test_index_refuses_another_model(settings, seeds_dir, embedder):
         Engine.open(other, embedder=embedder)
     with pytest.raises(IndexModelMismatch, match="--rebuild"):
         build_index(other, [seeds_dir], embedder=embedder)
+
+
+def test_passage_settings_are_kept_and_changing_them_needs_a_rebuild(settings, seeds_dir,
+                                                                    embedder):
+    build_index(settings, [seeds_dir], embedder=embedder)
+    meta = Store(settings.db_path).get_meta()
+    assert (meta["chunk_tokens"], meta["title_prefix"]) == ("128", "1")
+    passages_at_128 = int(meta["passages"])
+    for change, flag in (({"chunk_tokens": 64}, "--chunk-tokens 64"),
+                         ({"title_prefix": False}, "--no-title-prefix")):
+        other = dataclasses.replace(settings, **change)
+        with pytest.raises(IndexModelMismatch, match=f"--rebuild {flag}"):
+            build_index(other, [seeds_dir], embedder=embedder)
+    # Asking nothing keeps what the index was built with.
+    assert build_index(settings, [seeds_dir], embedder=embedder).unchanged == 2
+    short = dataclasses.replace(settings, chunk_tokens=64, title_prefix=False)
+    report = build_index(short, [seeds_dir], embedder=embedder, rebuild=True)
+    meta = Store(settings.db_path).get_meta()
+    assert (meta["chunk_tokens"], meta["title_prefix"]) == ("64", "0")
+    assert int(meta["passages"]) > passages_at_128 and report.embedded > 0
+    assert build_index(settings, [seeds_dir], embedder=embedder).unchanged == 2
+
+
+def test_title_prefix_changes_what_is_embedded_not_what_is_shown(settings, seeds_dir,
+                                                                 embedder):
+    build_index(settings, [seeds_dir], embedder=embedder)
+    store = Store(settings.db_path)
+    article = store.db.execute("select id, title from articles limit 1").fetchone()
+    first = next(store.db.query("select text, embed_hash from passages where article_id = ? "
+                                "order by seq", [article[0]]))
+    assert first["embed_hash"] == text_hash(f"{article[1]}. {first['text']}")
+    assert store.cached_hashes(embedder.cache_key, [first["embed_hash"]])
 
 
 def test_missing_index_says_how_to_build_one(settings):

@@ -9,7 +9,7 @@ import pytest
 from indexer.build import build_index
 from indexer.settings import Settings
 from search.engine import Engine
-from search.retrieve import Hit, fuse, keyword_query
+from search.retrieve import Hit, KeywordPlanner, fuse, keyword_query, query_words, stems
 
 ARTICLES = [
     ("a1", "Reuters", "2019-05-01", "Senate confirms judge",
@@ -42,10 +42,33 @@ def ids(response):
 
 
 def test_keyword_query_quotes_every_word():
-    assert keyword_query('border "wall" NEAR(x) OR tariffs*') == (
+    assert keyword_query(query_words('border "wall" NEAR(x) OR tariffs*')) == (
         '"border" OR "wall" OR "near" OR "x" OR "tariffs"')
-    assert keyword_query("the of and") == '"the" OR "of" OR "and"'
-    assert keyword_query("?!*()") is None
+    assert keyword_query(query_words("the of and")) == '"the" OR "of" OR "and"'
+    assert keyword_query(query_words("?!*()")) is None
+
+
+def test_query_words_are_stemmed_as_the_index_stems_them():
+    assert stems(["Whistleblower", "running", "foo_bar", "Élection", "___"]) == [
+        ["whistleblow"], ["run"], ["foo", "bar"], ["elect"], []]
+
+
+def test_planner_leaves_out_common_terms_and_keeps_the_rarest():
+    planner = KeywordPlanner({"presid": 600, "vote": 90, "senat": 40}, passages=1000,
+                             max_terms=2, common_share=0.5)
+    # "president" is in 60% of passages; of the rest, the two rarest are kept.
+    assert planner.words("President Senate vote Zyxcorp") == ["senate", "zyxcorp"]
+    assert planner.query("President Senate vote Zyxcorp") == '"senate" OR "zyxcorp"'
+    # When every word is common, the rarest still search.
+    assert planner.words("the President") == ["president"]
+    assert planner.words("___ ?!") == []
+    assert planner.query("___ ?!") is None
+
+
+def test_index_records_common_terms(engine):
+    common = engine.store.common_terms()
+    assert common["the"] >= 3 and "zyxcorp" not in common
+    assert engine.planner.passages == engine.stats().passages
 
 
 def test_fusion_rewards_agreement():

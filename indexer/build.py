@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from . import extract
@@ -43,6 +44,7 @@ class BuildReport:
     cached: int = 0
     largest_story: int = 0
     grouping_seconds: float = 0.0
+    vectors: str = ""  # what happened to the vector index: rebuilt, updated or unchanged
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -200,8 +202,7 @@ def _build(settings: Settings, paths: Iterable[Path], rebuild: bool, progress: b
             report.largest_story = grouped.largest_story
             report.grouping_seconds = round(grouped.seconds, 2)
 
-        ids, vectors = store.passage_vectors(embedder.cache_key, embedder.dimension)
-        VectorIndex.build(ids, vectors, embedder.dimension).save(settings.faiss_path)
+        report.vectors = _update_vectors(settings, store, embedder, rebuild)
         store.refresh_common_terms()
         counts_now = store.counts()
         story = settings.story_config
@@ -214,6 +215,42 @@ def _build(settings: Settings, paths: Iterable[Path], rebuild: bool, progress: b
                        date_window_days=story.date_window_days)
     finally:
         store.close()
+
+
+def _update_vectors(settings: Settings, store: Store, embedder: Embedder,
+                    rebuild: bool) -> str:
+    """Bring the vector index in step with the passages; say whether it was rebuilt.
+
+    The index is updated in place when it can be: the passage ids it holds are compared
+    with the database's, which is the source of truth, so vectors of removed passages go,
+    missing ones are added, and an update interrupted before the last run saved its vectors
+    is repaired here. It is rebuilt when there is none, when the collection outgrows exact
+    search, or when removed vectors fill a quarter of an HNSW graph.
+    """
+    want = store.passage_ids()
+    index = None
+    if not rebuild and settings.faiss_path.exists():
+        try:
+            index = VectorIndex.load(settings.faiss_path)
+        except RuntimeError:  # unreadable: rebuilt from the database below
+            index = None
+    if index is not None and (index.dimension != embedder.dimension
+                              or index.kind != VectorIndex.kind_for(len(want))
+                              or index.removed > 0.25 * index.size):
+        index = None
+    if index is None:
+        ids, vectors = store.passage_vectors(embedder.cache_key, embedder.dimension)
+        VectorIndex.build(ids, vectors, embedder.dimension).save(settings.faiss_path)
+        return "rebuilt"
+    held = index.ids()
+    stale = np.setdiff1d(held, want, assume_unique=True)
+    missing = np.setdiff1d(want, held, assume_unique=True)
+    if not len(stale) and not len(missing):
+        return "unchanged"
+    index.remove(stale)
+    index.add(*store.vectors_of(embedder.cache_key, embedder.dimension, missing))
+    index.save(settings.faiss_path)
+    return "updated"
 
 
 def _clear(store: Store) -> None:

@@ -48,7 +48,10 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
 
     ids, matrix = store.all_article_vectors(dimension)
     row_of = {aid: i for i, aid in enumerate(ids)}
-    index = VectorIndex.build(np.arange(len(ids), dtype=np.int64), matrix, dimension)
+    # Exact search: building a graph over every article would cost far more than the few
+    # neighbour searches an update makes, and a whole collection is one matrix product.
+    index = VectorIndex.build(np.arange(len(ids), dtype=np.int64), matrix, dimension,
+                              exact_limit=len(ids))
     todo = sorted((aid for aid in changed if aid in row_of),
                   key=lambda aid: (published.get(aid) or "9999", aid))
     neighbor_lists = _neighbors(index, matrix, [row_of[a] for a in todo], config.neighbors + 1)

@@ -172,11 +172,49 @@ class Store:
     # Passages ---------------------------------------------------------------------------
     def replace_passages(self, article_id: str, passages: Iterable[Passage],
                          embed_hashes: Iterable[str]) -> None:
+        """Give an article new passages, under ids never used before.
+
+        Ids are not reused, so the vector index, which is updated after the database, can
+        tell stale vectors from current ones by id alone.
+        """
         self.db.execute("delete from passages where article_id = ?", [article_id])
-        self.db["passages"].insert_all(
-            {"article_id": p.article_id, "seq": p.seq, "text": p.text,
-             "char_start": p.char_start, "char_end": p.char_end, "embed_hash": h}
-            for p, h in zip(passages, embed_hashes, strict=True))
+        rows = [{"article_id": p.article_id, "seq": p.seq, "text": p.text,
+                 "char_start": p.char_start, "char_end": p.char_end, "embed_hash": h}
+                for p, h in zip(passages, embed_hashes, strict=True)]
+        first = self._next_passage_id()
+        for offset, row in enumerate(rows):
+            row["id"] = first + offset
+        self.db["passages"].insert_all(rows)
+        if rows:
+            self.set_meta(last_passage_id=first + len(rows) - 1)
+
+    def _next_passage_id(self) -> int:
+        row = self.db.execute(
+            "select max(coalesce((select cast(value as integer) from meta "
+            "where key = 'last_passage_id'), 0), coalesce((select max(id) from passages), 0))"
+        ).fetchone()
+        return int(row[0]) + 1
+
+    def passage_ids(self) -> np.ndarray:
+        rows = self.db.execute("select id from passages order by id").fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def vectors_of(self, model: str, dimension: int,
+                   passage_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Cached vectors of some passages (those that have one), with their ids."""
+        found_ids, found = [], []
+        wanted = [int(i) for i in passage_ids]
+        for i in range(0, len(wanted), 500):
+            part = wanted[i:i + 500]
+            marks = ",".join("?" * len(part))
+            for pid, blob in self.db.execute(
+                    f"select passages.id, embeddings.vector from passages join embeddings "
+                    f"on embeddings.model = ? and embeddings.hash = passages.embed_hash "
+                    f"where passages.id in ({marks}) order by passages.id", [model, *part]):
+                found_ids.append(pid)
+                found.append(blob)
+        vectors = np.frombuffer(b"".join(found), dtype=np.float32).reshape(len(found), dimension)
+        return np.array(found_ids, dtype=np.int64), vectors
 
     def get_passages(self, ids: Sequence[int]) -> dict[int, dict]:
         if not ids:

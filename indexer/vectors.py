@@ -24,10 +24,14 @@ class VectorIndex:
         if isinstance(inner, faiss.IndexHNSW):
             inner.hnsw.efSearch = HNSW_EF_SEARCH
 
+    @staticmethod
+    def kind_for(size: int, exact_limit: int = EXACT_LIMIT) -> str:
+        return "exact" if size <= exact_limit else "hnsw"
+
     @classmethod
     def build(cls, ids: np.ndarray, vectors: np.ndarray, dimension: int,
               exact_limit: int = EXACT_LIMIT) -> VectorIndex:
-        if len(ids) <= exact_limit:
+        if cls.kind_for(len(ids), exact_limit) == "exact":
             inner = faiss.IndexFlatIP(dimension)
         else:
             inner = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
@@ -49,6 +53,36 @@ class VectorIndex:
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+
+    # Updates in place -------------------------------------------------------------------
+    def ids(self) -> np.ndarray:
+        """The passage ids held (removed ones excluded)."""
+        held = faiss.vector_to_array(self.index.id_map)
+        return held[held >= 0]
+
+    @property
+    def removed(self) -> int:
+        """Slots of removed vectors that an HNSW graph still holds (see ``remove``)."""
+        return int(self.size - len(self.ids()))
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids):
+            self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
+                                    np.ascontiguousarray(ids, dtype=np.int64))
+
+    def remove(self, ids: np.ndarray) -> None:
+        """Forget passages. An exact index drops their vectors; an HNSW graph cannot, so
+        their slots lose their ids and are never returned (a full rebuild reclaims them)."""
+        if not len(ids):
+            return
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if self.kind == "exact":
+            self.index.remove_ids(faiss.IDSelectorBatch(ids))
+            return
+        held = faiss.vector_to_array(self.index.id_map)
+        held[np.isin(held, ids)] = -1
+        faiss.copy_array_to_vector(held, self.index.id_map)
+        self.index.construct_rev_map()
 
     @property
     def kind(self) -> str:

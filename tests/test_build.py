@@ -159,3 +159,50 @@ def test_a_second_build_of_the_same_index_is_refused(settings, seeds_dir, embedd
         with pytest.raises(IndexBusy, match="another `presslens index` is updating"):
             build_index(settings, [seeds_dir], embedder=embedder)
     assert build_index(settings, [seeds_dir], embedder=embedder).added == 2
+
+
+def _faiss_ids(settings):
+    from indexer.vectors import VectorIndex
+
+    return sorted(VectorIndex.load(settings.faiss_path).ids().tolist())
+
+
+def _db_ids(settings):
+    return sorted(Store(settings.db_path).passage_ids().tolist())
+
+
+def test_vector_index_is_updated_in_place_and_ids_are_never_reused(settings, tmp_path,
+                                                                  embedder):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Senate vote\n\nThe Senate voted on the budget bill today.")
+    (folder / "b.txt").write_text("Storm warning\n\nA storm is expected on the coast tonight.")
+    assert build_index(settings, [folder], embedder=embedder).vectors == "rebuilt"
+    assert build_index(settings, [folder], embedder=embedder).vectors == "unchanged"
+    first_ids = _db_ids(settings)
+
+    (folder / "c.txt").write_text("Court ruling\n\nThe court struck down the state law.")
+    (folder / "a.txt").write_text("Senate vote\n\nThe Senate passed the budget bill late.")
+    report = build_index(settings, [folder], embedder=embedder)
+    assert (report.vectors, report.added, report.updated) == ("updated", 1, 1)
+    assert _faiss_ids(settings) == _db_ids(settings)
+    assert min(set(_db_ids(settings)) - set(first_ids)) > max(first_ids)
+    engine = Engine.open(settings, embedder=embedder)
+    assert engine.search("judges overturn a statute", k=1).results[0].article.title == \
+        "Court ruling"
+
+
+def test_an_update_killed_before_saving_vectors_is_repaired_by_the_next_run(
+        settings, tmp_path, embedder):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Senate vote\n\nThe Senate voted on the budget bill today.")
+    build_index(settings, [folder], embedder=embedder)
+    before = settings.faiss_path.read_bytes()
+    (folder / "b.txt").write_text("Court ruling\n\nThe court struck down the state law.")
+    build_index(settings, [folder], embedder=embedder)
+    # As if the run had been killed after the database commit, before the vectors were saved.
+    settings.faiss_path.write_bytes(before)
+    report = build_index(settings, [folder], embedder=embedder)
+    assert (report.unchanged, report.vectors, report.embedded) == (2, "updated", 0)
+    assert _faiss_ids(settings) == _db_ids(settings)

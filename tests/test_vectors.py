@@ -30,3 +30,24 @@ def test_kind_by_size_and_neighbours_agree_with_exact(tmp_path, data, exact_limi
     allowed = ids[ids % 7 == 0]
     got, _ = index.search(vectors[0], 10, allowed=allowed)
     assert len(got) == 10 and all(g % 7 == 0 for g in got)
+
+
+@pytest.mark.parametrize("exact_limit", [10_000, 100])
+def test_removed_passages_are_never_returned_and_added_ones_are(tmp_path, data, exact_limit):
+    ids, vectors = data
+    index = VectorIndex.build(ids[:2000], vectors[:2000], 32, exact_limit=exact_limit)
+    gone = ids[:500]
+    index.remove(gone)
+    index.add(ids[2000:], vectors[2000:])
+    index.save(tmp_path / "v.faiss")
+    index = VectorIndex.load(tmp_path / "v.faiss")
+    assert sorted(index.ids()) == sorted(ids[500:])
+    # An exact index drops removed vectors; an HNSW graph keeps their slots without ids.
+    assert index.removed == (0 if index.kind == "exact" else 500)
+    for q in range(0, 3000, 100):
+        found, _ = index.search(vectors[q], 10)
+        assert not set(found) & set(gone)
+        if q >= 500:
+            assert found[0] == ids[q]  # each vector is its own nearest neighbour
+    found, _ = index.search(vectors[0], 10, allowed=ids[:600])
+    assert set(found) <= set(ids[500:600]) and len(found) > 0

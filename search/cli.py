@@ -340,8 +340,9 @@ def coverage(ctx, article_id, as_json):
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--access-log", is_flag=True, help="Log a line for every request.")
 @click.pass_context
-def serve(ctx, host, port):
+def serve(ctx, host, port, access_log):
     """Serve the search page and the JSON API.
 
     \b
@@ -353,4 +354,4 @@ def serve(ctx, host, port):
 
     from .api import create_app
 
-    uvicorn.run(create_app(_settings(ctx)), host=host, port=port)
+    uvicorn.run(create_app(_settings(ctx)), host=host, port=port, access_log=access_log)

@@ -105,15 +105,96 @@ def embed_text(article: Article, passage: Passage, title_prefix: bool) -> str:
 
 
 def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = False,
-                progress: bool = False, embedder: Embedder | None = None) -> BuildReport:
-    """Add new and changed articles under ``paths`` to the index, embedding only new text."""
+                prune: bool = False, progress: bool = False,
+                embedder: Embedder | None = None) -> BuildReport:
+    """Add new and changed articles under ``paths`` to the index, embedding only new text.
+
+    With ``prune``, articles indexed from under ``paths`` that are no longer there are
+    removed; articles of a file that could not be read this time are kept.
+    """
     started = time.perf_counter()
     report = BuildReport()
+    paths = list(paths)
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(settings.index_dir / ".build.lock"):
-        _build(settings, paths, rebuild, progress, embedder, report)
+        _build(settings, paths, rebuild, prune, progress, embedder, report)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildReport:
+    """Remove articles by id; their stories, keyword and vector indexes follow.
+
+    Ids not in the index are reported as skipped. No model is loaded.
+    """
+    started = time.perf_counter()
+    report = BuildReport()
+    if not settings.db_path.exists():
+        raise FileNotFoundError(f"no index in {settings.index_dir}")
+    with _exclusive(settings.index_dir / ".build.lock"):
+        store = Store(settings.db_path)
+        try:
+            config = index_config(settings, store)
+            dimension = int(store.get_meta().get("dimension", 0))
+            known = store.article_hashes()
+            wanted = list(dict.fromkeys(article_ids))
+            gone = [aid for aid in wanted if aid in known]
+            report.skipped = [Skipped(aid, "no article with this id in the index")
+                              for aid in wanted if aid not in known]
+            with store.db.conn:
+                _remove(store, gone, [], settings, _cache_key(config), dimension, report)
+            _finish(settings, store, config, dimension, rebuild=False, report=report)
+        finally:
+            store.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _cache_key(config: BuildConfig) -> str:
+    return config.model if config.backend == "torch" else f"{config.model}@{config.backend}"
+
+
+def _remove(store: Store, gone: list[str], changed: list[str], settings: Settings,
+            cache_key: str, dimension: int, report: BuildReport) -> None:
+    """Delete ``gone`` and regroup ``changed`` with what is left of the stories they left."""
+    mates = store.story_mates(gone)
+    store.delete_articles(gone)
+    report.removed = len(gone)
+    grouped = update_stories(store, list(dict.fromkeys([*changed, *mates])), gone,
+                             settings.story_config, cache_key, dimension)
+    report.largest_story = grouped.largest_story
+    report.grouping_seconds = round(grouped.seconds, 2)
+
+
+def _finish(settings: Settings, store: Store, config: BuildConfig, dimension: int,
+            rebuild: bool, report: BuildReport) -> None:
+    """Derived indexes and metadata, once the articles and passages are committed."""
+    report.vectors = _update_vectors(settings, store, _cache_key(config), dimension, rebuild)
+    store.refresh_common_terms()
+    story = settings.story_config
+    store.set_meta(model=config.model, backend=config.backend, dimension=dimension,
+                   built_at=now(), chunk_tokens=config.chunk_tokens,
+                   title_prefix=int(config.title_prefix), generation=now(), **store.counts(),
+                   related_threshold=story.related_threshold,
+                   duplicate_threshold=story.duplicate_threshold,
+                   date_window_days=story.date_window_days)
+
+
+def _gone(store: Store, paths: list[Path], read: set[str], skipped: list[Skipped]) -> list[str]:
+    """Stored articles from under ``paths`` that this run did not find there.
+
+    An article whose file (or line) was skipped this time is kept: a file that cannot be
+    read now is not a file that is gone.
+    """
+    roots = [str(p) for p in paths]
+    kept = [s.origin for s in skipped]
+
+    def under(origin: str, prefix: str) -> bool:
+        return origin == prefix or origin.startswith((prefix + "/", prefix + ":", prefix + "#"))
+
+    return [aid for aid, origin in store.article_origins()
+            if aid not in read and any(under(origin, r) for r in roots)
+            and not any(under(origin, k) for k in kept)]
 
 
 class IndexBusy(Exception):
@@ -132,7 +213,7 @@ def _exclusive(path: Path):
         yield
 
 
-def _build(settings: Settings, paths: Iterable[Path], rebuild: bool, progress: bool,
+def _build(settings: Settings, paths: list[Path], rebuild: bool, prune: bool, progress: bool,
            embedder: Embedder | None, report: BuildReport) -> None:
     store = Store(settings.db_path)
     try:
@@ -153,11 +234,12 @@ def _build(settings: Settings, paths: Iterable[Path], rebuild: bool, progress: b
                 report.unchanged += 1
             else:
                 fresh[article.id] = (article, raw_text, digest)
+        gone = _gone(store, paths, {a.id for a, _ in incoming}, report.skipped) if prune else []
 
         # Lines repeated across the collection are judged on the whole collection, so text
         # already stored is cleaned again when the counts move.
         stored = {aid: (raw, text, title) for aid, raw, text, title in store.iter_raw_texts()
-                  if aid not in fresh}
+                  if aid not in fresh and aid not in gone}
         raw_texts = [v[0] for v in stored.values()] + [v[1] for v in fresh.values()]
         counts = extract.count_lines(raw_texts)
         threshold = extract.boilerplate_threshold(
@@ -196,28 +278,14 @@ def _build(settings: Settings, paths: Iterable[Path], rebuild: bool, progress: b
                 store.replace_passages(article.id, passages,
                                        [text_hash(t) for t in embed_texts[article.id]])
             report.passages = sum(len(ps) for _, ps in chunked)
-            grouped = update_stories(store, [a.id for a, _ in chunked], [],
-                                     settings.story_config, embedder.cache_key,
-                                     embedder.dimension)
-            report.largest_story = grouped.largest_story
-            report.grouping_seconds = round(grouped.seconds, 2)
-
-        report.vectors = _update_vectors(settings, store, embedder, rebuild)
-        store.refresh_common_terms()
-        counts_now = store.counts()
-        story = settings.story_config
-        store.set_meta(model=config.model, backend=config.backend,
-                       dimension=embedder.dimension, built_at=now(),
-                       chunk_tokens=config.chunk_tokens, title_prefix=int(config.title_prefix),
-                       generation=now(), **counts_now,
-                       related_threshold=story.related_threshold,
-                       duplicate_threshold=story.duplicate_threshold,
-                       date_window_days=story.date_window_days)
+            _remove(store, gone, [a.id for a, _ in chunked], settings, embedder.cache_key,
+                    embedder.dimension, report)
+        _finish(settings, store, config, embedder.dimension, rebuild, report)
     finally:
         store.close()
 
 
-def _update_vectors(settings: Settings, store: Store, embedder: Embedder,
+def _update_vectors(settings: Settings, store: Store, cache_key: str, dimension: int,
                     rebuild: bool) -> str:
     """Bring the vector index in step with the passages; say whether it was rebuilt.
 
@@ -234,13 +302,13 @@ def _update_vectors(settings: Settings, store: Store, embedder: Embedder,
             index = VectorIndex.load(settings.faiss_path)
         except RuntimeError:  # unreadable: rebuilt from the database below
             index = None
-    if index is not None and (index.dimension != embedder.dimension
+    if index is not None and (index.dimension != dimension
                               or index.kind != VectorIndex.kind_for(len(want))
                               or index.removed > 0.25 * index.size):
         index = None
     if index is None:
-        ids, vectors = store.passage_vectors(embedder.cache_key, embedder.dimension)
-        VectorIndex.build(ids, vectors, embedder.dimension).save(settings.faiss_path)
+        ids, vectors = store.passage_vectors(cache_key, dimension)
+        VectorIndex.build(ids, vectors, dimension).save(settings.faiss_path)
         return "rebuilt"
     held = index.ids()
     stale = np.setdiff1d(held, want, assume_unique=True)
@@ -248,7 +316,7 @@ def _update_vectors(settings: Settings, store: Store, embedder: Embedder,
     if not len(stale) and not len(missing):
         return "unchanged"
     index.remove(stale)
-    index.add(*store.vectors_of(embedder.cache_key, embedder.dimension, missing))
+    index.add(*store.vectors_of(cache_key, dimension, missing))
     index.save(settings.faiss_path)
     return "updated"
 

@@ -401,6 +401,29 @@ class Store:
         self.db.conn.executemany("update articles set story_id = ? where id = ?",
                                  [(story, aid) for aid, story in assignments.items()])
 
+    def delete_articles(self, article_ids: Sequence[str]) -> None:
+        """Forget articles: their text, passages (and so their keyword index), vectors,
+        signatures and edges. Cached embeddings stay, keyed by text, for a later return."""
+        for i in range(0, len(article_ids), 500):
+            part = list(article_ids[i:i + 500])
+            marks = ",".join("?" * len(part))
+            for table, column in (("passages", "article_id"), ("article_vectors", "article_id"),
+                                  ("minhashes", "article_id"), ("lsh_bands", "article_id"),
+                                  ("articles", "id")):
+                self.db.execute(f"delete from {table} where {column} in ({marks})", part)
+        self.delete_edges_of(article_ids)
+
+    def article_origins(self) -> Iterator[tuple[str, str]]:
+        yield from self.db.execute("select id, origin from articles")
+
+    def story_mates(self, article_ids: Sequence[str]) -> list[str]:
+        """Other members of the stories of these articles."""
+        wanted = set(article_ids)
+        stories = {row[0] for aid in wanted for row in self.db.execute(
+            "select story_id from articles where id = ?", [aid]) if row[0] is not None}
+        members = self.story_members(sorted(stories))
+        return sorted({m for ms in members.values() for m in ms} - wanted)
+
     def delete_edges_of(self, article_ids: Sequence[str]) -> None:
         for i in range(0, len(article_ids), 500):
             part = list(article_ids[i:i + 500])

@@ -55,6 +55,8 @@ def _settings(ctx: click.Context, **overrides) -> Settings:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--rebuild", is_flag=True, help="Start from scratch (cached vectors are kept).")
+@click.option("--prune", is_flag=True,
+              help="Remove articles indexed from under PATHS that are no longer there.")
 @click.option("--model", help="sentence-transformers model name or folder.")
 @click.option("--backend", type=click.Choice(BACKENDS),
               help="What runs the model (recorded in the index; queries use the same).")
@@ -65,7 +67,8 @@ def _settings(ctx: click.Context, **overrides) -> Settings:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def index(ctx, paths, rebuild, model, backend, chunk_tokens, title_prefix, as_json, quiet):
+def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix, as_json,
+          quiet):
     """Build or update the index from files and folders.
 
     Reads .txt, .html, .htm, .jsonl, .json and .csv files (each may be .gz), RSS
@@ -91,7 +94,7 @@ def index(ctx, paths, rebuild, model, backend, chunk_tokens, title_prefix, as_js
                                    "presslens index data/sample")
         paths = tuple(Path(p) for p in json.loads(remembered))
     try:
-        report = build_index(settings, list(paths), rebuild=rebuild,
+        report = build_index(settings, list(paths), rebuild=rebuild, prune=prune,
                              progress=not quiet and not as_json)
     except _errors() as error:
         raise click.ClickException(str(error)) from None
@@ -335,6 +338,33 @@ def coverage(ctx, article_id, as_json):
                else f"similarity {item.similarity:.2f}")
         click.echo(f"  {item.article.published or 'undated':<10}  {item.relation:<9}  "
                    f"{item.article.source or '?'}: {item.article.title}  ({why})")
+
+
+@cli.command()
+@click.argument("article_ids", nargs=-1, required=True)
+@click.pass_context
+def remove(ctx, article_ids):
+    """Remove articles from the index by id.
+
+    Their stories, keyword index and vector index are updated; the other articles of
+    their stories are grouped again.
+
+    \b
+    Example:
+      presslens remove GUoPp2i9TufUaNKQ
+    """
+    from indexer.build import remove_articles
+
+    settings = _settings(ctx)
+    try:
+        report = remove_articles(settings, article_ids)
+    except (FileNotFoundError, *_errors()) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Removed {report.removed} article(s) from {settings.index_dir}")
+    for skipped in report.skipped:
+        click.echo(f"  {skipped.origin}: {skipped.reason}")
+    if report.skipped and not report.removed:
+        ctx.exit(1)
 
 
 @cli.command()

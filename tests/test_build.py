@@ -206,3 +206,59 @@ def test_an_update_killed_before_saving_vectors_is_repaired_by_the_next_run(
     report = build_index(settings, [folder], embedder=embedder)
     assert (report.unchanged, report.vectors, report.embedded) == (2, "updated", 0)
     assert _faiss_ids(settings) == _db_ids(settings)
+
+
+def test_prune_removes_articles_that_are_gone_and_keeps_unreadable_files(settings, tmp_path,
+                                                                         embedder):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Senate vote\n\nThe Senate voted on the budget bill today.")
+    (folder / "b.txt").write_text("Storm warning\n\nA storm is expected on the coast tonight.")
+    records = [{"id": "c1", "title": "Court ruling", "text": "The court struck down the law."},
+               {"id": "c2", "title": "Trade talks", "text": "Trade talks with Canada resumed."}]
+    (folder / "c.jsonl").write_text("\n".join(json.dumps(r) for r in records))
+    build_index(settings, [folder], embedder=embedder)
+    ids_before = {row[0] for row in Store(settings.db_path).article_origins()}
+    assert len(ids_before) == 4
+
+    (folder / "a.txt").unlink()
+    (folder / "b.txt").write_text("")  # unreadable this time: its article must stay
+    (folder / "c.jsonl").write_text(json.dumps(records[0]))
+    assert build_index(settings, [folder], embedder=embedder).removed == 0  # not without --prune
+    report = build_index(settings, [folder], embedder=embedder, prune=True)
+    assert report.removed == 2 and any("b.txt" in s.origin for s in report.skipped)
+    store = Store(settings.db_path)
+    left = {row[1].rsplit("/", 1)[-1] for row in store.article_origins()}
+    assert left == {"b.txt", "c.jsonl:1"}
+    assert _faiss_ids(settings) == _db_ids(settings)
+    for table in ("passages_fts", "article_vectors", "minhashes", "edges"):
+        assert store.db.execute(f"select count(*) from {table}").fetchone()[0] >= 0
+    assert store.db.execute("select count(*) from passages_fts where passages_fts match "
+                            "'trade OR senate'").fetchone()[0] == 0
+    engine = Engine.open(settings, embedder=embedder)
+    found = {r.article.title for r in engine.search("Senate budget vote", k=10).results}
+    assert "Senate vote" not in found and "Trade talks" not in found
+
+
+def test_remove_by_id_updates_the_story_left_behind(settings, tmp_path, embedder):
+    from indexer.build import remove_articles
+
+    text = ("Lawmakers in the House approved a sweeping package of border security measures "
+            "on Tuesday, sending the bill to the Senate where its fate is uncertain. ") * 6
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "wire.jsonl").write_text("\n".join(json.dumps(r) for r in [
+        {"id": "w1", "source": "AP", "title": "House passes border bill", "text": text},
+        {"id": "w2", "source": "Local Daily", "title": "Border bill clears House",
+         "text": text + " Copyright Local Daily."}]))
+    build_index(settings, [folder], embedder=embedder)
+    engine = Engine.open(settings, embedder=embedder)
+    assert [c.article.id for c in engine.coverage("w1").coverage] == ["w2"]
+    engine.close()
+
+    report = remove_articles(settings, ["w2", "nope"])
+    assert report.removed == 1 and [s.origin for s in report.skipped] == ["nope"]
+    engine = Engine.open(settings, embedder=embedder)
+    assert engine.article("w2") is None and engine.coverage("w1").coverage == []
+    assert Store(settings.db_path).edges_of("w1") == []
+    assert _faiss_ids(settings) == _db_ids(settings)

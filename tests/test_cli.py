@@ -26,7 +26,7 @@ def run(tmp_path, monkeypatch):
     return invoke
 
 
-@pytest.mark.parametrize("command", ["index", "search", "stats", "serve", "coverage"])
+@pytest.mark.parametrize("command", ["index", "search", "stats", "serve", "coverage", "remove"])
 def test_every_command_has_help_with_an_example_and_is_documented(run, command):
     result = run(command, "--help")
     assert result.exit_code == 0

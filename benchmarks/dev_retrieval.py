@@ -31,7 +31,8 @@ from search.evaluate import (  # noqa: E402
 
 VARIANTS = {"128 tokens": dict(chunk_tokens=128, title_prefix=False),
             "128 tokens, title prefix": dict(chunk_tokens=128, title_prefix=True),
-            "256 tokens": dict(chunk_tokens=256, title_prefix=False)}
+            "256 tokens": dict(chunk_tokens=256, title_prefix=False),
+            "256 tokens, title prefix": dict(chunk_tokens=256, title_prefix=True)}
 
 
 def dev_collection(shared: Path, out: Path, distractors: int) -> Path:
@@ -64,8 +65,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--distractors", type=int, default=5000)
-    parser.add_argument("--backend", default="openvino-int8")
+    parser.add_argument("--distractors", type=int, default=500)
+    parser.add_argument("--backend", help="default: the default backend")
+    parser.add_argument("--modes", default="vector,keyword,hybrid")
     parser.add_argument("--variants", default=";".join(VARIANTS), help="separated by ;")
     args = parser.parse_args()
 
@@ -80,7 +82,7 @@ def main() -> None:
         build_index(settings, [articles])
         engine = Engine.open(settings)
         judged = judged_in_index(engine, queries, qrels)
-        for mode in ("vector", "keyword", "hybrid"):
+        for mode in args.modes.split(","):
             r = evaluate_retrieval(engine, judged, mode)
             print(f"| {name} | {mode} | {r.queries} | {r.success_at_1} | {r.success_at_10} | "
                   f"{r.recall_at_10} | {r.mrr_at_10} | {r.ndcg_at_10} |", flush=True)

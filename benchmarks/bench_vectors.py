@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer.embed import Embedder  # noqa: E402
+from indexer.settings import Settings  # noqa: E402
 from indexer.store import Store  # noqa: E402
 
 
@@ -44,7 +45,8 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=500, help="how many queries")
     args = parser.parse_args()
 
-    store = Store(args.index / "presslens.db")
+    settings = Settings(index_dir=args.index)
+    store = Store.open_read_only(settings.db_path, cache=args.index / "cache.db")
     meta = store.get_meta()
     embedder = Embedder(meta["model"], backend=meta.get("backend", "torch"))
     ids, vectors = store.passage_vectors(embedder.cache_key, embedder.dimension)

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer import duplicates  # noqa: E402
+from indexer.settings import Settings  # noqa: E402
 from indexer.store import Store  # noqa: E402
 from indexer.stories import Grouper, StoryConfig, pair_metrics  # noqa: E402
 from indexer.vectors import VectorIndex  # noqa: E402
@@ -93,7 +94,8 @@ def main() -> None:
     parser.add_argument("--apply", action="store_true", help="regroup the index with the best")
     args = parser.parse_args()
 
-    store = Store(args.index / "presslens.db")
+    # --apply regroups the live generation in place: a tool for an index of one's own.
+    store = Store(Settings(index_dir=args.index).db_path, cache=args.index / "cache.db")
     meta = store.get_meta()
     dimension = int(meta["dimension"])
     started = time.perf_counter()

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import extract
+from . import extract, failpoints
 from .chunk import chunk_article
 from .embed import DEFAULT_BACKEND, Embedder
+from .generations import Draft
 from .group import update_stories
 from .models import Article, Passage, RawArticle, Skipped
 from .settings import DEFAULT_CHUNK_TOKENS, DEFAULT_MODEL, DEFAULT_TITLE_PREFIX, Settings
@@ -45,6 +46,7 @@ class BuildReport:
     largest_story: int = 0
     grouping_seconds: float = 0.0
     vectors: str = ""  # what happened to the vector index: rebuilt, updated or unchanged
+    generation: str = ""  # the live generation after the run
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -110,14 +112,27 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
     """Add new and changed articles under ``paths`` to the index, embedding only new text.
 
     With ``prune``, articles indexed from under ``paths`` that are no longer there are
-    removed; articles of a file that could not be read this time are kept.
+    removed; articles of a file that could not be read this time are kept. The work is
+    done in a new generation that goes live only when complete and verified; when nothing
+    changed, the live generation stays.
     """
     started = time.perf_counter()
     report = BuildReport()
     paths = list(paths)
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(settings.index_dir / ".build.lock"):
-        _build(settings, paths, rebuild, prune, progress, embedder, report)
+        draft = Draft(settings.index_dir, from_scratch=rebuild)
+        try:
+            changed = _build(settings, draft, paths, rebuild, prune, progress, embedder, report)
+            if changed:
+                report.generation = draft.publish()["generation"]
+            else:  # nothing to switch to: the live generation stays
+                draft.discard()
+                report.vectors = "unchanged"
+                report.generation = _live_generation(settings)
+        except BaseException:
+            draft.discard()
+            raise
     report.seconds = time.perf_counter() - started
     return report
 
@@ -132,8 +147,9 @@ def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildRepo
     if not settings.db_path.exists():
         raise FileNotFoundError(f"no index in {settings.index_dir}")
     with _exclusive(settings.index_dir / ".build.lock"):
-        store = Store(settings.db_path)
+        draft = Draft(settings.index_dir)
         try:
+            store = draft.store
             config = index_config(settings, store)
             dimension = int(store.get_meta().get("dimension", 0))
             known = store.article_hashes()
@@ -141,13 +157,31 @@ def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildRepo
             gone = [aid for aid in wanted if aid in known]
             report.skipped = [Skipped(aid, "no article with this id in the index")
                               for aid in wanted if aid not in known]
-            with store.db.conn:
-                _remove(store, gone, [], settings, _cache_key(config), dimension, report)
-            _finish(settings, store, config, dimension, rebuild=False, report=report)
-        finally:
-            store.close()
+            if not gone:
+                draft.discard()
+                report.generation = _live_generation(settings)
+            else:
+                with store.db.conn:
+                    _remove(store, gone, [], settings, _cache_key(config), dimension, report)
+                _finish(settings, draft, config, dimension, rebuild=False, report=report)
+                report.generation = draft.publish()["generation"]
+        except BaseException:
+            draft.discard()
+            raise
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _live_generation(settings: Settings) -> str:
+    from .store import Store
+
+    if not settings.db_path.is_file():
+        return ""
+    store = Store.open_read_only(settings.db_path)
+    try:
+        return store.get_meta().get("generation", "")
+    finally:
+        store.close()
 
 
 def _cache_key(config: BuildConfig) -> str:
@@ -166,15 +200,17 @@ def _remove(store: Store, gone: list[str], changed: list[str], settings: Setting
     report.grouping_seconds = round(grouped.seconds, 2)
 
 
-def _finish(settings: Settings, store: Store, config: BuildConfig, dimension: int,
+def _finish(settings: Settings, draft: Draft, config: BuildConfig, dimension: int,
             rebuild: bool, report: BuildReport) -> None:
     """Derived indexes and metadata, once the articles and passages are committed."""
-    report.vectors = _update_vectors(settings, store, _cache_key(config), dimension, rebuild)
+    store = draft.store
+    report.vectors = _update_vectors(draft, _cache_key(config), dimension, rebuild)
     store.refresh_common_terms()
     story = settings.story_config
     store.set_meta(model=config.model, backend=config.backend, dimension=dimension,
                    built_at=now(), chunk_tokens=config.chunk_tokens,
-                   title_prefix=int(config.title_prefix), generation=now(), **store.counts(),
+                   title_prefix=int(config.title_prefix), generation=draft.name,
+                   **store.counts(),
                    related_threshold=story.related_threshold,
                    duplicate_threshold=story.duplicate_threshold,
                    date_window_days=story.date_window_days)
@@ -213,93 +249,95 @@ def _exclusive(path: Path):
         yield
 
 
-def _build(settings: Settings, paths: list[Path], rebuild: bool, prune: bool, progress: bool,
-           embedder: Embedder | None, report: BuildReport) -> None:
-    store = Store(settings.db_path)
-    try:
-        config = index_config(settings, store, rebuild)
-        if rebuild:
-            _clear(store)
-        if embedder is None or (embedder.name, embedder.backend) != (config.model,
-                                                                       config.backend):
-            embedder = Embedder(config.model, backend=config.backend,
-                                batch_size=settings.batch_size)
+def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, prune: bool,
+           progress: bool, embedder: Embedder | None, report: BuildReport) -> bool:
+    """Update the draft generation; returns whether anything changed."""
+    store = draft.store
+    config = index_config(settings, store, rebuild)
+    if embedder is None or (embedder.name, embedder.backend) != (config.model,
+                                                                   config.backend):
+        embedder = Embedder(config.model, backend=config.backend,
+                            batch_size=settings.batch_size)
 
-        incoming = _read(paths, report, progress)
-        known = store.article_hashes()
-        fresh: dict[str, tuple[Article, str, str]] = {}
-        for article, raw_text in incoming:
-            digest = content_hash(raw_text, article)
-            if known.get(article.id) == digest:
-                report.unchanged += 1
+    incoming = _read(paths, report, progress)
+    known = store.article_hashes()
+    fresh: dict[str, tuple[Article, str, str]] = {}
+    for article, raw_text in incoming:
+        digest = content_hash(raw_text, article)
+        if known.get(article.id) == digest:
+            report.unchanged += 1
+        else:
+            fresh[article.id] = (article, raw_text, digest)
+    gone = _gone(store, paths, {a.id for a, _ in incoming}, report.skipped) if prune else []
+
+    # Lines repeated across the collection are judged on the whole collection, so text
+    # already stored is cleaned again when the counts move.
+    stored = {aid: (raw, text, title) for aid, raw, text, title in store.iter_raw_texts()
+              if aid not in fresh and aid not in gone}
+    raw_texts = [v[0] for v in stored.values()] + [v[1] for v in fresh.values()]
+    counts = extract.count_lines(raw_texts)
+    threshold = extract.boilerplate_threshold(
+        len(raw_texts), settings.boilerplate_min_articles, settings.boilerplate_min_share)
+
+    to_chunk: list[Article] = []
+    recleaned: dict[str, str] = {}
+    for article, raw_text, _ in fresh.values():
+        text = extract.remove_boilerplate(raw_text, counts, threshold)
+        to_chunk.append(dataclasses.replace(article, text=text))
+    for aid, (raw_text, text, title) in stored.items():
+        cleaned = extract.remove_boilerplate(raw_text, counts, threshold)
+        if cleaned != text:
+            recleaned[aid] = cleaned
+            to_chunk.append(Article(id=aid, title=title, text=cleaned, origin=""))
+
+    max_tokens = min(config.chunk_tokens, embedder.passage_tokens)
+    chunked = [(a, chunk_article(a, embedder, max_tokens, settings.overlap_sentences))
+               for a in to_chunk]
+    embed_texts = {a.id: [embed_text(a, p, config.title_prefix) for p in ps]
+                   for a, ps in chunked}
+    _embed_missing(store, embedder, [t for ts in embed_texts.values() for t in ts], report,
+                   progress)
+
+    with store.db.conn:
+        for article, passages in chunked:
+            if article.id in recleaned:
+                store.set_article_text(article.id, article.text)
             else:
-                fresh[article.id] = (article, raw_text, digest)
-        gone = _gone(store, paths, {a.id for a, _ in incoming}, report.skipped) if prune else []
-
-        # Lines repeated across the collection are judged on the whole collection, so text
-        # already stored is cleaned again when the counts move.
-        stored = {aid: (raw, text, title) for aid, raw, text, title in store.iter_raw_texts()
-                  if aid not in fresh and aid not in gone}
-        raw_texts = [v[0] for v in stored.values()] + [v[1] for v in fresh.values()]
-        counts = extract.count_lines(raw_texts)
-        threshold = extract.boilerplate_threshold(
-            len(raw_texts), settings.boilerplate_min_articles, settings.boilerplate_min_share)
-
-        to_chunk: list[Article] = []
-        recleaned: dict[str, str] = {}
-        for article, raw_text, _ in fresh.values():
-            text = extract.remove_boilerplate(raw_text, counts, threshold)
-            to_chunk.append(dataclasses.replace(article, text=text))
-        for aid, (raw_text, text, title) in stored.items():
-            cleaned = extract.remove_boilerplate(raw_text, counts, threshold)
-            if cleaned != text:
-                recleaned[aid] = cleaned
-                to_chunk.append(Article(id=aid, title=title, text=cleaned, origin=""))
-
-        max_tokens = min(config.chunk_tokens, embedder.passage_tokens)
-        chunked = [(a, chunk_article(a, embedder, max_tokens, settings.overlap_sentences))
-                   for a in to_chunk]
-        embed_texts = {a.id: [embed_text(a, p, config.title_prefix) for p in ps]
-                       for a, ps in chunked}
-        _embed_missing(store, embedder, [t for ts in embed_texts.values() for t in ts], report,
-                       progress)
-
-        with store.db.conn:
-            for article, passages in chunked:
-                if article.id in recleaned:
-                    store.set_article_text(article.id, article.text)
+                _, raw_text, digest = fresh[article.id]
+                if article.id in known:
+                    report.updated += 1
                 else:
-                    _, raw_text, digest = fresh[article.id]
-                    if article.id in known:
-                        report.updated += 1
-                    else:
-                        report.added += 1
-                    store.put_article(article, raw_text, digest, store.story_of(article.id))
-                store.replace_passages(article.id, passages,
-                                       [text_hash(t) for t in embed_texts[article.id]])
-            report.passages = sum(len(ps) for _, ps in chunked)
-            _remove(store, gone, [a.id for a, _ in chunked], settings, embedder.cache_key,
-                    embedder.dimension, report)
-        _finish(settings, store, config, embedder.dimension, rebuild, report)
-    finally:
-        store.close()
+                    report.added += 1
+                store.put_article(article, raw_text, digest, store.story_of(article.id))
+            store.replace_passages(article.id, passages,
+                                   [text_hash(t) for t in embed_texts[article.id]])
+        report.passages = sum(len(ps) for _, ps in chunked)
+        _remove(store, gone, [a.id for a, _ in chunked], settings, embedder.cache_key,
+                embedder.dimension, report)
+        remembered = json.dumps([str(p.resolve()) for p in paths])
+        moved = store.get_meta().get("paths") != remembered
+        store.set_meta(paths=remembered)
+    if not (chunked or gone or moved or rebuild or draft.base_faiss is None):
+        return False
+    _finish(settings, draft, config, embedder.dimension, rebuild, report)
+    return True
 
 
-def _update_vectors(settings: Settings, store: Store, cache_key: str, dimension: int,
-                    rebuild: bool) -> str:
-    """Bring the vector index in step with the passages; say whether it was rebuilt.
+def _update_vectors(draft: Draft, cache_key: str, dimension: int, rebuild: bool) -> str:
+    """Write the draft's vector index in step with its passages; say how it was made.
 
-    The index is updated in place when it can be: the passage ids it holds are compared
-    with the database's, which is the source of truth, so vectors of removed passages go,
-    missing ones are added, and an update interrupted before the last run saved its vectors
-    is repaired here. It is rebuilt when there is none, when the collection outgrows exact
-    search, or when removed vectors fill a quarter of an HNSW graph.
+    The live generation's index is updated when it can be: the passage ids it holds are
+    compared with the database's, which is the source of truth, so vectors of removed
+    passages go and missing ones are added. It is rebuilt when there is none, when the
+    collection outgrows exact search, or when removed vectors fill a quarter of an HNSW
+    graph.
     """
+    store = draft.store
     want = store.passage_ids()
     index = None
-    if not rebuild and settings.faiss_path.exists():
+    if not rebuild and draft.base_faiss is not None:
         try:
-            index = VectorIndex.load(settings.faiss_path)
+            index = VectorIndex.load(draft.base_faiss)
         except RuntimeError:  # unreadable: rebuilt from the database below
             index = None
     if index is not None and (index.dimension != dimension
@@ -308,25 +346,15 @@ def _update_vectors(settings: Settings, store: Store, cache_key: str, dimension:
         index = None
     if index is None:
         ids, vectors = store.passage_vectors(cache_key, dimension)
-        VectorIndex.build(ids, vectors, dimension).save(settings.faiss_path)
+        VectorIndex.build(ids, vectors, dimension).save(draft.faiss_path)
         return "rebuilt"
     held = index.ids()
     stale = np.setdiff1d(held, want, assume_unique=True)
     missing = np.setdiff1d(want, held, assume_unique=True)
-    if not len(stale) and not len(missing):
-        return "unchanged"
     index.remove(stale)
     index.add(*store.vectors_of(cache_key, dimension, missing))
-    index.save(settings.faiss_path)
-    return "updated"
-
-
-def _clear(store: Store) -> None:
-    """Forget every article but keep the embedding cache, so a rebuild re-embeds nothing."""
-    with store.db.conn:
-        for table in ("passages", "articles", "meta", "article_vectors", "minhashes",
-                      "lsh_bands", "edges"):
-            store.db.execute(f"delete from {table}")
+    index.save(draft.faiss_path)
+    return "updated" if len(stale) or len(missing) else "unchanged"
 
 
 def _read(paths: Iterable[Path], report: BuildReport,
@@ -375,3 +403,4 @@ def _embed_missing(store: Store, embedder: Embedder, texts: list[str], report: B
             group = missing[i:i + EMBED_GROUP]
             vectors = embedder.encode([t for _, t in group], progress=bar.update)
             store.cache_vectors(embedder.cache_key, [h for h, _ in group], vectors)
+            failpoints.reached("embedding")

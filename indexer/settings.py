@@ -51,12 +51,20 @@ class Settings:
         return StoryConfig(**chosen)
 
     @property
+    def live_dir(self) -> Path:
+        """The folder of the index's live generation (see indexer/generations.py)."""
+        from .generations import live_dir
+
+        return live_dir(self.index_dir)
+
+    @property
     def db_path(self) -> Path:
-        return self.index_dir / "presslens.db"
+        """The live generation's database; read ``live_dir`` once to pair it with vectors."""
+        return self.live_dir / "presslens.db"
 
     @property
     def faiss_path(self) -> Path:
-        return self.index_dir / "passages.faiss"
+        return self.live_dir / "passages.faiss"
 
     @classmethod
     def from_env(cls, index_dir: str | os.PathLike | None = None, **overrides) -> Settings:

@@ -68,7 +68,20 @@ def _m4_common_terms(db: sqlite_utils.Database) -> None:
     db["common_terms"].create({"term": str, "passages": int}, pk="term")
 
 
-MIGRATIONS = [_m1_initial, _m2_passage_search, _m3_stories, _m4_common_terms]
+def _m5_cache_apart(db: sqlite_utils.Database) -> None:
+    # The embedding cache moves to cache.db beside the generations, shared by all of them, so
+    # copying a generation does not copy every vector and a killed build keeps what it
+    # embedded. Vectors already cached here move along when the cache is attached.
+    if "embeddings" in db.table_names():
+        attached = {row[1] for row in db.execute("PRAGMA database_list").fetchall()}
+        if "cache" in attached:
+            db.execute("insert or ignore into cache.embeddings (model, hash, vector) "
+                       "select model, hash, vector from main.embeddings")
+        db["embeddings"].drop()
+
+
+MIGRATIONS = [_m1_initial, _m2_passage_search, _m3_stories, _m4_common_terms,
+              _m5_cache_apart]
 
 # Terms held by at least this share of passages are recorded in ``common_terms``.
 COMMON_TERM_SHARE = 0.002
@@ -77,20 +90,32 @@ COMMON_TERM_SHARE = 0.002
 class Store:
     """The SQLite half of an index folder. SQLite is the source of truth; FAISS is derived."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, cache: Path | None = None):
+        """Open for writing; ``cache`` is the embedding cache database to attach."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(self.path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        if cache is not None:
+            self.db.execute("attach database ? as cache", [str(cache)])
+            self.db.execute("PRAGMA cache.journal_mode=WAL")
+            self.db.execute("PRAGMA cache.synchronous=NORMAL")
+            self.db.execute("create table if not exists cache.embeddings (model text, "
+                            "hash text, vector blob, primary key (model, hash))")
         self.migrate()
 
     @classmethod
-    def open_read_only(cls, path: Path) -> Store:
-        """A connection for search: it never writes, and threads of a server may share it."""
+    def open_read_only(cls, path: Path, cache: Path | None = None) -> Store:
+        """A connection for search: it never writes, and threads of a server may share it.
+
+        ``cache``, the embedding cache database, is attached (read-only) when given.
+        """
         store = cls.__new__(cls)
         store.path = Path(path)
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        if cache is not None:
+            conn.execute("attach database ? as cache", [f"file:{cache}?mode=ro"])
         store.db = sqlite_utils.Database(conn)
         return store
 
@@ -112,6 +137,15 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def seal(self) -> None:
+        """Leave the database in one file, in rollback-journal mode, for read-only readers.
+
+        A database in WAL mode needs its -wal and -shm files, which a reader may have to
+        create; a sealed generation is only ever read, so it keeps none.
+        """
+        self.db.execute("PRAGMA main.wal_checkpoint(TRUNCATE)")
+        self.db.execute("PRAGMA main.journal_mode=DELETE")
 
     # Metadata ---------------------------------------------------------------------------
     def get_meta(self) -> dict[str, str]:
@@ -208,8 +242,8 @@ class Store:
             part = wanted[i:i + 500]
             marks = ",".join("?" * len(part))
             for pid, blob in self.db.execute(
-                    f"select passages.id, embeddings.vector from passages join embeddings "
-                    f"on embeddings.model = ? and embeddings.hash = passages.embed_hash "
+                    f"select passages.id, e.vector from passages join cache.embeddings as e "
+                    f"on e.model = ? and e.hash = passages.embed_hash "
                     f"where passages.id in ({marks}) order by passages.id", [model, *part]):
                 found_ids.append(pid)
                 found.append(blob)
@@ -280,8 +314,8 @@ class Store:
     def passage_vectors(self, model: str, dimension: int) -> tuple[np.ndarray, np.ndarray]:
         """Every passage id with its cached vector, for building the vector index."""
         rows = self.db.execute(
-            "select passages.id, embeddings.vector from passages join embeddings "
-            "on embeddings.model = ? and embeddings.hash = passages.embed_hash "
+            "select passages.id, e.vector from passages join cache.embeddings as e "
+            "on e.model = ? and e.hash = passages.embed_hash "
             "order by passages.id", [model]).fetchall()
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
@@ -295,16 +329,16 @@ class Store:
             part = wanted[i:i + 500]
             marks = ",".join("?" * len(part))
             found.update(r[0] for r in self.db.execute(
-                f"select hash from embeddings where model = ? and hash in ({marks})",
+                f"select hash from cache.embeddings where model = ? and hash in ({marks})",
                 [model, *part]))
         return found
 
     def cache_vectors(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
         with self.db.conn:
-            self.db["embeddings"].insert_all(
-                ({"model": model, "hash": h, "vector": v.astype(np.float32).tobytes()}
-                 for h, v in zip(hashes, vectors, strict=True)),
-                pk=("model", "hash"), replace=True, batch_size=500)
+            self.db.conn.executemany(
+                "insert or replace into cache.embeddings (model, hash, vector) values (?, ?, ?)",
+                ((model, h, v.astype(np.float32).tobytes())
+                 for h, v in zip(hashes, vectors, strict=True)))
 
     # Counts -----------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -331,8 +365,8 @@ class Store:
             marks = ",".join("?" * len(part))
             sums: dict[str, np.ndarray] = {}
             for aid, blob in self.db.execute(
-                    f"select passages.article_id, embeddings.vector from passages join "
-                    f"embeddings on embeddings.model = ? and embeddings.hash = "
+                    f"select passages.article_id, e.vector from passages join "
+                    f"cache.embeddings as e on e.model = ? and e.hash = "
                     f"passages.embed_hash where passages.article_id in ({marks})",
                     [model, *part]):
                 vector = np.frombuffer(blob, dtype=np.float32)

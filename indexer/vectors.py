@@ -8,6 +8,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from . import failpoints
+
 # Exact search while one query over every vector stays within the latency target; above
 # it, HNSW with settings that keep recall@10 above 0.95 against exact search (measured with
 # benchmarks/bench_vectors.py on real passage vectors; see the README).
@@ -50,6 +52,7 @@ class VectorIndex:
         """Write beside the target and rename, so a reader never sees half a file."""
         tmp = Path(f"{path}.tmp")
         faiss.write_index(self.index, str(tmp))
+        failpoints.reached("faiss-write")
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)

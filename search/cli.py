@@ -88,7 +88,9 @@ def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix
     if not paths:
         remembered = None
         if settings.db_path.exists():
-            remembered = Store(settings.db_path).get_meta().get("paths")
+            store = Store.open_read_only(settings.db_path)
+            remembered = store.get_meta().get("paths")
+            store.close()
         if not remembered:
             raise click.UsageError("give at least one file or folder to index, e.g. "
                                    "presslens index data/sample")
@@ -98,7 +100,6 @@ def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix
                              progress=not quiet and not as_json)
     except _errors() as error:
         raise click.ClickException(str(error)) from None
-    Store(settings.db_path).set_meta(paths=json.dumps([str(p.resolve()) for p in paths]))
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
         return

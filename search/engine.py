@@ -53,9 +53,13 @@ class Engine:
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
-        if not settings.db_path.exists() or not settings.faiss_path.exists():
+        # The live generation is looked up once: its database and vectors belong together,
+        # and a build switching to a newer one meanwhile must not pair them across two.
+        folder = settings.live_dir
+        db_path, faiss_path = folder / "presslens.db", folder / "passages.faiss"
+        if not db_path.exists() or not faiss_path.exists():
             raise IndexNotFound(_missing_message(settings.index_dir))
-        store = Store.open_read_only(settings.db_path)
+        store = Store.open_read_only(db_path)
         if not store.is_current():
             store.close()
             raise IndexNotFound(f"the index in {settings.index_dir} was made by an older "
@@ -77,7 +81,7 @@ class Engine:
                     f"rebuild it: presslens index --rebuild --{name} {asked} PATH")
         if embedder is None or (embedder.name, embedder.backend) != (model, backend):
             embedder = Embedder(model, backend=backend)
-        vectors = VectorIndex.load(settings.faiss_path)
+        vectors = VectorIndex.load(faiss_path)
         if vectors.dimension != embedder.dimension:
             store.close()
             raise ModelMismatch(f"the vector index has dimension {vectors.dimension}, the model "

@@ -6,6 +6,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from indexer import generations
 from indexer.settings import Settings
 
 from .models import SearchResponse
@@ -30,11 +31,15 @@ def how_to_build(settings: Settings) -> str:
 
 
 class EngineHolder:
-    """Opens the engine once at start-up and keeps the reason when it cannot.
+    """The engine a server answers with, following the index's live generation.
 
-    A server started before its index exists would otherwise need a restart after
-    ``presslens index``; so while no engine is loaded, a request made after the index
-    database has changed tries once more.
+    The engine is opened once at start-up. When ``presslens index`` switches the index to
+    a new generation, the next request notices (one ``stat`` of the pointer file) and a
+    background thread opens the new generation while requests go on being answered from
+    the old one; the new engine then takes over between two requests, and the old one is
+    closed when the last request using it lets go of it. A new generation that cannot be
+    opened is logged and the old one keeps serving. A server started before any index
+    exists picks up the first one the same way.
     """
 
     def __init__(self, settings: Settings, engine: Engine | None = None):
@@ -42,63 +47,89 @@ class EngineHolder:
         self.engine = engine
         self.error: str | None = None
         self._owned = False
-        self._tried_stamp: float | None = None
+        self._stamp = generations.stamp(settings.index_dir)
         self._lock = threading.Lock()
+        self._loading: threading.Thread | None = None
 
     def open(self) -> None:
         if self.engine is not None:
             return
         with self._lock:
+            self._stamp = generations.stamp(self.settings.index_dir)
             self._open_locked()
 
     def _open_locked(self) -> None:
+        engine, self.error = self._load(None)
+        if engine is not None:
+            self.engine, self._owned = engine, True
+
+    def _load(self, previous: Engine | None) -> tuple[Engine | None, str | None]:
+        """Open the live generation, sharing the previous engine's model; or say why not."""
         from indexer.embed import ModelNotAvailable
 
         from .engine import Engine, IndexNotFound, ModelMismatch
 
-        self._tried_stamp = self._db_stamp()
+        embedder = getattr(previous, "embedder", None)
         try:
-            self.engine = Engine.open(self.settings)
+            engine = Engine.open(self.settings, embedder=embedder)
         except IndexNotFound as exc:
             # The engine's message says what is wrong (missing, or made by an older version).
             message = str(exc).strip() or how_to_build(self.settings)
-            self.error = message[:1].upper() + message[1:]
+            error = message[:1].upper() + message[1:]
         except (ModelMismatch, ModelNotAvailable) as exc:
-            self.error = f"The index in {self.settings.index_dir} cannot be searched: {exc}"
+            error = f"The index in {self.settings.index_dir} cannot be searched: {exc}"
         except Exception as exc:  # a damaged index must not stop the server from answering
             log.exception("cannot open the index in %s", self.settings.index_dir)
-            self.error = (f"The index in {self.settings.index_dir} could not be opened "
-                          f"({type(exc).__name__}: {exc}). Rebuild it with "
-                          "`presslens index --rebuild PATH`.")
+            error = (f"The index in {self.settings.index_dir} could not be opened "
+                     f"({type(exc).__name__}: {exc}). Rebuild it with "
+                     "`presslens index --rebuild PATH`.")
         else:
-            self.error = None
-            self._owned = True
             log.info("loaded index %s (generation %s)", self.settings.index_dir,
-                     getattr(self.engine, "generation", "?"))
-            return
-        log.warning("%s", self.error)
+                     getattr(engine, "generation", "?"))
+            return engine, None
+        log.warning("%s", error)
+        return None, error
 
-    def _db_stamp(self) -> float | None:
-        try:
-            return self.settings.db_path.stat().st_mtime
-        except OSError:
-            return None
+    def _reload_in_background(self, stamp) -> None:
+        def run() -> None:
+            engine, error = self._load(self.engine)
+            with self._lock:
+                if engine is not None:
+                    # Requests already running keep their reference to the old engine.
+                    self.engine, self._owned = engine, True
+                else:
+                    log.warning("still serving generation %s",
+                                getattr(self.engine, "generation", "?"))
+                self._loading = None
+
+        self._stamp = stamp
+        self._loading = threading.Thread(target=run, name="presslens-reload", daemon=True)
+        self._loading.start()
 
     def get(self) -> Engine:
         """The loaded engine, or :class:`Unavailable` with a message a person can act on."""
-        engine = self.engine
-        if engine is not None:
-            return engine
-        stamp = self._db_stamp()
-        if stamp is not None and stamp != self._tried_stamp:
+        stamp = generations.stamp(self.settings.index_dir)
+        if stamp != self._stamp:
             with self._lock:
-                if self.engine is None and self._db_stamp() != self._tried_stamp:
-                    self._open_locked()
-        if self.engine is None:
+                if stamp != self._stamp and self._loading is None:
+                    if self.engine is None:  # nothing to serve meanwhile: open it now
+                        self._stamp = stamp
+                        self._open_locked()
+                    else:
+                        self._reload_in_background(stamp)
+        engine = self.engine
+        if engine is None:
             raise Unavailable(self.error or how_to_build(self.settings))
-        return self.engine
+        return engine
+
+    def wait_for_reload(self, timeout: float | None = None) -> None:
+        """Block until a reload under way is done (for tests and tools)."""
+        loading = self._loading
+        if loading is not None:
+            loading.join(timeout)
 
     def close(self) -> None:
+        self.wait_for_reload(30)
         if self._owned and self.engine is not None:
             close = getattr(self.engine, "close", None)
             if callable(close):

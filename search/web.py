@@ -52,7 +52,7 @@ def wants_fragment(request: Request) -> bool:
 def _facets(request: Request, engine) -> dict:
     """Outlets and index figures for the form and footer, read once per loaded index."""
     cache = request.app.state.facets
-    key = id(engine)
+    key = (id(engine), getattr(engine, "generation", ""))
     if key not in cache:
         cache.clear()
         cache[key] = {"sources": engine.sources(), "stats": engine.stats()}

@@ -107,7 +107,7 @@ def test_index_refuses_another_model(settings, seeds_dir, embedder):
 def test_passage_settings_are_kept_and_changing_them_needs_a_rebuild(settings, seeds_dir,
                                                                     embedder):
     build_index(settings, [seeds_dir], embedder=embedder)
-    meta = Store(settings.db_path).get_meta()
+    meta = Store.open_read_only(settings.db_path).get_meta()
     assert (meta["chunk_tokens"], meta["title_prefix"]) == ("128", "1")
     passages_at_128 = int(meta["passages"])
     for change, flag in (({"chunk_tokens": 64}, "--chunk-tokens 64"),
@@ -119,7 +119,7 @@ def test_passage_settings_are_kept_and_changing_them_needs_a_rebuild(settings, s
     assert build_index(settings, [seeds_dir], embedder=embedder).unchanged == 2
     short = dataclasses.replace(settings, chunk_tokens=64, title_prefix=False)
     report = build_index(short, [seeds_dir], embedder=embedder, rebuild=True)
-    meta = Store(settings.db_path).get_meta()
+    meta = Store.open_read_only(settings.db_path).get_meta()
     assert (meta["chunk_tokens"], meta["title_prefix"]) == ("64", "0")
     assert int(meta["passages"]) > passages_at_128 and report.embedded > 0
     assert build_index(settings, [seeds_dir], embedder=embedder).unchanged == 2
@@ -128,7 +128,7 @@ def test_passage_settings_are_kept_and_changing_them_needs_a_rebuild(settings, s
 def test_title_prefix_changes_what_is_embedded_not_what_is_shown(settings, seeds_dir,
                                                                  embedder):
     build_index(settings, [seeds_dir], embedder=embedder)
-    store = Store(settings.db_path)
+    store = Store.open_read_only(settings.db_path, cache=settings.index_dir / "cache.db")
     article = store.db.execute("select id, title from articles limit 1").fetchone()
     first = next(store.db.query("select text, embed_hash from passages where article_id = ? "
                                 "order by seq", [article[0]]))
@@ -143,7 +143,7 @@ def test_missing_index_says_how_to_build_one(settings):
 
 def test_index_metadata_is_recorded(settings, seeds_dir, embedder):
     build_index(settings, [seeds_dir], embedder=embedder)
-    meta = Store(settings.db_path).get_meta()
+    meta = Store.open_read_only(settings.db_path).get_meta()
     assert meta["model"] == "all-MiniLM-L6-v2" and meta["dimension"] == "384"
     assert meta["articles"] == "2" and int(meta["passages"]) > 2 and meta["built_at"]
 
@@ -168,7 +168,7 @@ def _faiss_ids(settings):
 
 
 def _db_ids(settings):
-    return sorted(Store(settings.db_path).passage_ids().tolist())
+    return sorted(Store.open_read_only(settings.db_path).passage_ids().tolist())
 
 
 def test_vector_index_is_updated_in_place_and_ids_are_never_reused(settings, tmp_path,
@@ -177,35 +177,22 @@ def test_vector_index_is_updated_in_place_and_ids_are_never_reused(settings, tmp
     folder.mkdir()
     (folder / "a.txt").write_text("Senate vote\n\nThe Senate voted on the budget bill today.")
     (folder / "b.txt").write_text("Storm warning\n\nA storm is expected on the coast tonight.")
-    assert build_index(settings, [folder], embedder=embedder).vectors == "rebuilt"
-    assert build_index(settings, [folder], embedder=embedder).vectors == "unchanged"
+    first = build_index(settings, [folder], embedder=embedder)
+    assert first.vectors == "rebuilt"
+    again = build_index(settings, [folder], embedder=embedder)
+    assert (again.vectors, again.generation) == ("unchanged", first.generation)
     first_ids = _db_ids(settings)
 
     (folder / "c.txt").write_text("Court ruling\n\nThe court struck down the state law.")
     (folder / "a.txt").write_text("Senate vote\n\nThe Senate passed the budget bill late.")
     report = build_index(settings, [folder], embedder=embedder)
     assert (report.vectors, report.added, report.updated) == ("updated", 1, 1)
+    assert report.generation > first.generation
     assert _faiss_ids(settings) == _db_ids(settings)
     assert min(set(_db_ids(settings)) - set(first_ids)) > max(first_ids)
     engine = Engine.open(settings, embedder=embedder)
     assert engine.search("judges overturn a statute", k=1).results[0].article.title == \
         "Court ruling"
-
-
-def test_an_update_killed_before_saving_vectors_is_repaired_by_the_next_run(
-        settings, tmp_path, embedder):
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    (folder / "a.txt").write_text("Senate vote\n\nThe Senate voted on the budget bill today.")
-    build_index(settings, [folder], embedder=embedder)
-    before = settings.faiss_path.read_bytes()
-    (folder / "b.txt").write_text("Court ruling\n\nThe court struck down the state law.")
-    build_index(settings, [folder], embedder=embedder)
-    # As if the run had been killed after the database commit, before the vectors were saved.
-    settings.faiss_path.write_bytes(before)
-    report = build_index(settings, [folder], embedder=embedder)
-    assert (report.unchanged, report.vectors, report.embedded) == (2, "updated", 0)
-    assert _faiss_ids(settings) == _db_ids(settings)
 
 
 def test_prune_removes_articles_that_are_gone_and_keeps_unreadable_files(settings, tmp_path,
@@ -218,7 +205,7 @@ def test_prune_removes_articles_that_are_gone_and_keeps_unreadable_files(setting
                {"id": "c2", "title": "Trade talks", "text": "Trade talks with Canada resumed."}]
     (folder / "c.jsonl").write_text("\n".join(json.dumps(r) for r in records))
     build_index(settings, [folder], embedder=embedder)
-    ids_before = {row[0] for row in Store(settings.db_path).article_origins()}
+    ids_before = {row[0] for row in Store.open_read_only(settings.db_path).article_origins()}
     assert len(ids_before) == 4
 
     (folder / "a.txt").unlink()
@@ -227,7 +214,7 @@ def test_prune_removes_articles_that_are_gone_and_keeps_unreadable_files(setting
     assert build_index(settings, [folder], embedder=embedder).removed == 0  # not without --prune
     report = build_index(settings, [folder], embedder=embedder, prune=True)
     assert report.removed == 2 and any("b.txt" in s.origin for s in report.skipped)
-    store = Store(settings.db_path)
+    store = Store.open_read_only(settings.db_path)
     left = {row[1].rsplit("/", 1)[-1] for row in store.article_origins()}
     assert left == {"b.txt", "c.jsonl:1"}
     assert _faiss_ids(settings) == _db_ids(settings)
@@ -260,5 +247,5 @@ def test_remove_by_id_updates_the_story_left_behind(settings, tmp_path, embedder
     assert report.removed == 1 and [s.origin for s in report.skipped] == ["nope"]
     engine = Engine.open(settings, embedder=embedder)
     assert engine.article("w2") is None and engine.coverage("w1").coverage == []
-    assert Store(settings.db_path).edges_of("w1") == []
+    assert Store.open_read_only(settings.db_path).edges_of("w1") == []
     assert _faiss_ids(settings) == _db_ids(settings)

@@ -132,7 +132,7 @@ def test_hostile_corpus_is_reported_and_the_rest_indexed(corpus, settings, embed
     top = engine.search("states share firefighting aircraft", k=3).results[0]
     assert top.article.title == GOOD_TITLE
 
-    store = Store(settings.db_path)
+    store = Store.open_read_only(settings.db_path)
     try:
         articles = {Path(row["origin"]).name: row for row in
                     store.db.query("select origin, title, text from articles")}

@@ -1,0 +1,214 @@
+"""Index generations: every change is written to a new folder and switched to atomically.
+
+An index folder holds::
+
+    CURRENT             the name of the live generation (replaced atomically)
+    PREVIOUS            the one before it, kept so a server still reading it is not cut off
+    cache.db            the embedding cache, shared by every generation
+    generations/NAME/   presslens.db and passages.faiss of one generation
+
+A build copies the live generation's database into a new folder, updates the copy, writes
+the vector index beside it, seals the database (no write-ahead log left, so readers never
+write), verifies the whole folder, and only then replaces ``CURRENT``. Readers resolve
+``CURRENT`` once and keep the folder they opened, so a reader sees one generation from
+start to end, and a build killed at any moment leaves the live generation as it was. The
+next build removes what a killed build left behind; the embedding cache keeps every vector
+it had committed, so nothing is embedded twice.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from . import failpoints
+from .store import Store
+from .vectors import VectorIndex
+
+CURRENT, PREVIOUS, GENERATIONS, CACHE = "CURRENT", "PREVIOUS", "generations", "cache.db"
+DB_NAME, FAISS_NAME = "presslens.db", "passages.faiss"
+_NAME = re.compile(r"^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z$")
+
+
+class IndexDamaged(Exception):
+    """A new generation failed verification; the live one was left as it was."""
+
+
+def _read_pointer(index_dir: Path, pointer: str) -> str | None:
+    try:
+        name = (index_dir / pointer).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return name if _NAME.match(name) else None
+
+
+def live_dir(index_dir: Path) -> Path:
+    """The folder of the live generation.
+
+    An index folder with no generation yet (or from before generations) is its own live
+    folder: its ``presslens.db``, if any, is what search reads.
+    """
+    name = _read_pointer(index_dir, CURRENT)
+    if name is not None and (index_dir / GENERATIONS / name / DB_NAME).is_file():
+        return index_dir / GENERATIONS / name
+    return index_dir
+
+
+def stamp(index_dir: Path) -> tuple[int, int] | None:
+    """Changes whenever another generation goes live; cheap enough to check per request."""
+    for path in (index_dir / CURRENT, index_dir / DB_NAME):
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        return info.st_ino, info.st_mtime_ns
+    return None
+
+
+def _new_name(index_dir: Path) -> str:
+    name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    while (index_dir / GENERATIONS / name).exists():  # two builds within a microsecond
+        name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    return name
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_pointer(index_dir: Path, pointer: str, name: str, failpoint: str | None = None):
+    tmp = index_dir / f"{pointer}.tmp"
+    with open(tmp, "w", encoding="ascii") as handle:
+        handle.write(name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    if failpoint:
+        failpoints.reached(failpoint)
+    os.replace(tmp, index_dir / pointer)
+    _fsync_dir(index_dir)
+
+
+def clean(index_dir: Path) -> list[str]:
+    """Remove every generation but the live and the previous one; returns what went.
+
+    Only a build, holding the index's write lock, calls this: what it removes is either
+    older than the previous generation or left behind by a build that was killed.
+    """
+    keep = {_read_pointer(index_dir, CURRENT), _read_pointer(index_dir, PREVIOUS)}
+    removed = []
+    folder = index_dir / GENERATIONS
+    if folder.is_dir():
+        for child in sorted(folder.iterdir()):
+            if child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+                removed.append(child.name)
+    for pointer in (CURRENT, PREVIOUS):
+        (index_dir / f"{pointer}.tmp").unlink(missing_ok=True)
+    return removed
+
+
+def verify(folder: Path) -> dict[str, str]:
+    """Check a sealed generation before it goes live; returns its metadata.
+
+    The database must pass SQLite's quick check and be fully migrated, and the vector
+    index must hold exactly the passages the database holds, at the recorded dimension.
+    """
+    db, faiss_file = folder / DB_NAME, folder / FAISS_NAME
+    if not db.is_file() or not faiss_file.is_file():
+        raise IndexDamaged(f"generation {folder.name} is missing {DB_NAME} or {FAISS_NAME}")
+    store = Store.open_read_only(db)
+    try:
+        check = store.db.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise IndexDamaged(f"generation {folder.name}: database check failed: {check}")
+        if not store.is_current():
+            raise IndexDamaged(f"generation {folder.name}: database is not fully migrated")
+        meta = store.get_meta()
+        want = store.passage_ids()
+    finally:
+        store.close()
+    try:
+        vectors = VectorIndex.load(faiss_file)
+    except RuntimeError as exc:
+        raise IndexDamaged(f"generation {folder.name}: unreadable vector index: {exc}") from None
+    if str(vectors.dimension) != meta.get("dimension"):
+        raise IndexDamaged(f"generation {folder.name}: vectors of dimension "
+                           f"{vectors.dimension}, database says {meta.get('dimension')}")
+    held = np.sort(vectors.ids())
+    if len(held) != len(want) or not np.array_equal(held, want):
+        raise IndexDamaged(f"generation {folder.name}: the vector index holds {len(held):,} "
+                           f"passages, the database {len(want):,}")
+    return meta
+
+
+class Draft:
+    """The next generation while it is written: a copy of the live one, or empty.
+
+    ``store`` is open on the draft's database with the shared embedding cache attached.
+    ``publish`` seals, verifies and switches; ``discard`` throws the draft away. A draft
+    neither published nor discarded (the process was killed) is removed by the next build.
+    """
+
+    def __init__(self, index_dir: Path, from_scratch: bool = False):
+        self.index_dir = index_dir
+        index_dir.mkdir(parents=True, exist_ok=True)
+        clean(index_dir)
+        base = live_dir(index_dir)
+        self.base: Path | None = None
+        if not from_scratch and (base / DB_NAME).is_file():
+            self.base = base
+        self.name = _new_name(index_dir)
+        self.folder = index_dir / GENERATIONS / self.name
+        self.folder.mkdir(parents=True)
+        if self.base is not None:
+            _copy_database(self.base / DB_NAME, self.folder / DB_NAME)
+        self.store = Store(self.folder / DB_NAME, cache=index_dir / CACHE)
+
+    @property
+    def base_faiss(self) -> Path | None:
+        """The live vector index, which the draft's is updated from when it can be."""
+        if self.base is None or not (self.base / FAISS_NAME).is_file():
+            return None
+        return self.base / FAISS_NAME
+
+    @property
+    def faiss_path(self) -> Path:
+        return self.folder / FAISS_NAME
+
+    def publish(self) -> dict[str, str]:
+        """Seal, verify and switch to the draft; returns its metadata."""
+        self.store.seal()
+        self.store.close()
+        meta = verify(self.folder)
+        previous = _read_pointer(self.index_dir, CURRENT)
+        _write_pointer(self.index_dir, CURRENT, self.name, failpoint="switch")
+        failpoints.reached("switched")
+        if previous:
+            _write_pointer(self.index_dir, PREVIOUS, previous)
+        clean(self.index_dir)
+        return meta
+
+    def discard(self) -> None:
+        self.store.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's backup API (right even for a database in WAL mode)."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()

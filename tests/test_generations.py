@@ -1,0 +1,207 @@
+"""Generations: a build goes live whole or not at all, even when the process is killed.
+
+The kill tests run a real `presslens index` process and kill it with SIGKILL, either at a
+named point of the build (indexer/failpoints.py) or from outside at a moment it does not
+choose; after each, the index must load, answer as before, and a rerun must complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from indexer import generations
+from indexer.build import build_index
+from indexer.settings import Settings
+from search.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample" / "articles.jsonl"
+QUERIES = ["Supreme Court travel ban ruling", "tax cuts for the middle class",
+           "immigration and the border wall"]
+NEW_TITLE = "Quokka import tariff splits lawmakers"
+NEW_TEXT = ("Lawmakers split on Monday over a proposed tariff on quokka imports, after zoo "
+            "operators warned that the levy would double the price of the marsupials. ") * 4
+
+
+def write_base(folder: Path, count: int = 24) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()[:count]
+    (folder / "base.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def write_new(folder: Path, count: int = 6) -> None:
+    """New articles, unlike the base: the quokka story and a few more from the sample."""
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()[100:100 + count - 1]
+    lines.append(json.dumps({"id": "quokka-1", "title": NEW_TITLE, "text": NEW_TEXT,
+                             "source": "Test Wire", "date": "2024-05-06"}))
+    (folder / "new.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def answers(settings: Settings, embedder) -> dict[str, list[str]]:
+    engine = Engine.open(settings, embedder=embedder)
+    try:
+        return {q: [r.article.id for r in engine.search(q, k=5).results] for q in QUERIES}
+    finally:
+        engine.close()
+
+
+def live_name(index_dir: Path) -> str | None:
+    path = index_dir / generations.CURRENT
+    return path.read_text().strip() if path.exists() else None
+
+
+def run_index(index_dir: Path, folder: Path, failpoint: str | None = None,
+              timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env.pop("PRESSLENS_FAILPOINT", None)
+    if failpoint:
+        env["PRESSLENS_FAILPOINT"] = failpoint
+    return subprocess.run(
+        [sys.executable, "-m", "search", "--index", str(index_dir), "index", str(folder),
+         "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def base_index(tmp_path, embedder) -> tuple[Settings, Path, dict[str, list[str]]]:
+    folder = write_base(tmp_path / "articles")
+    settings = Settings(index_dir=tmp_path / "index")
+    build_index(settings, [folder], embedder=embedder)
+    return settings, folder, answers(settings, embedder)
+
+
+def test_each_build_is_a_new_generation_and_old_ones_are_cleaned(base_index, embedder):
+    settings, folder, _ = base_index
+    index_dir = settings.index_dir
+    first = live_name(index_dir)
+    assert first and settings.live_dir == index_dir / "generations" / first
+    # Nothing new: no new generation.
+    assert build_index(settings, [folder], embedder=embedder).generation == first
+    assert live_name(index_dir) == first
+
+    names = [first]
+    for n in range(3):
+        (folder / f"extra{n}.txt").write_text(f"Extra story {n}\n\nCouncil vote number {n} on "
+                                              "the city budget passed narrowly.")
+        report = build_index(settings, [folder], embedder=embedder)
+        names.append(report.generation)
+        assert live_name(index_dir) == report.generation == names[-1] > names[-2]
+        assert (index_dir / generations.PREVIOUS).read_text().strip() == names[-2]
+    # The live generation and the one before it are kept; older ones are removed.
+    assert sorted(p.name for p in (index_dir / "generations").iterdir()) == names[-2:]
+    generations.verify(settings.live_dir)
+
+
+def test_an_engine_keeps_the_generation_it_opened(base_index, embedder):
+    settings, folder, _ = base_index
+    engine = Engine.open(settings, embedder=embedder)
+    before = engine.generation
+    write_new(folder)
+    build_index(settings, [folder], embedder=embedder)
+    # The open engine still answers from its own generation, undisturbed by the switch.
+    assert engine.generation == before
+    assert "quokka-1" not in [r.article.id for r in
+                              engine.search("quokka tariff", k=5, mode="keyword").results]
+    fresh = Engine.open(settings, embedder=embedder)
+    assert fresh.generation != before
+    assert fresh.search("quokka tariff", k=1).results[0].article.id == "quokka-1"
+
+
+def test_a_generation_that_fails_verification_never_goes_live(base_index, embedder,
+                                                             monkeypatch):
+    settings, folder, before = base_index
+    live = live_name(settings.index_dir)
+    real_seal = generations.Store.seal
+
+    def seal_then_damage(store):
+        real_seal(store)
+        store.db.execute("delete from passages where id = (select min(id) from passages)")
+
+    monkeypatch.setattr(generations.Store, "seal", seal_then_damage)
+    write_new(folder)
+    with pytest.raises(generations.IndexDamaged, match="vector index holds"):
+        build_index(settings, [folder], embedder=embedder)
+    monkeypatch.undo()
+    assert live_name(settings.index_dir) == live
+    assert answers(settings, embedder) == before
+    assert [p.name for p in (settings.index_dir / "generations").iterdir()] == [live]
+
+
+@pytest.mark.parametrize("point", ["embedding", "faiss-write", "switch", "switched"])
+def test_a_build_killed_at_any_point_leaves_a_working_index(base_index, embedder, point):
+    settings, folder, before = base_index
+    index_dir = settings.index_dir
+    live = live_name(index_dir)
+    write_new(folder)
+
+    killed = run_index(index_dir, folder, failpoint=point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    # Something was left half done: a draft generation, or a pointer not yet cleaned up.
+    leftovers = sorted(p.name for p in (index_dir / "generations").iterdir())
+    assert len(leftovers) == 2
+
+    if point == "switched":
+        # Killed just after the switch: the new generation is live, whole and verified.
+        assert live_name(index_dir) != live
+        generations.verify(settings.live_dir)
+        engine = Engine.open(settings, embedder=embedder)
+        assert engine.search("quokka tariff", k=1).results[0].article.id == "quokka-1"
+        engine.close()
+    else:
+        # Killed before the switch: the last good generation is still live, as it was.
+        assert live_name(index_dir) == live
+        assert answers(settings, embedder) == before
+        generations.verify(settings.live_dir)
+
+    rerun = build_index(settings, [folder], embedder=embedder)
+    if point == "switched":
+        assert rerun.added == 0 and rerun.generation == live_name(index_dir)
+    else:
+        assert rerun.added == 6 and rerun.generation != live
+        # What the killed run had embedded was kept in the cache.
+        assert rerun.embedded == 0 and rerun.cached > 0
+    engine = Engine.open(settings, embedder=embedder)
+    assert engine.search("quokka tariff", k=1).results[0].article.id == "quokka-1"
+    engine.close()
+    left = sorted(p.name for p in (index_dir / "generations").iterdir())
+    assert live_name(index_dir) in left and len(left) <= 2
+    assert not list(index_dir.glob("*.tmp"))
+
+
+def test_a_build_killed_from_outside_mid_run_leaves_a_working_index(base_index, embedder):
+    settings, folder, before = base_index
+    index_dir = settings.index_dir
+    live = live_name(index_dir)
+    write_new(folder, count=30)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env.pop("PRESSLENS_FAILPOINT", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "search", "--index", str(index_dir), "index", str(folder),
+         "--json"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # Wait for its draft generation to appear, then kill it wherever it has got to.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            if len(list((index_dir / "generations").iterdir())) > 1:
+                break
+            time.sleep(0.01)
+        time.sleep(0.5)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    if live_name(index_dir) == live:
+        assert answers(settings, embedder) == before
+    generations.verify(settings.live_dir)
+    rerun = build_index(settings, [folder], embedder=embedder)
+    assert live_name(index_dir) == rerun.generation
+    engine = Engine.open(settings, embedder=embedder)
+    assert engine.search("quokka tariff", k=1).results[0].article.id == "quokka-1"
+    engine.close()

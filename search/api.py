@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from indexer.settings import Settings
 
 from . import apidoc, web
+from .guard import Guard
 from .models import ArticleOut, CoverageResponse, IndexStats, SearchResponse
 from .params import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, BadParam, parse_search
 from .render import HTMX_JS, STATIC_DIR, render
@@ -63,6 +64,7 @@ def bad_param(exc: BadParam) -> RequestValidationError:
             summary="Search passages", tags=["search"])
 def api_search(
     request: Request,
+    response: Response,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS,
                             description="Words, a question or a claim to look for")],
     k: Annotated[int, Query(ge=1, le=MAX_K, description="How many results")] = DEFAULT_K,
@@ -82,7 +84,10 @@ def api_search(
         params = parse_search(q, k, source, since, until, collapse, mode, language)
     except BadParam as exc:
         raise bad_param(exc) from None
-    return run_search(engine_or_503(request), params)
+    engine = engine_or_503(request)
+    # Which generation of the index answered: it changes when a rebuild goes live.
+    response.headers["X-Index-Generation"] = getattr(engine, "generation", "") or ""
+    return run_search(engine, params)
 
 
 @router.get("/api/articles/{article_id}", response_model=ArticleOut, responses=ERRORS,
@@ -191,4 +196,5 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)
+    app.add_middleware(Guard)
     return app

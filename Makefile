@@ -26,7 +26,7 @@ index: setup
 	$(BIN)/presslens --index $(INDEX) index data/sample
 
 serve: setup
-	@if [ ! -f $(INDEX)/presslens.db ]; then $(BIN)/presslens --index $(INDEX) index data/sample; fi
+	@if [ ! -f $(INDEX)/CURRENT ]; then $(BIN)/presslens --index $(INDEX) index data/sample; fi
 	$(BIN)/presslens --index $(INDEX) serve
 
 lint: setup

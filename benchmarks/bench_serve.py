@@ -115,8 +115,12 @@ def ensure_index(settings: Settings, shared: Path, passages: int, corpus: Path) 
 
 def load_queries(shared: Path, count: int) -> list[str]:
     path = shared / "story_groups" / "queries.jsonl"
+    from search.params import MAX_QUERY_CHARS
+
     with path.open(encoding="utf-8") as lines:
         texts = [json.loads(line)["text"] for line in lines if line.strip()]
+    # A few summaries are longer than a query may be (the API answers those 422).
+    texts = [t for t in texts if len(t) <= MAX_QUERY_CHARS]
     rng = random.Random(20261122)
     rng.shuffle(texts)
     return [texts[i % len(texts)] for i in range(count)]

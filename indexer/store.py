@@ -477,6 +477,23 @@ class Store:
             "select case when a = :id then b else a end as other, relation, similarity, "
             "shared_text from edges where a = :id or b = :id", {"id": article_id}))
 
+    def edges_among(self, article_ids: Sequence[str]) -> dict[tuple[str, str], dict]:
+        """Every edge touching these articles, keyed (article, other) from their side."""
+        out: dict[tuple[str, str], dict] = {}
+        wanted = set(article_ids)
+        for i in range(0, len(article_ids), 400):
+            part = list(article_ids[i:i + 400])
+            marks = ",".join("?" * len(part))
+            for a, b, relation, similarity, shared in self.db.execute(
+                    f"select a, b, relation, similarity, shared_text from edges "
+                    f"where a in ({marks}) or b in ({marks})", part + part):
+                edge = {"relation": relation, "similarity": similarity, "shared_text": shared}
+                if a in wanted:
+                    out[(a, b)] = edge
+                if b in wanted:
+                    out[(b, a)] = edge
+        return out
+
     def story_members(self, story_ids: Sequence[int]) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
         if not story_ids:

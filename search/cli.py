@@ -118,6 +118,7 @@ def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix
             click.echo(f"    {cut.origin}: {cut.reason}")
     click.echo(f"  passages {report.passages:,} (embedded {report.embedded:,}, "
                f"from cache {report.cached:,})")
+    click.echo(f"  generation {report.generation or '-'} (live)")
     where = f"--index {shlex.quote(str(settings.index_dir))} " if ctx.obj["index_dir"] else ""
     click.echo(f'Search it: presslens {where}search "your question"')
 
@@ -205,6 +206,7 @@ def stats(ctx, as_json):
         click.echo(f"{name.capitalize() + ':':<10} {getattr(info, name):,}")
     click.echo(f"Model:     {info.model} ({info.dimension} dimensions, {info.backend})")
     click.echo(f"Built:     {info.built_at}")
+    click.echo(f"Generation: {info.generation}")
     if info.top_sources:
         click.echo("Top outlets:")
         for source, count in info.top_sources:

@@ -161,8 +161,9 @@ class Engine:
                 break
         # Other members of a story show their own best passage when it matched the query.
         matched = {h.article_id: h.passage_id for h in ranked}
-        coverage = {hit.article_id: self._coverage_of(article, matched) if collapse else []
-                    for hit, article in chosen}
+        coverage = (self._coverage_of([article for _, article in chosen], matched)
+                    if collapse else {})
+        coverage = {hit.article_id: coverage.get(hit.article_id, []) for hit, _ in chosen}
         passage_ids = [hit.passage_id for hit, _ in chosen]
         passage_ids += [item_pid for items in coverage.values() for _, item_pid in items
                         if item_pid is not None]
@@ -174,25 +175,38 @@ class Engine:
                       if pid in passages else item for item, pid in coverage[hit.article_id]])
             for hit, article in chosen]
 
-    def _coverage_of(self, article: dict,
-                     matched: dict[str, int]) -> list[tuple[CoverageItem, int | None]]:
-        """The rest of an article's story, earliest first, with why each is there."""
-        members = self.store.story_members([article["story_id"]]).get(article["story_id"], [])
-        others = [m for m in members if m != article["id"]]
-        if not others:
-            return []
-        refs = self.store.get_articles(others)
-        edges = {e["other"]: e for e in self.store.edges_of(article["id"])}
-        items = []
-        for other in others:
-            edge = edges.get(other, {})
-            item = CoverageItem(
-                article=_ref(refs[other]), relation=edge.get("relation", "related"),
-                similarity=edge.get("similarity") or 0.0, shared_text=edge.get("shared_text"))
-            items.append((item, matched.get(other)))
-        items.sort(key=lambda pair: (pair[0].article.published or "9999",
-                                     -pair[0].similarity))
-        return items
+    def _coverage_of(self, articles: list[dict], matched: dict[str, int]
+                     ) -> dict[str, list[tuple[CoverageItem, int | None]]]:
+        """The rest of each article's story, earliest first, with why each is there.
+
+        Read in three queries whatever the number of articles: story members, their
+        metadata, and the edges that say how each member relates to the article.
+        """
+        story_ids = sorted({a["story_id"] for a in articles if a["story_id"] is not None})
+        members = self.store.story_members(story_ids)
+        others = {a["id"]: [m for m in members.get(a["story_id"], []) if m != a["id"]]
+                  for a in articles}
+        wanted = sorted({m for ms in others.values() for m in ms})
+        if not wanted:
+            return {a["id"]: [] for a in articles}
+        refs = self.store.get_articles(wanted)
+        edges = self.store.edges_among([a["id"] for a in articles if others[a["id"]]])
+        out: dict[str, list[tuple[CoverageItem, int | None]]] = {}
+        for article in articles:
+            items = []
+            for other in others[article["id"]]:
+                if other not in refs:
+                    continue
+                edge = edges.get((article["id"], other), {})
+                item = CoverageItem(
+                    article=_ref(refs[other]), relation=edge.get("relation", "related"),
+                    similarity=edge.get("similarity") or 0.0,
+                    shared_text=edge.get("shared_text"))
+                items.append((item, matched.get(other)))
+            items.sort(key=lambda pair: (pair[0].article.published or "9999",
+                                         -pair[0].similarity))
+            out[article["id"]] = items
+        return out
 
     # Articles ---------------------------------------------------------------------------
     def article(self, article_id: str) -> ArticleOut | None:
@@ -209,7 +223,8 @@ class Engine:
         if row is None:
             return None
         return CoverageResponse(article=_ref(row), story_id=row["story_id"],
-                                coverage=[item for item, _ in self._coverage_of(row, {})])
+                                coverage=[item for item, _ in
+                                          self._coverage_of([row], {})[row["id"]]])
 
     def sources(self) -> list[tuple[str, int]]:
         return self.store.top_sources()

@@ -103,6 +103,13 @@ def test_a_query_of_exactly_1000_characters_is_accepted(client):
     assert search(client, q=("budget " * 200)[:1000])["results"]
 
 
+@pytest.mark.parametrize("char", ["é", "中", "🙂"])
+def test_a_1000_character_query_in_any_script_is_not_refused_as_too_long(client, char):
+    # Percent-encoded, 1,000 of these take 6,000 to 12,000 bytes of address.
+    response = client.get("/api/search", params={"q": char * 1000})
+    assert response.status_code == 200, response.text
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

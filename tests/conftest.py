@@ -36,3 +36,21 @@ def settings(tmp_path: Path):
     from indexer.settings import Settings
 
     return Settings(index_dir=tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def web_index_dir(tmp_path_factory, embedder) -> Path:
+    """The small web collection (tests/web_fixtures.py), indexed once for the whole run."""
+    from web_fixtures import web_index
+
+    return web_index(tmp_path_factory.getbasetemp(), embedder)
+
+
+@pytest.fixture(scope="session")
+def web_engine(web_index_dir, embedder):
+    from indexer.settings import Settings
+    from search.engine import Engine
+
+    engine = Engine.open(Settings(index_dir=web_index_dir), embedder=embedder)
+    yield engine
+    engine.close()

@@ -8,24 +8,20 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from web_fixtures import ARTICLES, web_index
+from web_fixtures import ARTICLES
 
 from indexer.settings import Settings
 from search.api import create_app
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory, embedder) -> Path:
-    return web_index(tmp_path_factory.getbasetemp(), embedder)
+def index_dir(web_index_dir) -> Path:
+    return web_index_dir
 
 
 @pytest.fixture(scope="module")
-def engine(index_dir, embedder):
-    from search.engine import Engine
-
-    engine = Engine.open(Settings(index_dir=index_dir), embedder=embedder)
-    yield engine
-    engine.close()
+def engine(web_engine):
+    return web_engine
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from web_fixtures import ARTICLES, web_index
+from web_fixtures import ARTICLES
 
 from indexer.settings import Settings
 from search.api import create_app
@@ -71,22 +71,8 @@ FUZZED_PATHS = {
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory, embedder) -> Path:
-    return web_index(tmp_path_factory.getbasetemp(), embedder)
-
-
-@pytest.fixture(scope="module")
-def engine(index_dir, embedder):
-    from search.engine import Engine
-
-    engine = Engine.open(Settings(index_dir=index_dir), embedder=embedder)
-    yield engine
-    engine.close()
-
-
-@pytest.fixture(scope="module")
-def app(index_dir, engine):
-    return create_app(Settings(index_dir=index_dir), engine)
+def app(web_index_dir, web_engine):
+    return create_app(Settings(index_dir=web_index_dir), web_engine)
 
 
 class Target:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from web_fixtures import EVIL_SOURCE, EVIL_TITLE, web_index
+from web_fixtures import EVIL_SOURCE, EVIL_TITLE
 
 from indexer.settings import Settings
 from search.api import create_app
@@ -18,19 +18,15 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory, embedder) -> Path:
-    return web_index(tmp_path_factory.getbasetemp(), embedder)
+def index_dir(web_index_dir) -> Path:
+    return web_index_dir
 
 
 @pytest.fixture(scope="module")
-def client(index_dir, embedder):
-    from search.engine import Engine
-
-    engine = Engine.open(Settings(index_dir=index_dir), embedder=embedder)
-    with TestClient(create_app(Settings(index_dir=index_dir), engine),
+def client(web_index_dir, web_engine):
+    with TestClient(create_app(Settings(index_dir=web_index_dir), web_engine),
                     raise_server_exceptions=False) as client:
         yield client
-    engine.close()
 
 
 def scripts(html: str) -> list[str]:

@@ -317,7 +317,8 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
         remembered = json.dumps([str(p.resolve()) for p in paths])
         moved = store.get_meta().get("paths") != remembered
         store.set_meta(paths=remembered)
-    if not (chunked or gone or moved or rebuild or draft.base_faiss is None):
+    if not (chunked or gone or moved or rebuild or draft.base_faiss is None
+            or draft.from_old_layout):
         return False
     _finish(settings, draft, config, embedder.dimension, rebuild, report)
     return True

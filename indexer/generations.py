@@ -114,6 +114,12 @@ def clean(index_dir: Path) -> list[str]:
                 removed.append(child.name)
     for pointer in (CURRENT, PREVIOUS):
         (index_dir / f"{pointer}.tmp").unlink(missing_ok=True)
+    if live_dir(index_dir) != index_dir:
+        # An index from before generations, now copied into one: its files are not read.
+        for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", FAISS_NAME):
+            if (index_dir / name).exists():
+                (index_dir / name).unlink()
+                removed.append(name)
     return removed
 
 
@@ -184,6 +190,11 @@ class Draft:
     @property
     def faiss_path(self) -> Path:
         return self.folder / FAISS_NAME
+
+    @property
+    def from_old_layout(self) -> bool:
+        """Whether the draft copies an index from before generations (it must go live)."""
+        return self.base == self.index_dir
 
     def publish(self) -> dict[str, str]:
         """Seal, verify and switch to the draft; returns its metadata."""

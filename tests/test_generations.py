@@ -205,3 +205,37 @@ def test_a_build_killed_from_outside_mid_run_leaves_a_working_index(base_index, 
     engine = Engine.open(settings, embedder=embedder)
     assert engine.search("quokka tariff", k=1).results[0].article.id == "quokka-1"
     engine.close()
+
+
+def test_an_index_from_before_generations_is_carried_over_without_re_embedding(base_index,
+                                                                             embedder):
+    import shutil
+    import sqlite3
+
+    from search.engine import IndexNotFound
+
+    settings, folder, before = base_index
+    index_dir = settings.index_dir
+    # Put the index back in the layout of earlier versions: one database at the top, with
+    # its own embedding cache table, and the vectors beside it.
+    live = settings.live_dir
+    shutil.move(live / "presslens.db", index_dir / "presslens.db")
+    shutil.move(live / "passages.faiss", index_dir / "passages.faiss")
+    db = sqlite3.connect(index_dir / "presslens.db")
+    db.execute("attach database ? as cache", [str(index_dir / "cache.db")])
+    db.execute("create table main.embeddings as select * from cache.embeddings")
+    db.execute("delete from _migrations where number = 5")
+    db.commit()
+    db.close()
+    for name in ("cache.db", "cache.db-wal", "cache.db-shm", "CURRENT", "PREVIOUS"):
+        (index_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(index_dir / "generations")
+
+    with pytest.raises(IndexNotFound, match="made by an older PressLens"):
+        Engine.open(settings, embedder=embedder)
+    report = build_index(settings, [folder], embedder=embedder)
+    assert report.embedded == 0 and report.unchanged == 24
+    assert live_name(index_dir) == report.generation
+    assert not (index_dir / "presslens.db").exists()
+    assert not (index_dir / "passages.faiss").exists()
+    assert answers(settings, embedder) == before

@@ -20,7 +20,7 @@ import numpy as np
 class StoryConfig:
     """Thresholds, chosen by measurement on the development split (see the README)."""
 
-    related_threshold: float = 0.72
+    related_threshold: float = 0.68
     duplicate_threshold: float = 0.8
     date_window_days: int = 1
     neighbors: int = 20

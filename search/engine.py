@@ -22,7 +22,7 @@ from .models import (
     SearchResponse,
     SearchResult,
 )
-from .retrieve import MODES, Hit, KeywordPlanner, best_per_article, fuse
+from .retrieve import KEYWORD_WEIGHT, MODES, Hit, KeywordPlanner, best_per_article, fuse
 
 
 class IndexNotFound(Exception):
@@ -126,18 +126,21 @@ class Engine:
         while True:
             rankings, more = [], False
             passage_hits: list[list[tuple[int, float]]] = []
+            weights: list[float] = []
             if vector is not None:
                 ids, scores = self.vectors.search(vector, n, allowed)
                 passage_hits.append(list(zip(ids.tolist(), scores.tolist(), strict=True)))
+                weights.append(1.0)
                 more |= n < vector_total
             if match is not None:
                 hits = self.store.keyword_search(match, n, where, params)
                 passage_hits.append(hits)
+                weights.append(KEYWORD_WEIGHT)
                 more |= len(hits) == n
             article_of = self.store.article_ids_of(
                 sorted({pid for hits in passage_hits for pid, _ in hits}))
             rankings = [best_per_article(hits, article_of) for hits in passage_hits]
-            ranked = rankings[0] if len(rankings) == 1 else fuse(rankings)
+            ranked = rankings[0] if len(rankings) == 1 else fuse(rankings, weights)
             results = self._results(ranked, k, collapse)
             if len(results) >= k or not more:
                 return results

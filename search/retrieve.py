@@ -12,6 +12,9 @@ from indexer.store import FTS_TOKENIZE
 
 MODES = ("hybrid", "vector", "keyword")
 RRF_K = 60  # the usual constant of reciprocal rank fusion: damps the weight of the top ranks
+# How much a keyword rank counts beside a vector rank in hybrid search, chosen on the train
+# split of the story-group queries with benchmarks/tune_fusion.py (see the README).
+KEYWORD_WEIGHT = 0.1
 
 # Words too common to help a keyword search; a query made only of them still searches them.
 STOP_WORDS = frozenset("""
@@ -122,17 +125,18 @@ def best_per_article(passage_hits: list[tuple[int, float]],
     return hits
 
 
-def fuse(rankings: list[list[Hit]]) -> list[Hit]:
-    """Reciprocal rank fusion of article rankings.
+def fuse(rankings: list[list[Hit]], weights: Sequence[float] | None = None) -> list[Hit]:
+    """Weighted reciprocal rank fusion of article rankings.
 
-    Each article scores the sum of 1 / (RRF_K + rank) over the rankings it appears in, and
-    keeps the passage from the ranking that placed it highest.
+    Each article scores the sum of weight / (RRF_K + rank) over the rankings it appears in,
+    and keeps the passage from the ranking that placed it highest.
     """
+    weights = list(weights) if weights is not None else [1.0] * len(rankings)
     scores: dict[str, float] = {}
     best: dict[str, tuple[int, int]] = {}  # article -> (rank, passage)
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights, strict=True):
         for rank, hit in enumerate(ranking, start=1):
-            scores[hit.article_id] = scores.get(hit.article_id, 0.0) + 1.0 / (RRF_K + rank)
+            scores[hit.article_id] = scores.get(hit.article_id, 0.0) + weight / (RRF_K + rank)
             if hit.article_id not in best or rank < best[hit.article_id][0]:
                 best[hit.article_id] = (rank, hit.passage_id)
     order = sorted(scores, key=lambda aid: (-scores[aid], best[aid][0], aid))

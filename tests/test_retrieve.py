@@ -79,6 +79,15 @@ def test_fusion_rewards_agreement():
     assert fused[1].passage_id == 30  # c keeps the passage of the ranking that put it first
 
 
+def test_fusion_weights_say_how_much_each_ranking_counts():
+    vector = [Hit("a", 1, 0.9), Hit("b", 2, 0.8)]
+    keyword = [Hit("k", 10, 9.0), Hit("a", 11, 8.0)]
+    # Equal weights: the keyword-only first hit beats the vector-only second.
+    assert [h.article_id for h in fuse([vector, keyword])] == ["a", "k", "b"]
+    # Keyword ranks worth a fifth: agreement still counts, a keyword-only hit counts less.
+    assert [h.article_id for h in fuse([vector, keyword], [1.0, 0.2])] == ["a", "b", "k"]
+
+
 def test_exact_rare_name_is_found_by_keywords_and_hybrid(engine):
     assert ids(engine.search("Zyxcorp", k=1, mode="keyword")) == ["a2"]
     assert ids(engine.search("Zyxcorp", k=1, mode="hybrid")) == ["a2"]

@@ -1,4 +1,4 @@
-"""Hybrid fusion: how much weight keyword ranks get beside vector ranks, and the keyword plan.
+"""Hybrid fusion and keyword plans: quality and CPU of each plan, and the keyword weight.
 
 Runs the judged story-group queries of one split (train, for tuning) once through each
 retriever, keeps both article rankings, then scores weighted reciprocal rank fusion for a
@@ -31,7 +31,8 @@ from search.evaluate import (  # noqa: E402
 from search.retrieve import best_per_article, fuse  # noqa: E402
 
 WEIGHTS = [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]
-PLANS = [(16, 0.05), (32, 0.2), (64, 1.0)]  # (max_terms, common_share), as in tune_keywords
+# (max_terms, common_share); a share of 1.0 leaves no term out for being common.
+PLANS = [(16, 0.05), (32, 0.2), (64, 1.0)]
 METRICS = ("success_at_1", "success_at_10", "recall_at_10", "mrr_at_10", "ndcg_at_10")
 
 

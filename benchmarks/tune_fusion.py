@@ -30,7 +30,7 @@ from search.evaluate import (  # noqa: E402
 )
 from search.retrieve import best_per_article, fuse  # noqa: E402
 
-WEIGHTS = [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]
+WEIGHTS = [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1, 0.05]
 # (max_terms, common_share); a share of 1.0 leaves no term out for being common.
 PLANS = [(16, 0.05), (32, 0.2), (64, 1.0)]
 METRICS = ("success_at_1", "success_at_10", "recall_at_10", "mrr_at_10", "ndcg_at_10")

@@ -84,6 +84,22 @@ def group(config: StoryConfig, ids: list[str], matrix: np.ndarray, order: list[i
 ROW: dict[str, int] = {}
 
 
+def lead_vectors(store: Store, meta: dict[str, str], ids: list[str], words: int) -> np.ndarray:
+    """Each article's title and lead embedded as one text, with the index's model."""
+    from indexer.embed import Embedder
+
+    embedder = Embedder(meta["model"], backend=meta.get("backend", "torch"))
+    rows = dict((aid, (title, text)) for aid, title, text in store.db.execute(
+        "select id, title, text from articles"))
+    texts = [f"{rows[aid][0] or ''}. {' '.join((rows[aid][1] or '').split()[:words])}"
+             for aid in ids]
+    started = time.perf_counter()
+    vectors = embedder.encode(texts)
+    print(f"embedded {len(texts)} titles and leads in {time.perf_counter() - started:.0f} s",
+          flush=True)
+    return vectors
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--index", type=Path, required=True)
@@ -92,6 +108,10 @@ def main() -> None:
     parser.add_argument("--thresholds", default="0.6,0.65,0.7,0.75,0.8,0.85")
     parser.add_argument("--windows", default="1,2,3,5,7")
     parser.add_argument("--apply", action="store_true", help="regroup the index with the best")
+    parser.add_argument("--vectors", choices=("passages", "lead"), default="passages",
+                        help="article vectors: the mean of its passage vectors (what indexing "
+                        "stores), or its title and first --lead-words words embedded alone")
+    parser.add_argument("--lead-words", type=int, default=80)
     args = parser.parse_args()
 
     # --apply regroups the live generation in place: a tool for an index of one's own.
@@ -100,6 +120,10 @@ def main() -> None:
     dimension = int(meta["dimension"])
     started = time.perf_counter()
     ids, matrix = store.all_article_vectors(dimension)
+    if args.vectors == "lead":
+        if args.apply:
+            raise SystemExit("--apply regroups with the stored vectors; leave out --vectors lead")
+        matrix = lead_vectors(store, meta, ids, args.lead_words)
     ROW.update({aid: i for i, aid in enumerate(ids)})
     published = {aid: day for aid, _, day in store.story_rows()}
     order = sorted(range(len(ids)), key=lambda i: (published.get(ids[i]) or "9999", ids[i]))

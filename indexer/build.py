@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import extract, failpoints
+from . import extract, failpoints, generations
 from .chunk import chunk_article
 from .embed import DEFAULT_BACKEND, Embedder
 from .generations import Draft
@@ -129,7 +129,7 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
             else:  # nothing to switch to: the live generation stays
                 draft.discard()
                 report.vectors = "unchanged"
-                report.generation = _live_generation(settings)
+                report.generation = generations.live_name(settings.index_dir) or ""
         except BaseException:
             draft.discard()
             raise
@@ -159,7 +159,7 @@ def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildRepo
                               for aid in wanted if aid not in known]
             if not gone:
                 draft.discard()
-                report.generation = _live_generation(settings)
+                report.generation = generations.live_name(settings.index_dir) or ""
             else:
                 with store.db.conn:
                     _remove(store, gone, [], settings, _cache_key(config), dimension, report)
@@ -170,18 +170,6 @@ def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildRepo
             raise
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _live_generation(settings: Settings) -> str:
-    from .store import Store
-
-    if not settings.db_path.is_file():
-        return ""
-    store = Store.open_read_only(settings.db_path)
-    try:
-        return store.get_meta().get("generation", "")
-    finally:
-        store.close()
 
 
 def _cache_key(config: BuildConfig) -> str:

@@ -48,6 +48,11 @@ def _read_pointer(index_dir: Path, pointer: str) -> str | None:
     return name if _NAME.match(name) else None
 
 
+def live_name(index_dir: Path) -> str | None:
+    """The name of the live generation, or None while there is none."""
+    return _read_pointer(index_dir, CURRENT)
+
+
 def live_dir(index_dir: Path) -> Path:
     """The folder of the live generation.
 
@@ -174,6 +179,7 @@ class Draft:
         if not from_scratch and (base / DB_NAME).is_file():
             self.base = base
         self.name = _new_name(index_dir)
+        self.live = False  # set once the pointer names this draft: never discard it then
         self.folder = index_dir / GENERATIONS / self.name
         self.folder.mkdir(parents=True)
         if self.base is not None:
@@ -203,6 +209,7 @@ class Draft:
         meta = verify(self.folder)
         previous = _read_pointer(self.index_dir, CURRENT)
         _write_pointer(self.index_dir, CURRENT, self.name, failpoint="switch")
+        self.live = True
         failpoints.reached("switched")
         if previous:
             _write_pointer(self.index_dir, PREVIOUS, previous)
@@ -210,8 +217,10 @@ class Draft:
         return meta
 
     def discard(self) -> None:
+        """Throw the draft away, unless it has already gone live."""
         self.store.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if not self.live:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _copy_database(source: Path, target: Path) -> None:

@@ -27,10 +27,12 @@ def _errors():
     """Errors a user can cause or fix, turned into one clear line instead of a traceback."""
     from indexer.build import IndexBusy, IndexModelMismatch
     from indexer.embed import ModelNotAvailable
+    from indexer.generations import IndexDamaged
 
     from .engine import IndexNotFound, ModelMismatch
 
-    return (IndexNotFound, ModelMismatch, IndexModelMismatch, ModelNotAvailable, IndexBusy)
+    return (IndexNotFound, ModelMismatch, IndexModelMismatch, ModelNotAvailable, IndexBusy,
+            IndexDamaged)
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})

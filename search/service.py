@@ -122,14 +122,10 @@ class EngineHolder:
             raise Unavailable(self.error or how_to_build(self.settings))
         return engine
 
-    def wait_for_reload(self, timeout: float | None = None) -> None:
-        """Block until a reload under way is done (for tests and tools)."""
-        loading = self._loading
-        if loading is not None:
-            loading.join(timeout)
-
     def close(self) -> None:
-        self.wait_for_reload(30)
+        loading = self._loading
+        if loading is not None:  # let a reload under way finish before closing
+            loading.join(30)
         if self._owned and self.engine is not None:
             close = getattr(self.engine, "close", None)
             if callable(close):

@@ -54,20 +54,24 @@ def answers(settings: Settings, embedder) -> dict[str, list[str]]:
         engine.close()
 
 
-def live_name(index_dir: Path) -> str | None:
-    path = index_dir / generations.CURRENT
-    return path.read_text().strip() if path.exists() else None
+live_name = generations.live_name
 
 
-def run_index(index_dir: Path, folder: Path, failpoint: str | None = None,
-              timeout: float = 300) -> subprocess.CompletedProcess:
+def presslens(index_dir: Path, *args: str, failpoint: str | None = None) -> dict:
+    """Arguments to run the real `presslens` command in a process of its own."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     env.pop("PRESSLENS_FAILPOINT", None)
     if failpoint:
         env["PRESSLENS_FAILPOINT"] = failpoint
-    return subprocess.run(
-        [sys.executable, "-m", "search", "--index", str(index_dir), "index", str(folder),
-         "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return {"args": [sys.executable, "-m", "search", "--index", str(index_dir), *args],
+            "cwd": ROOT, "env": env}
+
+
+def run_index(index_dir: Path, folder: Path, failpoint: str | None = None,
+              timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(**presslens(index_dir, "index", str(folder), "--json",
+                                      failpoint=failpoint),
+                          capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture
@@ -135,6 +139,28 @@ def test_a_generation_that_fails_verification_never_goes_live(base_index, embedd
     assert [p.name for p in (settings.index_dir / "generations").iterdir()] == [live]
 
 
+def test_a_failure_after_the_switch_never_removes_the_live_generation(base_index, embedder,
+                                                                    monkeypatch):
+    settings, folder, _ = base_index
+    real_write = generations._write_pointer
+
+    def fail_on_previous(index_dir, pointer, name, failpoint=None):
+        if pointer == generations.PREVIOUS:
+            raise OSError("No space left on device")
+        real_write(index_dir, pointer, name, failpoint)
+
+    monkeypatch.setattr(generations, "_write_pointer", fail_on_previous)
+    write_new(folder)
+    with pytest.raises(OSError, match="No space left"):
+        build_index(settings, [folder], embedder=embedder)
+    monkeypatch.undo()
+    # The new generation had gone live before the failure: it stays, whole and searchable.
+    generations.verify(settings.live_dir)
+    engine = Engine.open(settings, embedder=embedder)
+    assert engine.search("quokka tariff", k=1).results[0].article.id == "quokka-1"
+    engine.close()
+
+
 @pytest.mark.parametrize("point", ["embedding", "faiss-write", "switch", "switched"])
 def test_a_build_killed_at_any_point_leaves_a_working_index(base_index, embedder, point):
     settings, folder, before = base_index
@@ -181,11 +207,8 @@ def test_a_build_killed_from_outside_mid_run_leaves_a_working_index(base_index, 
     index_dir = settings.index_dir
     live = live_name(index_dir)
     write_new(folder, count=30)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    env.pop("PRESSLENS_FAILPOINT", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "search", "--index", str(index_dir), "index", str(folder),
-         "--json"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(**presslens(index_dir, "index", str(folder), "--json"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         # Wait for its draft generation to appear, then kill it wherever it has got to.
         deadline = time.monotonic() + 120

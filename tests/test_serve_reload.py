@@ -9,15 +9,13 @@ from (the X-Index-Generation header).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
-from test_generations import ROOT, live_name, write_base, write_new
+from test_generations import ROOT, live_name, presslens, write_base, write_new
 from web_fixtures import free_socket
 
 from indexer.build import build_index
@@ -31,10 +29,8 @@ QUERY = "quokka import tariff"
 def start_server(index_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     with free_socket() as sock:
         port = sock.getsockname()[1]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "search", "--index", str(index_dir), "serve", "--port",
-         str(port)], cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    server = subprocess.Popen(**presslens(index_dir, "serve", "--port", str(port)),
+                              stdout=log.open("w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

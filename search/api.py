@@ -35,6 +35,9 @@ class ErrorOut(BaseModel):
 class Health(BaseModel):
     status: str
     generation: str | None = None
+    # Whether keyword search is answered from memory yet (a large index loads it in the
+    # background after it opens; until then SQLite's FTS5 answers, more slowly).
+    keywords_in_memory: bool = False
 
 
 ERRORS = {
@@ -123,7 +126,8 @@ def api_stats(request: Request) -> IndexStats:
 def healthz(request: Request) -> Health:
     """200 with the index generation when an index is loaded, 503 when none is."""
     engine = engine_or_503(request)
-    return Health(status="ok", generation=getattr(engine, "generation", None))
+    return Health(status="ok", generation=getattr(engine, "generation", None),
+                  keywords_in_memory=getattr(engine, "keywords", None) is not None)
 
 
 @router.get("/assets/htmx.min.js", include_in_schema=False)

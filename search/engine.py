@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +16,7 @@ from indexer.settings import Settings
 from indexer.store import Store
 from indexer.vectors import VectorIndex
 
+from .keywords import Cancelled, KeywordIndex
 from .models import (
     ArticleOut,
     ArticleRef,
@@ -22,7 +27,21 @@ from .models import (
     SearchResponse,
     SearchResult,
 )
-from .retrieve import KEYWORD_WEIGHT, MODES, Hit, KeywordPlanner, best_per_article, fuse
+from .retrieve import (
+    KEYWORD_WEIGHT,
+    MODES,
+    Hit,
+    KeywordPlanner,
+    best_per_article,
+    fuse,
+    keyword_query,
+)
+
+log = logging.getLogger("presslens.search")
+
+# An index of at most this many passages loads its in-memory keyword index while it opens
+# (a fraction of a second); a larger one loads it in the background, FTS5 answering meanwhile.
+KEYWORDS_LOAD_AT_OPEN = 5_000
 
 
 class IndexNotFound(Exception):
@@ -50,9 +69,16 @@ class Engine:
         self.meta = meta
         self.generation = meta.get("generation", "")
         self.planner = KeywordPlanner(store.common_terms(), store.counts()["passages"])
+        # The keyword half of a search, from memory once loaded (see search/keywords.py);
+        # until then, and for queries it cannot answer exactly, FTS5 answers.
+        self.keywords: KeywordIndex | None = None
+        self._keywords_loader: threading.Thread | None = None
+        self._closing = threading.Event()
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
+    def open(cls, settings: Settings, embedder: Embedder | None = None,
+             keyword_index: bool = True) -> Engine:
+        """Open the live generation; ``keyword_index`` off keeps keyword search in FTS5."""
         # The live generation is looked up once: its database and vectors belong together,
         # and a build switching to a newer one meanwhile must not pair them across two.
         folder = settings.live_dir
@@ -89,9 +115,54 @@ class Engine:
         # The first call into the model is several times slower than the rest; pay it here,
         # at start-up, rather than in the first user's request.
         embedder.encode_query("warm up")
-        return cls(settings, store, vectors, embedder, meta)
+        engine = cls(settings, store, vectors, embedder, meta)
+        if keyword_index:
+            engine.load_keywords(background=engine.planner.passages > KEYWORDS_LOAD_AT_OPEN)
+        return engine
+
+    def load_keywords(self, background: bool = True) -> None:
+        """Load the in-memory keyword index, in a background thread unless asked not to.
+
+        It reads the database through a connection of its own, so searches go on meanwhile
+        (through FTS5), and takes over once complete. A failure is logged and leaves FTS5.
+        """
+        def run() -> None:
+            started = time.perf_counter()
+            try:
+                conn = sqlite3.connect(f"file:{self.store.path}?mode=ro", uri=True)
+                try:
+                    index = KeywordIndex.load(conn, max_share=self.planner.common_share,
+                                              cancel=self._closing)
+                finally:
+                    conn.close()
+            except Cancelled:
+                return
+            except Exception:
+                log.exception("keyword search stays in FTS5: cannot load the keyword index "
+                              "of %s", self.store.path)
+                return
+            if not self._closing.is_set():
+                self.keywords = index  # one assignment: searches see it whole or not at all
+                log.info("keyword index loaded in %.1f s (%d passages, %.0f MB)",
+                         time.perf_counter() - started, len(index), index.nbytes() / 1e6)
+
+        if not background:
+            run()
+            return
+        self._keywords_loader = threading.Thread(target=run, name="presslens-keywords",
+                                                 daemon=True)
+        self._keywords_loader.start()
+
+    def wait_for_keywords(self, timeout: float | None = None) -> bool:
+        """Wait for a background load to end; whether the keyword index is in memory."""
+        loader = self._keywords_loader
+        if loader is not None:
+            loader.join(timeout)
+        return self.keywords is not None
 
     def close(self) -> None:
+        self._closing.set()  # a load under way gives up at its next step
+        self.keywords = None
         self.store.close()
 
     # Search -----------------------------------------------------------------------------
@@ -111,14 +182,19 @@ class Engine:
         where, params = _filter(source, since, until, language)
         allowed = self.store.passage_ids_where(where, params) if where else None
         vector = self.embedder.encode_query(query) if mode != "keyword" else None
-        match = self.planner.query(query) if mode != "vector" else None
-        results = self._retrieve(vector, match, k, allowed, where, params, collapse)
+        plan = self.planner.plan(query) if mode != "vector" else []
+        match = keyword_query(word for word, _ in plan)
+        results = self._retrieve(vector, match, k, allowed, where, params, collapse,
+                                 terms=[terms for _, terms in plan])
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=query, took_ms=round(took, 2), results=results)
 
     def _retrieve(self, vector: np.ndarray | None, match: str | None, k: int,
                   allowed: np.ndarray | None, where: str, params: list,
-                  collapse: bool) -> list[SearchResult]:
+                  collapse: bool, terms: list[list[str]] | None = None
+                  ) -> list[SearchResult]:
+        """Fused results; ``terms`` are the index terms of the words in ``match``, which
+        let the in-memory keyword index answer instead of FTS5."""
         # Passages roll up to articles and articles to stories, so fetch more passages than
         # results, and more again while results are short and either retriever has more.
         n = max(k * 8, 50)
@@ -133,7 +209,7 @@ class Engine:
                 weights.append(1.0)
                 more |= n < vector_total
             if match is not None:
-                hits = self.store.keyword_search(match, n, where, params)
+                hits = self.keyword_hits(match, n, where, params, terms, allowed)
                 passage_hits.append(hits)
                 weights.append(KEYWORD_WEIGHT)
                 more |= len(hits) == n
@@ -145,6 +221,20 @@ class Engine:
             if len(results) >= k or not more:
                 return results
             n *= 4
+
+    def keyword_hits(self, match: str, n: int, where: str = "", params: Sequence = (),
+                     terms: list[list[str]] | None = None,
+                     allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """``Store.keyword_search``, from memory when the keyword index can answer it.
+
+        ``allowed`` must be the passages the filter ``where`` lets through.
+        """
+        index = self.keywords
+        if index is not None and terms is not None and (allowed is not None or not where):
+            hits = index.search(terms, n, allowed if where else None)
+            if hits is not None:
+                return hits
+        return self.store.keyword_search(match, n, where, params)
 
     def _results(self, ranked: list[Hit], k: int, collapse: bool) -> list[SearchResult]:
         window = ranked[: k * 4] if collapse else ranked[:k]

@@ -86,17 +86,27 @@ class KeywordPlanner:
     common_share: float = 0.05
     keep_if_all_common: int = 2
 
-    def words(self, text: str) -> list[str]:
+    def plan(self, text: str) -> list[tuple[str, list[str]]]:
+        """The words searched for, in the query's order, each with its index terms.
+
+        ``keyword_query`` of the words is the FTS5 query; the terms let an in-memory index
+        (search/keywords.py) answer the same query.
+        """
         words = query_words(text)
+        terms_of: dict[str, list[str]] = {}
         held: dict[str, int] = {}
         for word, terms in zip(words, stems(words), strict=True):
             if terms:  # a word that is only underscores has no terms and matches nothing
+                terms_of[word] = terms
                 held[word] = min(self.common.get(term, 0) for term in terms)
         ordered = sorted(held, key=held.get)  # stable: ties keep the query's order
         limit = self.common_share * self.passages
         rare = [w for w in ordered if held[w] <= limit]
         chosen = set(rare[: self.max_terms] or ordered[: self.keep_if_all_common])
-        return [w for w in words if w in chosen]
+        return [(w, terms_of[w]) for w in words if w in chosen]
+
+    def words(self, text: str) -> list[str]:
+        return [word for word, _ in self.plan(text)]
 
     def query(self, text: str) -> str | None:
         return keyword_query(self.words(text))

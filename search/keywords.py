@@ -1,0 +1,299 @@
+"""Keyword search from memory, ranked exactly as SQLite FTS5's bm25() ranks it.
+
+FTS5 scores every passage that holds any of a query's terms, which at a few hundred thousand
+passages costs tens of milliseconds a query. The keyword planner (search/retrieve.py) only
+ever asks for terms held by at most a small share of the passages, so their postings fit in
+memory: for each such term, the passages holding it and how often. A query then sums BM25 over
+a few short arrays with numpy.
+
+Everything bm25() reads is taken from the FTS5 index itself, so the scores are the same
+numbers (the same operations in the same order, in double precision):
+
+* postings come from an ``fts5vocab`` instance table, read in ranges of terms that step over
+  the common terms, so their long posting lists are never read;
+* each passage's length in tokens comes from the FTS5 ``docsize`` table, and the row count
+  and total tokens (hence the average length) from its averages record, which is what
+  bm25() asks FTS5 for.
+
+``KeywordIndex.search`` returns ``None`` whenever FTS5 might answer differently (a word that
+FTS5 would search as a phrase of several terms, or a term left out for being common): the
+caller then asks FTS5.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+FTS_TABLE = "passages_fts"
+# FTS5's bm25() constants, with every column weighted 1.0 (the default).
+K1 = 1.2
+B = 0.75
+# The id of the averages record in FTS5's %_data table (FTS5_AVERAGES_ROWID).
+_AVERAGES_ROWID = 1
+
+
+class Cancelled(Exception):
+    """Loading was given up because the engine that wanted the index was closed."""
+
+
+def _varints(data: bytes) -> list[int]:
+    """The SQLite varints of a record, in order (none here is long enough to need 9 bytes)."""
+    values, value = [], 0
+    for byte in data:
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            values.append(value)
+            value = 0
+    return values
+
+
+def _row_lengths(blobs: Sequence[bytes]) -> np.ndarray:
+    """Tokens in each row, from FTS5 docsize blobs (one varint per column), vectorised."""
+    count = len(blobs)
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    data = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+    last = data < 0x80  # the last byte of each varint (token counts never need 9 bytes)
+    ends = np.flatnonzero(last)
+    if not last[-1] or len(ends) % count:
+        raise ValueError("unexpected FTS5 docsize records")
+    varint_of_byte = np.cumsum(last) - last
+    shift = 7 * (ends[varint_of_byte] - np.arange(len(data)))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    values = np.add.reduceat((data & 0x7F).astype(np.int64) << shift, starts)
+    columns = len(ends) // count
+    # Every record holds the same number of columns; check the records split where assumed.
+    sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=count)
+    record_end = np.cumsum(sizes) - 1
+    if not np.array_equal(ends[columns - 1::columns], record_end):
+        raise ValueError("unexpected FTS5 docsize records")
+    return values.reshape(count, columns).sum(axis=1)
+
+
+def _just_below(term: str) -> str:
+    """A string above every term that sorts before ``term``, and below ``term``.
+
+    Used as an inclusive upper bound so that FTS5 stops before ``term``'s postings rather
+    than reading them for SQLite to throw away. A term never holds U+10FFFF (a
+    noncharacter, which the tokenizer splits on), let alone four of them.
+    """
+    last = ord(term[-1]) - 1
+    if 0xD800 <= last <= 0xDFFF:  # no term holds a surrogate
+        last = 0xD7FF
+    if last < 0:
+        return term[:-1]
+    return term[:-1] + chr(last) + "\U0010ffff" * 4
+
+
+def _postings(instances: np.ndarray, docs: np.ndarray, ids: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Postings from instances (rowids term by term): per term how many, and each one's row
+    (index into ``ids``) and frequency, the length of a run of one rowid within a term."""
+    term_of = np.repeat(np.arange(len(instances), dtype=np.int32), instances)
+    if len(docs) > 1 and np.any((docs[1:] < docs[:-1]) & (term_of[1:] == term_of[:-1])):
+        # Not seen with SQLite's fts5vocab, but cheap to put right.
+        order = np.lexsort((docs, term_of))
+        docs, term_of = docs[order], term_of[order]
+    starts = np.ones(len(docs), dtype=bool)
+    if len(docs) > 1:
+        starts[1:] = (docs[1:] != docs[:-1]) | (term_of[1:] != term_of[:-1])
+    first = np.flatnonzero(starts)
+    freqs = np.diff(np.append(first, len(docs)))
+    per_term = np.bincount(term_of[first], minlength=len(instances))
+    rows = np.searchsorted(ids, docs[first])
+    if len(rows) and (rows.max() >= len(ids) or not np.array_equal(ids[rows], docs[first])):
+        raise ValueError("the FTS5 postings name rows its docsize table lacks")
+    return (per_term, rows.astype(np.int32),
+            freqs.astype(np.uint16 if freqs.max(initial=0) < 2**16 else np.uint32))
+
+
+class KeywordIndex:
+    """Postings of the rarer terms in CSR arrays, and what BM25 needs of every passage."""
+
+    def __init__(self, *, terms: dict[str, int], offsets: np.ndarray, rows: np.ndarray,
+                 freqs: np.ndarray, ids: np.ndarray, lengths: np.ndarray, row_count: int,
+                 total_tokens: int, common: frozenset[str]):
+        self.terms = terms              # term -> slot
+        self.offsets = offsets          # slot -> its postings: offsets[slot]:offsets[slot + 1]
+        self.rows = rows                # posting -> row (index into ids), int32
+        self.freqs = freqs              # posting -> times the term occurs in that row
+        self.ids = ids                  # row -> passage id (the FTS5 rowid), ascending
+        self.lengths = lengths          # row -> tokens in the passage, all terms counted
+        self.row_count = row_count      # FTS5's row count, the N of idf
+        self.total_tokens = total_tokens
+        self.common = common            # terms left out for being held by too many passages
+        self.avgdl = total_tokens / row_count if row_count else 0.0
+        # The part of bm25's denominator that depends on the passage alone, computed as
+        # FTS5 computes it: k1 * (1 - b + b * D / avgdl).
+        self._norm = K1 * (1 - B + B * lengths.astype(np.float64) / self.avgdl) \
+            if row_count else np.zeros(0)
+
+    # Loading ----------------------------------------------------------------------------
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, max_share: float = 0.05,
+             cancel: threading.Event | None = None) -> KeywordIndex:
+        """Read the postings of every term held by at most ``max_share`` of the passages.
+
+        ``conn`` may be read-only: only tables in the ``temp`` schema are created, and they
+        are dropped again. Setting ``cancel`` gives up (raising :class:`Cancelled`).
+        """
+        averages = conn.execute(f"select block from {FTS_TABLE}_data where id = ?",
+                                [_AVERAGES_ROWID]).fetchone()
+        if averages is None:  # an FTS5 table nothing was ever written to
+            row_count, total_tokens = 0, 0
+        else:
+            counts = _varints(averages[0])
+            row_count, total_tokens = counts[0], sum(counts[1:])
+        docsize = conn.execute(f"select id, sz from {FTS_TABLE}_docsize order by id").fetchall()
+        ids = np.fromiter((r[0] for r in docsize), dtype=np.int64, count=len(docsize))
+        lengths = _row_lengths([r[1] for r in docsize])
+        del docsize
+        if len(ids) != row_count or int(lengths.sum()) != total_tokens:
+            raise ValueError("the FTS5 row count or token total disagrees with its docsize "
+                             "table")
+        lengths = lengths.astype(np.int32 if len(lengths) == 0 or lengths.max() < 2**31
+                                 else np.int64)
+
+        suffix = f"{id(conn):x}_{threading.get_ident():x}"
+        vocab_row, vocab_inst = f"kw_row_{suffix}", f"kw_inst_{suffix}"
+        conn.execute(f"create virtual table temp.{vocab_row} "
+                     f"using fts5vocab(main, {FTS_TABLE}, row)")
+        conn.execute(f"create virtual table temp.{vocab_inst} "
+                     f"using fts5vocab(main, {FTS_TABLE}, instance)")
+        try:
+            limit = max_share * row_count
+            common = [r[0] for r in conn.execute(
+                f"select term from temp.{vocab_row} where doc > ?", [limit])]
+            terms, offsets, rows, freqs = cls._read_postings(conn, vocab_inst, common, ids,
+                                                             cancel)
+        finally:
+            conn.execute(f"drop table if exists temp.{vocab_row}")
+            conn.execute(f"drop table if exists temp.{vocab_inst}")
+        return cls(terms=terms, offsets=offsets, rows=rows, freqs=freqs, ids=ids,
+                   lengths=lengths, row_count=row_count, total_tokens=total_tokens,
+                   common=frozenset(common))
+
+    @staticmethod
+    def _read_postings(conn: sqlite3.Connection, vocab: str, common: list[str],
+                       ids: np.ndarray, cancel: threading.Event | None
+                       ) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+        """The postings of every term but the common ones: term -> slot, offsets, rows and
+        frequencies.
+
+        The instance table is read in the ranges of terms between two common terms, so
+        FTS5 seeks past the long posting lists of the common ones. SQLite groups by term as
+        it scans (the table yields terms in order) and joins a term's rowids into one
+        string, so Python sees one row per term; numpy turns each range's rowids into
+        postings before the next range is read.
+        """
+        # SQLite and FTS5 compare terms byte by byte, in UTF-8: Python's order of str.
+        common = sorted(common)
+        lows = [None, *(term + "\x00" for term in common)]  # the least strings above each
+        highs = [*map(_just_below, common), None]
+        slots: dict[str, int] = {}
+        counts: list[np.ndarray] = []
+        rows: list[np.ndarray] = []
+        freqs: list[np.ndarray] = []
+        for low, high in zip(lows, highs, strict=True):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled
+            clauses, params = [], []
+            for clause, bound in (("term >= ?", low), ("term <= ?", high)):
+                if bound is not None:
+                    clauses.append(clause)
+                    params.append(bound)
+            where = f"where {' and '.join(clauses)} " if clauses else ""
+            found = conn.execute(f"select term, count(*), group_concat(doc, ',') "
+                                 f"from temp.{vocab} {where}group by term", params).fetchall()
+            if not found:
+                continue
+            for term, _, _ in found:
+                if slots.setdefault(term, len(slots)) != len(slots) - 1:
+                    raise ValueError(f"the FTS5 vocabulary repeats the term {term!r}")
+            instances = np.fromiter((r[1] for r in found), dtype=np.int64, count=len(found))
+            docs = np.fromstring(",".join(r[2] for r in found), dtype=np.int64, sep=",")
+            del found
+            if len(docs) != int(instances.sum()):
+                raise ValueError("could not read the FTS5 postings")
+            per_term, part_rows, part_freqs = _postings(instances, docs, ids)
+            counts.append(per_term)
+            rows.append(part_rows)
+            freqs.append(part_freqs)
+        per_term = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+        offsets = np.zeros(len(per_term) + 1, dtype=np.int64)
+        np.cumsum(per_term, out=offsets[1:])
+        return (slots, offsets,
+                np.concatenate(rows) if rows else np.zeros(0, dtype=np.int32),
+                np.concatenate(freqs) if freqs else np.zeros(0, dtype=np.uint16))
+
+    # Search -----------------------------------------------------------------------------
+    def idf(self, df: int) -> float:
+        """bm25()'s idf, with the C library's log as FTS5 uses it."""
+        value = math.log((self.row_count - df + 0.5) / (df + 0.5))
+        return value if value > 0.0 else 1e-6
+
+    def search(self, terms_per_word: Sequence[Sequence[str]], n: int,
+               allowed: np.ndarray | None = None) -> list[tuple[int, float]] | None:
+        """The best ``n`` passages for words joined by OR, as ``Store.keyword_search`` gives.
+
+        Each word is given as its index terms (``stems`` in search/retrieve.py); scores are
+        bm25() negated, best first, ties in rowid order. ``allowed``, passage ids, restricts
+        the results (not the statistics, as a filter joined to FTS5 does not). ``None``
+        means FTS5 must answer: a word with other than one term (FTS5 searches a phrase), or
+        a term this index left out for being common.
+        """
+        slots: list[int] = []
+        for terms in terms_per_word:
+            if len(terms) != 1 or terms[0] in self.common:
+                return None
+            slot = self.terms.get(terms[0])
+            if slot is not None:  # a term in no passage matches nothing and adds nothing
+                slots.append(slot)
+        if n <= 0 or not slots:
+            return []
+        starts, ends = self.offsets[slots], self.offsets[np.array(slots) + 1]
+        rows = np.concatenate([self.rows[s:e] for s, e in zip(starts, ends, strict=True)])
+        freqs = np.concatenate([self.freqs[s:e] for s, e in zip(starts, ends, strict=True)]
+                               ).astype(np.float64)
+        idf = np.repeat([self.idf(int(e - s)) for s, e in zip(starts, ends, strict=True)],
+                        ends - starts)
+        # Term by term in the query's order, as bm25() adds them up.
+        contribution = idf * ((freqs * (K1 + 1.0)) / (freqs + self._norm[rows]))
+        scores = np.bincount(rows, weights=contribution, minlength=len(self.ids))
+        matched = np.flatnonzero(scores)  # every matched passage scores above zero
+        if allowed is not None:
+            matched = matched[self._allowed_mask(allowed)[matched]]
+        found = scores[matched]
+        if len(matched) > n:
+            # Keep everything tied with the n-th best, so ties are cut in rowid order.
+            nth = np.partition(found, len(found) - n)[len(found) - n]
+            keep = found >= nth
+            matched, found = matched[keep], found[keep]
+        order = np.lexsort((matched, -found))[:n]  # rows ascend as their passage ids do
+        return list(zip(self.ids[matched[order]].tolist(), found[order].tolist(), strict=True))
+
+    def _allowed_mask(self, allowed: np.ndarray) -> np.ndarray:
+        allowed = np.asarray(allowed, dtype=np.int64)
+        mask = np.zeros(len(self.ids), dtype=bool)
+        rows = np.searchsorted(self.ids, allowed)
+        inside = rows < len(self.ids)
+        rows, allowed = rows[inside], allowed[inside]
+        mask[rows[self.ids[rows] == allowed]] = True
+        return mask
+
+    # Size -------------------------------------------------------------------------------
+    def nbytes(self) -> int:
+        """Bytes held: the arrays, plus an estimate for the term dictionary."""
+        arrays = sum(a.nbytes for a in (self.offsets, self.rows, self.freqs, self.ids,
+                                        self.lengths, self._norm))
+        # A dict entry with its str key and int value: about 100 bytes beyond the text.
+        terms = sum(len(t) + 100 for t in self.terms)
+        return arrays + terms + sum(len(t) + 60 for t in self.common)
+
+    def __len__(self) -> int:
+        return len(self.ids)

@@ -39,14 +39,17 @@ def resolve_model(name: str) -> str:
 
 
 BACKENDS = ("torch", "openvino-fp32", "openvino-bf16", "openvino-int8")
-DEFAULT_BACKEND = "openvino-bf16"  # chosen by measurement: see the README
+DEFAULT_BACKEND = "openvino-int8"  # chosen by measurement: see the README
 
 
 class Embedder:
     """One loaded model: counts tokens for chunking and turns texts into unit vectors.
 
-    ``backend`` picks the engine that runs the model: torch, or OpenVINO in fp32, bf16 or
-    int8 (exported and quantized locally on first use, then cached).
+    ``backend`` picks the engine that runs the model: torch (through sentence-transformers),
+    or OpenVINO in fp32, bf16 or int8 (exported and quantized locally on first use, then
+    cached). An OpenVINO model of the usual shape (a transformer, mean pooling, optional
+    normalization) runs straight through OpenVINO and the fast tokenizer, without loading
+    sentence-transformers or torch at all; any other model goes through sentence-transformers.
     """
 
     def __init__(self, name: str, backend: str = DEFAULT_BACKEND, batch_size: int = 32):
@@ -56,21 +59,17 @@ class Embedder:
         # Nothing is ever fetched at run time: a model is a packaged or local folder.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-        transformers_logging.set_verbosity_error()
-
         self.name = name
         self.backend = backend
         self.batch_size = batch_size
         location = resolve_model(name)
+        self.model = None  # the sentence-transformers model, when one is loaded
+        self._direct: _DirectModel | None = None
         try:
-            if backend == "torch":
-                self.model = SentenceTransformer(location, device="cpu")
-            else:
-                self.model = self._load_openvino(location, SentenceTransformer)
+            if backend != "torch":
+                self._direct = _DirectModel.load(location, backend)
+            if self._direct is None:
+                self.model = self._load_sentence_transformer(location)
         except ModelNotAvailable:
             raise
         except Exception as error:  # the libraries raise many kinds for a missing model
@@ -80,47 +79,46 @@ class Embedder:
                 "Give a sentence-transformers model folder with --model; "
                 "nothing is downloaded at run time."
             ) from None
-        # An OpenVINO model runs one inference request at a time; a server calls from many
-        # threads, so calls into the model take turns (both cores serve each one anyway).
+        # A sentence-transformers model is called by one thread at a time.
         self._lock = threading.Lock()
         # Queries waiting for the model; see encode_query.
         self._waiting: list[_Query] = []
         self._waiting_lock = threading.Lock()
-        self.max_tokens = int(self.model.max_seq_length or 256)
-        self.dimension = int(self.model.get_embedding_dimension())
-        self._tokenizer = self.model.tokenizer
+        if self._direct is not None:
+            self.max_tokens = self._direct.max_tokens
+            self.dimension = self._direct.dimension
+            fast = self._direct.tokenizer
+        else:
+            self.max_tokens = int(self.model.max_seq_length or 256)
+            self.dimension = int(self.model.get_embedding_dimension())
+            fast = getattr(self.model.tokenizer, "backend_tokenizer", None)
+        self._slow_tokenizer = None if fast is not None else self.model.tokenizer
         # The fast tokenizer itself, without truncation, counts a quarter faster than the
         # transformers wrapper and sees past the model's length.
-        self._counter = copy.deepcopy(getattr(self._tokenizer, "backend_tokenizer", None))
+        self._counter = copy.deepcopy(fast) if fast is not None else None
         if self._counter is not None:
             self._counter.no_truncation()
             self._counter.no_padding()
-        self._direct = _DirectQueries.for_model(self.model, self.backend)
 
     @property
     def cache_key(self) -> str:
         """What vectors are cached under: each backend's vectors differ slightly."""
         return self.name if self.backend == "torch" else f"{self.name}@{self.backend}"
 
-    def _load_openvino(self, location: str, loader):
+    def _load_sentence_transformer(self, location: str):
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
+        if self.backend == "torch":
+            return SentenceTransformer(location, device="cpu")
         from . import openvino_export
 
         openvino_export.quiet()
-        if self.backend == "openvino-int8":
-            tokenizer = loader(location, device="cpu").tokenizer
-
-            def tokenize(text: str) -> dict:
-                return dict(tokenizer(text, truncation=True, max_length=256,
-                                      return_tensors="np"))
-
-            folder = openvino_export.ensure_int8(location, tokenize)
-            kwargs = {"file_name": openvino_export.INT8_FILE}
-        else:
-            folder = openvino_export.ensure_fp32(location)
-            precision = "f32" if self.backend == "openvino-fp32" else "bf16"
-            kwargs = {"file_name": openvino_export.FP32_FILE,
-                      "ov_config": {"INFERENCE_PRECISION_HINT": precision}}
-        return loader(str(folder), backend="openvino", device="cpu", model_kwargs=kwargs)
+        folder, file_name, config = openvino_export.ensure(location, self.backend)
+        return SentenceTransformer(str(folder), backend="openvino", device="cpu",
+                                   model_kwargs={"file_name": file_name, "ov_config": config})
 
     # Tokenizer protocol used by chunking -------------------------------------------------
     def count(self, texts: Sequence[str]) -> list[int]:
@@ -128,15 +126,18 @@ class Embedder:
         if not texts:
             return []
         if self._counter is None:  # a model without a fast tokenizer
-            encoded = self._tokenizer(list(texts), add_special_tokens=False)
+            encoded = self._slow_tokenizer(list(texts), add_special_tokens=False)
             return [len(ids) for ids in encoded["input_ids"]]
         return [len(e.ids) for e in self._counter.encode_batch(list(texts),
                                                                 add_special_tokens=False)]
 
     def split(self, text: str, max_tokens: int) -> list[tuple[int, int]]:
         """Character spans of consecutive windows of at most ``max_tokens`` tokens."""
-        offsets = self._tokenizer(text, add_special_tokens=False,
-                                  return_offsets_mapping=True)["offset_mapping"]
+        if self._counter is None:
+            offsets = self._slow_tokenizer(text, add_special_tokens=False,
+                                           return_offsets_mapping=True)["offset_mapping"]
+        else:
+            offsets = self._counter.encode(text, add_special_tokens=False).offsets
         spans = []
         for i in range(0, len(offsets), max_tokens):
             window = offsets[i:i + max_tokens]
@@ -165,11 +166,16 @@ class Embedder:
         group = self.batch_size * 8
         for i in range(0, len(order), group):
             idx = order[i:i + group]
-            with self._lock:
-                vectors = self.model.encode(
-                    [texts[j] for j in idx], batch_size=self.batch_size,
-                    normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
-                )
+            chosen = [texts[j] for j in idx]
+            if self._direct is not None:
+                vectors = np.concatenate([
+                    self._direct.encode_batch(chosen[b:b + self.batch_size])
+                    for b in range(0, len(chosen), self.batch_size)])
+            else:
+                with self._lock:
+                    vectors = self.model.encode(
+                        chosen, batch_size=self.batch_size, normalize_embeddings=True,
+                        convert_to_numpy=True, show_progress_bar=False)
             out[idx] = vectors.astype(np.float32, copy=False)
             if progress:
                 progress(len(idx))
@@ -207,69 +213,117 @@ class Embedder:
         return query.vector
 
 
-class _DirectQueries:
-    """Queries straight through an OpenVINO model: tokenize, infer, mean-pool, normalize.
+class _DirectModel:
+    """A sentence-transformers model run straight through OpenVINO: tokenize, infer,
+    mean-pool, normalize.
 
-    For one short text, sentence-transformers' own path costs more than the model itself
-    (measured here: 15.8 ms against 5.0 ms a query, same vectors to a cosine of 0.99999).
-    Each concurrent query takes one of a few inference requests of the compiled model, so
-    two cores run two queries at once instead of queueing them behind one lock. Used only
-    for a model that is a transformer, mean pooling and (optionally) normalization; any
-    other model keeps the sentence-transformers path.
+    sentence-transformers' own path costs more than the model for one short text (measured
+    here: 15.8 ms against 5.0 ms a query, the same vectors to a cosine of 0.99999), and
+    loading it means importing torch and transformers. This reads the exported model, the
+    fast tokenizer and the pooling settings from the model folder. A few inference requests
+    of the compiled model are shared by every caller, so two queries run at once on two
+    cores instead of queueing behind one lock.
     """
 
-    def __init__(self, compiled, tokenizer, normalize: bool, requests: int):
+    def __init__(self, compiled, tokenizer, max_tokens: int, normalize: bool, requests: int):
         import queue
 
         self._compiled = compiled
         self._output = compiled.outputs[0]
         self._inputs = {i.get_any_name() for i in compiled.inputs}
-        self._tokenizer = tokenizer
+        self.max_tokens = max_tokens
+        self.dimension = int(self._output.get_partial_shape()[-1].get_length())
+        self.tokenizer = tokenizer
+        self._single = copy.deepcopy(tokenizer)
+        self._single.no_padding()
+        self._single.enable_truncation(max_tokens)
+        self._batch = copy.deepcopy(tokenizer)
+        self._batch.enable_truncation(max_tokens)
+        pad = tokenizer.padding or {}
+        self._batch.enable_padding(pad_id=pad.get("pad_id", tokenizer.token_to_id("[PAD]") or 0),
+                                   pad_token=pad.get("pad_token", "[PAD]"))
         self._normalize = normalize
         self._free: queue.Queue = queue.Queue()
         for _ in range(requests):
             self._free.put(compiled.create_infer_request())
 
     @classmethod
-    def for_model(cls, model, backend: str) -> _DirectQueries | None:
-        if backend == "torch":
-            return None
+    def load(cls, location: str, backend: str) -> _DirectModel | None:
+        """The model in ``location`` on an OpenVINO backend, or None when its modules are not
+        a transformer with mean pooling (then sentence-transformers runs it)."""
+        import json
+
+        root = Path(location)
         try:
-            modules = list(model)
-            names = [type(m).__name__ for m in modules]
-            if names not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+            modules = json.loads((root / "modules.json").read_text())
+            kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+            if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
                 return None
-            if modules[1].get_config_dict().get("pooling_mode") != "mean":
+            pooling = json.loads((root / modules[1]["path"] / "config.json").read_text())
+            if not pooling.get("pooling_mode_mean_tokens") or any(
+                    v for k, v in pooling.items()
+                    if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens"):
                 return None
-            compiled = modules[0].auto_model.request
-            fast = copy.deepcopy(model.tokenizer.backend_tokenizer)
-        except (AttributeError, TypeError, IndexError):
+            settings = json.loads((root / "sentence_bert_config.json").read_text())
+            if settings.get("do_lower_case"):
+                return None
+            if not (root / "tokenizer.json").exists():
+                return None
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
             return None
-        if compiled is None or not hasattr(compiled, "create_infer_request"):
-            return None
-        fast.no_padding()
-        fast.enable_truncation(int(model.max_seq_length or 256))
-        return cls(compiled, fast, normalize=len(modules) == 3,
+        import openvino as ov
+        from tokenizers import Tokenizer
+
+        from . import openvino_export
+
+        tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
+        max_tokens = int(settings.get("max_seq_length") or 256)
+        folder, file_name, config = openvino_export.ensure(
+            location, backend, tokenize=lambda text: _features(tokenizer, text, max_tokens))
+        compiled = ov.Core().compile_model(str(folder / file_name), "CPU", config)
+        return cls(compiled, tokenizer, max_tokens, normalize=len(kinds) == 3,
                    requests=max(1, min(4, os.cpu_count() or 1)))
 
-    def encode(self, text: str) -> np.ndarray:
-        encoded = self._tokenizer.encode(text)
-        ids = np.array([encoded.ids], dtype=np.int64)
-        mask = np.array([encoded.attention_mask], dtype=np.int64)
+    def _infer(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
-            feed["token_type_ids"] = np.array([encoded.type_ids], dtype=np.int64)
+            feed["token_type_ids"] = types
         request = self._free.get()
         try:
-            tokens = np.array(request.infer(feed)[self._output][0], dtype=np.float32)
+            tokens = np.array(request.infer(feed)[self._output], dtype=np.float32)
         finally:
             self._free.put(request)
-        weights = mask[0].astype(np.float32)[:, None]
-        vector = (tokens * weights).sum(axis=0) / max(float(weights.sum()), 1.0)
+        weights = mask.astype(np.float32)[:, :, None]
+        vectors = (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
         if self._normalize:
-            norm = float(np.linalg.norm(vector))
-            vector = vector / norm if norm else vector
-        return vector.astype(np.float32)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = vectors / np.where(norms > 0, norms, 1.0)
+        return vectors.astype(np.float32)
+
+    def encode(self, text: str) -> np.ndarray:
+        """One text's vector (thread-safe)."""
+        e = self._single.encode(text)
+        return self._infer(np.array([e.ids], dtype=np.int64),
+                           np.array([e.attention_mask], dtype=np.int64),
+                           np.array([e.type_ids], dtype=np.int64))[0]
+
+    def encode_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of a batch, padded to its longest text (thread-safe)."""
+        encoded = self._batch.encode_batch(list(texts))
+        return self._infer(np.array([e.ids for e in encoded], dtype=np.int64),
+                           np.array([e.attention_mask for e in encoded], dtype=np.int64),
+                           np.array([e.type_ids for e in encoded], dtype=np.int64))
+
+
+def _features(tokenizer, text: str, max_tokens: int) -> dict:
+    """Model inputs for one text, as the exporter's calibration wants them."""
+    single = copy.deepcopy(tokenizer)
+    single.no_padding()
+    single.enable_truncation(max_tokens)
+    e = single.encode(text)
+    return {"input_ids": np.array([e.ids], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids], dtype=np.int64)}
 
 
 @dataclass

@@ -102,6 +102,38 @@ def ensure_int8(location: str, tokenize: Callable[[str], dict],
     return target
 
 
+def ensure(location: str, backend: str,
+           tokenize: Callable[[str], dict] | None = None) -> tuple[Path, str, dict]:
+    """The exported folder, model file and OpenVINO settings for an OpenVINO backend.
+
+    ``tokenize`` turns one text into model inputs, for calibrating int8 quantization.
+    """
+    if backend == "openvino-int8":
+        if tokenize is None:
+            tokenize = _folder_tokenize(ensure_fp32(location))
+        return ensure_int8(location, tokenize), INT8_FILE, {"PERFORMANCE_HINT": "LATENCY"}
+    precision = {"openvino-fp32": "f32", "openvino-bf16": "bf16"}[backend]
+    return ensure_fp32(location), FP32_FILE, {"PERFORMANCE_HINT": "LATENCY",
+                                             "INFERENCE_PRECISION_HINT": precision}
+
+
+def _folder_tokenize(folder: Path) -> Callable[[str], dict]:
+    import numpy as np
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(256)
+
+    def tokenize(text: str) -> dict:
+        e = tokenizer.encode(text)
+        return {"input_ids": np.array([e.ids], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids], dtype=np.int64)}
+
+    return tokenize
+
+
 def sample_passages() -> list[str]:
     """Passage-sized pieces of the shipped sample collection, in a fixed order."""
     if not SAMPLE.exists():

@@ -1,19 +1,87 @@
-"""Query vectors: the lean OpenVINO path gives the vectors sentence-transformers gives."""
+"""Vectors: the lean OpenVINO path gives the vectors sentence-transformers gives."""
 
 from __future__ import annotations
 
+import json
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sample_passages(count: int) -> list[str]:
+    """Title-prefixed pieces of the shipped sample, the way passages are embedded."""
+    texts = []
+    with open(ROOT / "data" / "sample" / "articles.jsonl", encoding="utf-8") as lines:
+        for line in lines:
+            article = json.loads(line)
+            words = article["text"].split()
+            for start in range(0, len(words), 90):
+                texts.append(f"{article['title']}. {' '.join(words[start:start + 90])}")
+            if len(texts) >= count:
+                return texts[:count]
+    return texts
+
+
+@pytest.fixture(scope="module")
+def reference_model(embedder):
+    """sentence-transformers running the same exported model as the default backend."""
+    from sentence_transformers import SentenceTransformer
+
+    from indexer import openvino_export
+    from indexer.embed import resolve_model
+
+    folder, file_name, config = openvino_export.ensure(resolve_model(embedder.name),
+                                                       embedder.backend)
+    return SentenceTransformer(str(folder), backend="openvino", device="cpu",
+                               model_kwargs={"file_name": file_name, "ov_config": config})
 
 QUERIES = ["border wall funding", "Canada and Mexico join forces against US tariffs",
            "Who voted against the farm bill in the Senate, and what did they say about the "
            "crop insurance changes for small growers? " * 4, "中国 关税", "!!!", "a"]
 
 
-def test_query_vectors_match_the_sentence_transformers_path(embedder):
+def test_the_default_backend_needs_neither_torch_nor_sentence_transformers(tmp_path):
+    import subprocess
+
+    script = ("import sys; from indexer.embed import Embedder; e = Embedder('all-MiniLM-L6-v2');"
+              " e.encode(['a passage']); e.encode_query('a query');"
+              " print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers')"
+              " if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_passage_vectors_match_the_sentence_transformers_path(embedder, reference_model):
+    texts = sample_passages(80) + ["a", "中国 关税", "x " * 600]  # one is cut at the model's length
+    got = embedder.encode(texts)
+    expected = reference_model.encode(texts, batch_size=16, normalize_embeddings=True)
+    assert got.shape == expected.shape and got.dtype == np.float32
+    cosines = (got * expected).sum(axis=1)
+    # int8 rounds activations per batch, so padding to other lengths moves vectors a little.
+    assert cosines.min() > 0.9995, cosines.min()
+
+
+def test_the_default_backend_agrees_with_torch(embedder):
+    """The rule the default was chosen by: mean cosine to torch's vectors at least 0.99."""
+    from indexer.embed import Embedder
+
+    if embedder.backend == "torch":
+        pytest.skip("the default backend is torch")
+    texts = sample_passages(120)
+    torch_vectors = Embedder(embedder.name, backend="torch").encode(texts)
+    cosines = (embedder.encode(texts) * torch_vectors).sum(axis=1)
+    assert cosines.mean() >= 0.99 and cosines.min() > 0.95, (cosines.mean(), cosines.min())
+
+
+def test_query_vectors_match_the_sentence_transformers_path(embedder, reference_model):
     assert embedder._direct is not None  # the default backend takes the lean path
-    expected = embedder.model.encode(QUERIES, normalize_embeddings=True,
+    expected = reference_model.encode(QUERIES, normalize_embeddings=True,
                                      convert_to_numpy=True, batch_size=1)
     got = np.stack([embedder.encode_query(q) for q in QUERIES])
     assert got.dtype == np.float32 and got.shape == expected.shape

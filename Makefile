@@ -38,7 +38,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/python benchmarks/bench_index.py
+	$(BIN)/presslens bench
 
 clean:
 	rm -rf $(VENV) node_modules $(INDEX)

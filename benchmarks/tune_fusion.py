@@ -58,6 +58,7 @@ def main() -> None:
     plans = [(int(t), float(s)) for t, s in (p.split(",") for p in args.plans.split(";"))]
 
     engine = Engine.open(Settings.from_env(args.index))
+    engine.wait_for_keywords()
     groups = args.shared / "story_groups"
     judged = judged_in_index(engine, load_queries(groups / "queries.jsonl", {args.split}),
                              load_qrels(groups / "qrels.tsv"))

@@ -220,15 +220,22 @@ class _DirectModel:
     sentence-transformers' own path costs more than the model for one short text (measured
     here: 15.8 ms against 5.0 ms a query, the same vectors to a cosine of 0.99999), and
     loading it means importing torch and transformers. This reads the exported model, the
-    fast tokenizer and the pooling settings from the model folder. A few inference requests
-    of the compiled model are shared by every caller, so two queries run at once on two
-    cores instead of queueing behind one lock.
+    fast tokenizer and the pooling settings from the model folder.
+
+    Batches of passages run on all cores at once (OpenVINO's latency setting). Queries get a
+    second compilation of the same model, made on the first query, with one stream per core
+    and one thread per stream: concurrent queries then run side by side, each on a core of
+    its own, instead of every query splitting both cores with the others (measured with 8
+    concurrent callers: about twice the queries per second).
     """
 
-    def __init__(self, compiled, tokenizer, max_tokens: int, normalize: bool, requests: int):
+    def __init__(self, compiled, tokenizer, max_tokens: int, normalize: bool,
+                 query_compile: Callable[[], object] | None = None):
         import queue
 
         self._compiled = compiled
+        self._query_compile = query_compile
+        self._queries_ready = threading.Lock()
         self._output = compiled.outputs[0]
         self._inputs = {i.get_any_name() for i in compiled.inputs}
         self.max_tokens = max_tokens
@@ -243,9 +250,9 @@ class _DirectModel:
         self._batch.enable_padding(pad_id=pad.get("pad_id", tokenizer.token_to_id("[PAD]") or 0),
                                    pad_token=pad.get("pad_token", "[PAD]"))
         self._normalize = normalize
-        self._free: queue.Queue = queue.Queue()
-        for _ in range(requests):
-            self._free.put(compiled.create_infer_request())
+        self._batches: queue.Queue = queue.Queue()
+        self._batches.put(compiled.create_infer_request())
+        self._queries: queue.Queue | None = None
 
     @classmethod
     def load(cls, location: str, backend: str) -> _DirectModel | None:
@@ -280,19 +287,37 @@ class _DirectModel:
         max_tokens = int(settings.get("max_seq_length") or 256)
         folder, file_name, config = openvino_export.ensure(
             location, backend, tokenize=lambda text: _features(tokenizer, text, max_tokens))
-        compiled = ov.Core().compile_model(str(folder / file_name), "CPU", config)
+        core = ov.Core()
+        compiled = core.compile_model(str(folder / file_name), "CPU", config)
+        streams = str(max(1, min(4, os.cpu_count() or 1)))
+        query_config = {**config, "PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": streams}
         return cls(compiled, tokenizer, max_tokens, normalize=len(kinds) == 3,
-                   requests=max(1, min(4, os.cpu_count() or 1)))
+                   query_compile=lambda: core.compile_model(str(folder / file_name), "CPU",
+                                                            query_config))
 
-    def _infer(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+    def _query_requests(self):
+        import queue
+
+        with self._queries_ready:
+            if self._queries is None:
+                compiled = self._query_compile() if self._query_compile else self._compiled
+                count = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+                requests: queue.Queue = queue.Queue()
+                for _ in range(max(1, count)):
+                    requests.put(compiled.create_infer_request())
+                self._queries = requests
+        return self._queries
+
+    def _infer(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray,
+               requests) -> np.ndarray:
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = types
-        request = self._free.get()
+        request = requests.get()
         try:
-            tokens = np.array(request.infer(feed)[self._output], dtype=np.float32)
+            tokens = np.array(request.infer(feed)[0], dtype=np.float32)
         finally:
-            self._free.put(request)
+            requests.put(request)
         weights = mask.astype(np.float32)[:, :, None]
         vectors = (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
         if self._normalize:
@@ -305,14 +330,15 @@ class _DirectModel:
         e = self._single.encode(text)
         return self._infer(np.array([e.ids], dtype=np.int64),
                            np.array([e.attention_mask], dtype=np.int64),
-                           np.array([e.type_ids], dtype=np.int64))[0]
+                           np.array([e.type_ids], dtype=np.int64), self._query_requests())[0]
 
     def encode_batch(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of a batch, padded to its longest text (thread-safe)."""
         encoded = self._batch.encode_batch(list(texts))
         return self._infer(np.array([e.ids for e in encoded], dtype=np.int64),
                            np.array([e.attention_mask for e in encoded], dtype=np.int64),
-                           np.array([e.type_ids for e in encoded], dtype=np.int64))
+                           np.array([e.type_ids for e in encoded], dtype=np.int64),
+                           self._batches)
 
 
 def _features(tokenizer, text: str, max_tokens: int) -> dict:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from indexer.embed import BACKENDS
-from indexer.settings import Settings
+from indexer.settings import PROJECT_ROOT, Settings
 
 from .retrieve import MODES
 
@@ -157,7 +157,7 @@ def search(ctx, query, k, source, since, until, language, mode, no_collapse, mod
             raise click.BadParameter(f"{value!r} is not a date like 2020-01-31",
                                      param_hint=name)
     try:
-        engine = Engine.open(_settings(ctx, model=model))
+        engine = Engine.open(_settings(ctx, model=model), keyword_index=False)
     except _errors() as error:
         raise click.ClickException(str(error)) from None
     response = engine.search(query, k=k, source=source, since=since, until=until,
@@ -196,7 +196,7 @@ def stats(ctx, as_json):
     from .engine import Engine
 
     try:
-        engine = Engine.open(_settings(ctx))
+        engine = Engine.open(_settings(ctx), keyword_index=False)
     except _errors() as error:
         raise click.ClickException(str(error)) from None
     info = engine.stats()
@@ -249,6 +249,7 @@ def eval_retrieval(ctx, queries, qrels, split, modes, k, as_json):
         engine = Engine.open(_settings(ctx))
     except _errors() as error:
         raise click.ClickException(str(error)) from None
+    engine.wait_for_keywords()  # many queries: worth the in-memory keyword index
     splits = None if split == "all" else {s.strip() for s in split.split(",")}
     judged = judged_in_index(engine, load_queries(queries, splits), load_qrels(qrels))
     if not judged:
@@ -292,7 +293,7 @@ def eval_coverage(ctx, membership, split, pair_files, as_json):
     if not membership and not pair_files:
         raise click.UsageError("give --related and/or --duplicates")
     try:
-        engine = Engine.open(_settings(ctx))
+        engine = Engine.open(_settings(ctx), keyword_index=False)
     except _errors() as error:
         raise click.ClickException(str(error)) from None
     rows = {}
@@ -323,7 +324,7 @@ def coverage(ctx, article_id, as_json):
     from .engine import Engine
 
     try:
-        engine = Engine.open(_settings(ctx))
+        engine = Engine.open(_settings(ctx), keyword_index=False)
     except _errors() as error:
         raise click.ClickException(str(error)) from None
     story = engine.coverage(article_id)
@@ -390,3 +391,66 @@ def serve(ctx, host, port, access_log):
     from .api import create_app
 
     uvicorn.run(create_app(_settings(ctx)), host=host, port=port, access_log=access_log)
+
+
+@cli.command()
+@click.option("--shared", type=click.Path(file_okay=False, path_type=Path),
+              default=lambda: str(PROJECT_ROOT.parent / "shared" / "data"),
+              show_default="../shared/data", help="The labelled data folder (abp/, story_groups/).")
+@click.option("--work", type=click.Path(file_okay=False, path_type=Path),
+              default=lambda: str(PROJECT_ROOT / "bench-results" / "bench"),
+              show_default="bench-results/bench",
+              help="Where indexes are built and kept for the next run.")
+@click.option("--index-passages", type=click.IntRange(20), default=4_000, show_default=True,
+              help="About how many passages each indexing run embeds.")
+@click.option("--serve-sizes", default="20000,200000", show_default=True,
+              help="Passages in each serving index, comma-separated.")
+@click.option("--queries", type=click.IntRange(20), default=2_000, show_default=True,
+              help="Queries sent to /api/search at each size.")
+@click.option("--search-queries", type=click.IntRange(1), default=500, show_default=True,
+              help="Queries answered one at a time in process, by PressLens and by txtai.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--backends", default=",".join(BACKENDS), show_default=True,
+              help="Embedding backends to index with, comma-separated.")
+@click.option("--no-peer", is_flag=True, help="Leave txtai out.")
+@click.option("--only", type=click.Choice(["indexing", "serving"]),
+              help="Run one half of the benchmark.")
+def bench(shared, work, index_passages, serve_sizes, queries, search_queries, concurrency,
+          backends, no_peer, only):
+    """Measure indexing, search and serving against plain torch encoding and txtai.
+
+    Prints one table (also written to WORK/bench.md, with the raw figures in
+    WORK/bench.json) and the command that reproduces it. Needs ../shared/data beside
+    the project. A first run builds indexes of up to 200,000 passages, which takes
+    a long while; later runs reuse them.
+
+    \b
+    Example:
+      presslens bench
+      presslens bench --only indexing --index-passages 1000
+    """
+    from benchmarks.suite import BenchConfig, run
+
+    chosen = tuple(b for b in backends.split(",") if b)
+    unknown = [b for b in chosen if b not in BACKENDS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"choose from {', '.join(BACKENDS)}", param_hint="--backends")
+    try:
+        sizes = tuple(sorted({int(s) for s in serve_sizes.split(",") if s.strip()}))
+    except ValueError:
+        raise click.BadParameter("give numbers, e.g. 20000,200000",
+                                 param_hint="--serve-sizes") from None
+    if not sizes or min(sizes) < 100:
+        raise click.BadParameter("each size must be at least 100", param_hint="--serve-sizes")
+    config = BenchConfig(shared=shared.expanduser(), work=work.expanduser(),
+                         index_passages=index_passages, serve_sizes=sizes, queries=queries,
+                         search_queries=search_queries, concurrency=concurrency,
+                         backends=chosen, peer=not no_peer)
+    command = shlex.join([
+        "presslens", "bench", "--shared", str(shared), "--work", str(work),
+        "--index-passages", str(index_passages), "--serve-sizes", ",".join(map(str, sizes)),
+        "--queries", str(queries), "--search-queries", str(search_queries),
+        "--concurrency", str(concurrency), "--backends", ",".join(chosen),
+        *(["--no-peer"] if no_peer else []), *(["--only", only] if only else [])])
+    parts = (only,) if only else ("indexing", "serving")
+    click.echo(run(config, command, parts))

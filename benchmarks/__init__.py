@@ -1,0 +1,1 @@
+"""Benchmark scripts: PressLens measured against plain encoding and against its peers."""

@@ -156,6 +156,12 @@ def _queries(shared: Path, count: int) -> list[str]:
     return load_queries(shared, count)
 
 
+def _json_report(output: str) -> dict:
+    """The JSON report `presslens index --json` printed, after any warnings."""
+    start = 0 if output.startswith("{") else output.index("\n{") + 1
+    return json.loads(output[start:])
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha1(path.read_bytes()).hexdigest()[:16]
 
@@ -182,7 +188,7 @@ def bench_indexing(config: BenchConfig, results: Results) -> None:
         _say(f"indexing {count:,} articles with {backend} ...")
         seconds[backend] = _timed(_presslens("--index", str(target), "index", str(articles),
                                              "--backend", backend, "--json"), log)
-        embedded[backend] = json.loads(log.read_text()[log.read_text().index("{"):])["embedded"]
+        embedded[backend] = _json_report(log.read_text())["embedded"]
 
     reference = folder / f"index-{config.backends[0]}"
     passages = folder / "passages.jsonl"

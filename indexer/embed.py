@@ -227,7 +227,8 @@ class _DirectModel:
     compilation of the same model, made on the first query, with one stream per core and
     one thread per stream: they then run side by side, each on a core of its own, instead
     of every query splitting both cores with the others (measured with 8 concurrent
-    callers: about twice the queries per second).
+    callers: 1.3 times the queries per second on a quiet machine, twice with other work
+    running).
     """
 
     def __init__(self, compiled, tokenizer, max_tokens: int, normalize: bool,

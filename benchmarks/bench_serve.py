@@ -14,6 +14,7 @@ machine, and the client shares the CPU with the server.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -154,6 +155,24 @@ def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen:
                      + log.read_text()[-2000:])
 
 
+@contextlib.contextmanager
+def running_server(settings: Settings, log: Path):
+    """`presslens serve` on a free loopback port, answering keyword search from memory; yields
+    its base address and process, and stops it on the way out."""
+    port = free_port()
+    server = start_server(settings, port, log)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        keywords_loaded(base)
+        yield base, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 def keywords_loaded(base: str, timeout: float = 300) -> None:
     """Wait until the server answers keyword search from memory, as it will from then on."""
     deadline = time.monotonic() + timeout
@@ -282,20 +301,9 @@ def main() -> None:
     print(f"index: {settings.index_dir} ({passages:,} passages); {len(queries):,} queries, "
           f"{args.concurrency} concurrent; {os.cpu_count()} CPUs", flush=True)
 
-    port = free_port()
-    log = args.index.parent / "serve.log"
-    server = start_server(settings, port, log)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        keywords_loaded(base)
+    with running_server(settings, args.index.parent / "serve.log") as (base, server):
         http_load(base, warm_up, args.concurrency, args.k)
         over_http = http_load(base, queries, args.concurrency, args.k, server.pid)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
     # The server is gone before this starts, so the two never share the CPU.
     from search.engine import Engine

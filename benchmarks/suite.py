@@ -35,6 +35,7 @@ from types import SimpleNamespace
 from indexer.build import embed_text
 from indexer.embed import BACKENDS, DEFAULT_BACKEND
 from indexer.settings import PROJECT_ROOT, Settings
+from indexer.store import Store
 
 # The targets the project holds itself to (see the README).
 INDEXING_TARGET = 4.0  # default backend's whole indexing process against plain torch encoding
@@ -130,12 +131,13 @@ def _articles(shared: Path, year: str, passages: int, out: Path) -> int:
 def export_passages(index_dir: Path, out: Path) -> int:
     """The distinct texts an index embedded (its passages as the model saw them), as JSONL
     of id and text, in passage order: the same input for every side of a comparison."""
-    settings = Settings(index_dir=index_dir)
-    with sqlite3.connect(f"file:{settings.db_path}?mode=ro", uri=True) as db:
-        meta = dict(db.execute("select key, value from meta"))
-        prefix = meta.get("title_prefix") == "1"
-        rows = db.execute("select p.id, a.title, p.text from passages as p join articles as a "
-                          "on a.id = p.article_id order by p.id").fetchall()
+    store = Store.open_read_only(Settings(index_dir=index_dir).db_path)
+    try:
+        prefix = store.get_meta().get("title_prefix") == "1"
+        rows = store.db.execute("select p.id, a.title, p.text from passages as p join "
+                                "articles as a on a.id = p.article_id order by p.id").fetchall()
+    finally:
+        store.close()
     seen: set[str] = set()
     count = 0
     with out.open("w", encoding="utf-8") as dst:
@@ -148,12 +150,6 @@ def export_passages(index_dir: Path, out: Path) -> int:
             dst.write(json.dumps({"id": pid, "text": embedded}) + "\n")
             count += 1
     return count
-
-
-def _queries(shared: Path, count: int) -> list[str]:
-    from benchmarks.bench_serve import load_queries
-
-    return load_queries(shared, count)
 
 
 def _json_report(output: str) -> dict:
@@ -260,12 +256,14 @@ def ensure_serving_index(config: BenchConfig, size: int, seed: Path | None) -> P
 
 
 def _meta(index_dir: Path) -> dict:
-    try:
-        settings = Settings(index_dir=index_dir)
-        with sqlite3.connect(f"file:{settings.db_path}?mode=ro", uri=True) as db:
-            return dict(db.execute("select key, value from meta"))
-    except (sqlite3.Error, FileNotFoundError, OSError):
+    path = Settings(index_dir=index_dir).db_path
+    if not path.is_file():
         return {}
+    store = Store.open_read_only(path)
+    try:
+        return store.get_meta()
+    finally:
+        store.close()
 
 
 def _sequential(engine, queries: list[str], mode: str) -> dict:
@@ -289,10 +287,10 @@ def _percentiles(latencies: list[float]) -> dict:
 
 
 def bench_serving(config: BenchConfig, results: Results) -> None:
-    from benchmarks.bench_serve import free_port, http_load, keywords_loaded, start_server
+    from benchmarks.bench_serve import http_load, load_queries, running_server
     from search.engine import Engine
 
-    queries = _queries(config.shared, config.queries)
+    queries = load_queries(config.shared, config.queries)
     one_at_a_time = queries[:config.search_queries]
     seed = None
     largest = max(config.serve_sizes)
@@ -325,19 +323,9 @@ def bench_serving(config: BenchConfig, results: Results) -> None:
             results.rows.append(row)
 
         _say(f"/api/search from {config.concurrency} clients, {passages:,} passages ...")
-        port = free_port()
-        server = start_server(settings, port, config.work / f"serve-{size}.log")
-        try:
-            base = f"http://127.0.0.1:{port}"
-            keywords_loaded(base)
+        with running_server(settings, config.work / f"serve-{size}.log") as (base, server):
             http_load(base, queries[:20], config.concurrency, 10)
             http = http_load(base, queries, config.concurrency, 10, server.pid)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
         row = Row(f"/api/search, {config.concurrency} clients on loopback, {passages:,} "
                   f"passages: p50 / p99", f"{http.p50_ms:.1f} / {http.p99_ms:.1f} ms",
                   f"{http.per_second:.1f} req/s, {http.errors} errors, "

@@ -232,10 +232,9 @@ class _DirectModel:
     """
 
     def __init__(self, compiled, tokenizer, max_tokens: int, normalize: bool,
-                 query_compile: Callable[[], object] | None = None):
+                 query_compile: Callable[[], object]):
         import queue
 
-        self._compiled = compiled
         self._query_compile = query_compile
         self._queries_ready = threading.Lock()
         self._output = compiled.outputs[0]
@@ -289,8 +288,7 @@ class _DirectModel:
 
         tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
         max_tokens = int(settings.get("max_seq_length") or 256)
-        folder, file_name, config = openvino_export.ensure(
-            location, backend, tokenize=lambda text: _features(tokenizer, text, max_tokens))
+        folder, file_name, config = openvino_export.ensure(location, backend)
         core = ov.Core()
         compiled = core.compile_model(str(folder / file_name), "CPU", config)
         streams = str(max(1, min(4, os.cpu_count() or 1)))
@@ -304,7 +302,7 @@ class _DirectModel:
 
         with self._queries_ready:
             if self._queries is None:
-                compiled = self._query_compile() if self._query_compile else self._compiled
+                compiled = self._query_compile()
                 count = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
                 requests: queue.Queue = queue.Queue()
                 for _ in range(max(1, count)):
@@ -352,17 +350,6 @@ class _DirectModel:
                            np.array([e.attention_mask for e in encoded], dtype=np.int64),
                            np.array([e.type_ids for e in encoded], dtype=np.int64),
                            self._batches)
-
-
-def _features(tokenizer, text: str, max_tokens: int) -> dict:
-    """Model inputs for one text, as the exporter's calibration wants them."""
-    single = copy.deepcopy(tokenizer)
-    single.no_padding()
-    single.enable_truncation(max_tokens)
-    e = single.encode(text)
-    return {"input_ids": np.array([e.ids], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids], dtype=np.int64)}
 
 
 @dataclass

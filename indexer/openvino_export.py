@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from .settings import PROJECT_ROOT
@@ -76,17 +76,18 @@ def ensure_fp32(location: str) -> Path:
     return target
 
 
-def ensure_int8(location: str, tokenize: Callable[[str], dict],
-                calibration: Callable[[], Sequence[str]] | None = None) -> Path:
-    """The folder holding the int8 model, quantized once from the fp32 IR."""
+def ensure_int8(location: str) -> Path:
+    """The folder holding the int8 model, quantized once from the fp32 IR, calibrated on
+    passages of the shipped sample tokenized by the exported folder's own tokenizer."""
     target = ensure_fp32(location)
     if (target / INT8_FILE).exists():
         return target
+    tokenize = _folder_tokenize(target)
     quiet()
     import nncf
     import openvino as ov
 
-    texts = list((calibration or sample_passages)())[:CALIBRATION_SIZE]
+    texts = sample_passages()[:CALIBRATION_SIZE]
     model = ov.Core().read_model(str(target / FP32_FILE))
     names = [port.get_any_name() for port in model.inputs]
     items = []
@@ -102,16 +103,10 @@ def ensure_int8(location: str, tokenize: Callable[[str], dict],
     return target
 
 
-def ensure(location: str, backend: str,
-           tokenize: Callable[[str], dict] | None = None) -> tuple[Path, str, dict]:
-    """The exported folder, model file and OpenVINO settings for an OpenVINO backend.
-
-    ``tokenize`` turns one text into model inputs, for calibrating int8 quantization.
-    """
+def ensure(location: str, backend: str) -> tuple[Path, str, dict]:
+    """The exported folder, model file and OpenVINO settings for an OpenVINO backend."""
     if backend == "openvino-int8":
-        if tokenize is None:
-            tokenize = _folder_tokenize(ensure_fp32(location))
-        return ensure_int8(location, tokenize), INT8_FILE, {"PERFORMANCE_HINT": "LATENCY"}
+        return ensure_int8(location), INT8_FILE, {"PERFORMANCE_HINT": "LATENCY"}
     precision = {"openvino-fp32": "f32", "openvino-bf16": "bf16"}[backend]
     return ensure_fp32(location), FP32_FILE, {"PERFORMANCE_HINT": "LATENCY",
                                              "INFERENCE_PRECISION_HINT": precision}

@@ -36,6 +36,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import httpx  # noqa: E402
 
 from indexer.settings import Settings  # noqa: E402
+from indexer.storage import generations  # noqa: E402
 
 TARGETS = {"p50_ms": 30.0, "p99_ms": 100.0}
 
@@ -70,11 +71,11 @@ def figures(label: str, latencies: list[float], errors: int, seconds: float) -> 
 # The index -----------------------------------------------------------------------------
 
 def passage_count(settings: Settings) -> int:
-    if not settings.db_path.exists():
+    if not generations.live_database(settings.index_dir).exists():
         return 0
-    from indexer.store import Store
+    from indexer.storage.store import Store
 
-    store = Store.open_read_only(settings.db_path)
+    store = Store.open_read_only(generations.live_database(settings.index_dir))
     try:
         return int(store.counts()["passages"])
     finally:

@@ -30,10 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer.build import build_index  # noqa: E402
-from indexer.embed import Embedder  # noqa: E402
-from indexer.group import update_stories  # noqa: E402
+from indexer.embed import load_embedder  # noqa: E402
 from indexer.settings import DEFAULT_MODEL, Settings  # noqa: E402
-from indexer.store import Store  # noqa: E402
+from indexer.storage import generations  # noqa: E402
+from indexer.storage.store import Store  # noqa: E402
+from indexer.stories.grouping import StoryConfig  # noqa: E402
+from indexer.stories.update import update_stories  # noqa: E402
 
 
 def write_leads(shared: Path, out: Path, words: int) -> int:
@@ -63,7 +65,7 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     corpus = args.work / "abp_leads.jsonl"
     settings = Settings(index_dir=args.work / "index")
-    embedder = Embedder(DEFAULT_MODEL)
+    embedder = load_embedder(DEFAULT_MODEL)
     articles = write_leads(args.shared, corpus, args.lead_words)
     print(f"{articles:,} abp articles, each cut to its title and first {args.lead_words} "
           "words", flush=True)
@@ -72,9 +74,10 @@ def main() -> None:
           f"{report.embedded:,} passages embedded, {report.seconds:.0f} s", flush=True)
 
     # Grouping is timed in place on the live generation: this index is the benchmark's own.
-    store = Store(settings.db_path, cache=settings.index_dir / "cache.db")
+    store = Store(generations.live_database(settings.index_dir),
+                  cache=generations.cache_database(settings.index_dir))
     ids = [row[0] for row in store.db.execute("select id from articles")]
-    config = settings.story_config
+    config = StoryConfig.from_settings(settings)
     started = time.perf_counter()
     with store.db.conn:
         whole = update_stories(store, ids, [], config, embedder.cache_key, embedder.dimension)

@@ -22,9 +22,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.embed import Embedder  # noqa: E402
+from indexer.embed import load_embedder  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
-from indexer.store import Store  # noqa: E402
+from indexer.storage import generations  # noqa: E402
+from indexer.storage.store import Store  # noqa: E402
 
 
 def timed_search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[float]]:
@@ -46,9 +47,10 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = Settings(index_dir=args.index)
-    store = Store.open_read_only(settings.db_path, cache=args.index / "cache.db")
+    store = Store.open_read_only(generations.live_database(settings.index_dir),
+                                 cache=generations.cache_database(args.index))
     meta = store.get_meta()
-    embedder = Embedder(meta["model"], backend=meta.get("backend", "torch"))
+    embedder = load_embedder(meta["model"], backend=meta.get("backend", "torch"))
     ids, vectors = store.passage_vectors(embedder.cache_key, embedder.dimension)
     texts = [json.loads(line)["text"] for line in open(args.queries)][: args.n]
     queries = embedder.encode(texts)

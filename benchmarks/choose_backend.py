@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.dev_retrieval import dev_collection  # noqa: E402
 from indexer.build import build_index  # noqa: E402
-from indexer.embed import BACKENDS  # noqa: E402
-from indexer.settings import DEFAULT_MODEL, Settings  # noqa: E402
+from indexer.settings import BACKENDS, DEFAULT_MODEL, Settings  # noqa: E402
+from indexer.storage import generations  # noqa: E402
 from search.engine import Engine  # noqa: E402
 from search.evaluate import (  # noqa: E402
     evaluate_retrieval,
@@ -40,7 +40,7 @@ from search.evaluate import (  # noqa: E402
 def cached(index_dir: Path, backend: str) -> dict[str, np.ndarray]:
     """Every vector in an index's embedding cache, by passage text hash."""
     key = DEFAULT_MODEL if backend == "torch" else f"{DEFAULT_MODEL}@{backend}"
-    with sqlite3.connect(index_dir / "cache.db") as db:
+    with sqlite3.connect(generations.cache_database(index_dir)) as db:
         rows = db.execute("select hash, vector from embeddings where model = ?", [key])
         return {h: np.frombuffer(v, dtype=np.float32) for h, v in rows}
 

@@ -33,9 +33,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from indexer.build import embed_text
-from indexer.embed import BACKENDS, DEFAULT_BACKEND
-from indexer.settings import PROJECT_ROOT, Settings
-from indexer.store import Store
+from indexer.settings import BACKENDS, DEFAULT_BACKEND, PROJECT_ROOT, Settings
+from indexer.storage import generations
+from indexer.storage.store import Store
 
 # The targets the project holds itself to (see the README).
 INDEXING_TARGET = 4.0  # default backend's whole indexing process against plain torch encoding
@@ -131,7 +131,7 @@ def _articles(shared: Path, year: str, passages: int, out: Path) -> int:
 def export_passages(index_dir: Path, out: Path) -> int:
     """The distinct texts an index embedded (its passages as the model saw them), as JSONL
     of id and text, in passage order: the same input for every side of a comparison."""
-    store = Store.open_read_only(Settings(index_dir=index_dir).db_path)
+    store = Store.open_read_only(generations.live_database(index_dir))
     try:
         prefix = store.get_meta().get("title_prefix") == "1"
         rows = store.db.execute("select p.id, a.title, p.text from passages as p join "
@@ -244,10 +244,10 @@ def ensure_serving_index(config: BenchConfig, size: int, seed: Path | None) -> P
         shutil.rmtree(index_dir / "generations", ignore_errors=True)
         for pointer in ("CURRENT", "PREVIOUS"):
             (index_dir / pointer).unlink(missing_ok=True)
-    if seed is not None and not (index_dir / "cache.db").exists():
+    if seed is not None and not (generations.cache_database(index_dir)).exists():
         index_dir.mkdir(parents=True, exist_ok=True)
-        with sqlite3.connect(seed / "cache.db") as source, \
-                sqlite3.connect(index_dir / "cache.db") as copy:
+        with sqlite3.connect(generations.cache_database(seed)) as source, \
+                sqlite3.connect(generations.cache_database(index_dir)) as copy:
             source.backup(copy)
     with contextlib.redirect_stdout(sys.stderr):  # progress, kept out of the table
         ensure_index(Settings(index_dir=index_dir), config.shared, size,
@@ -256,7 +256,7 @@ def ensure_serving_index(config: BenchConfig, size: int, seed: Path | None) -> P
 
 
 def _meta(index_dir: Path) -> dict:
-    path = Settings(index_dir=index_dir).db_path
+    path = generations.live_database(index_dir)
     if not path.is_file():
         return {}
     store = Store.open_read_only(path)

@@ -25,11 +25,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer import duplicates  # noqa: E402
-from indexer.settings import Settings  # noqa: E402
-from indexer.store import Store  # noqa: E402
-from indexer.stories import Grouper, StoryConfig, pair_metrics  # noqa: E402
-from indexer.vectors import VectorIndex  # noqa: E402
+from indexer.storage import generations  # noqa: E402
+from indexer.storage.store import Store  # noqa: E402
+from indexer.storage.vectors import VectorIndex  # noqa: E402
+from indexer.stories import duplicates  # noqa: E402
+from indexer.stories.grouping import Grouper, StoryConfig, pair_metrics  # noqa: E402
 
 
 def gold_pairs(path: Path, splits: set[str]) -> set[tuple[str, str]]:
@@ -86,9 +86,9 @@ ROW: dict[str, int] = {}
 
 def lead_vectors(store: Store, meta: dict[str, str], ids: list[str], words: int) -> np.ndarray:
     """Each article's title and lead embedded as one text, with the index's model."""
-    from indexer.embed import Embedder
+    from indexer.embed import load_embedder
 
-    embedder = Embedder(meta["model"], backend=meta.get("backend", "torch"))
+    embedder = load_embedder(meta["model"], backend=meta.get("backend", "torch"))
     rows = dict((aid, (title, text)) for aid, title, text in store.db.execute(
         "select id, title, text from articles"))
     texts = [f"{rows[aid][0] or ''}. {' '.join((rows[aid][1] or '').split()[:words])}"
@@ -115,7 +115,7 @@ def main() -> None:
     args = parser.parse_args()
 
     # --apply regroups the live generation in place: a tool for an index of one's own.
-    store = Store(Settings(index_dir=args.index).db_path, cache=args.index / "cache.db")
+    store = Store(generations.live_database(args.index), cache=generations.cache_database(args.index))
     meta = store.get_meta()
     dimension = int(meta["dimension"])
     started = time.perf_counter()
@@ -162,7 +162,7 @@ def main() -> None:
     print(f"best on train: related_threshold={best[1].related_threshold}, "
           f"date_window_days={best[1].date_window_days}")
     if args.apply:
-        from indexer.group import update_stories
+        from indexer.stories.update import update_stories
 
         key = meta["model"] if meta.get("backend", "torch") == "torch" else \
             f"{meta['model']}@{meta['backend']}"

@@ -1,1 +1,5 @@
-"""PressLens indexer: reads collected articles and builds the index that search reads."""
+"""The indexing side: read collected files, embed passages, write the index, group stories.
+
+``ingest`` reads and cleans inputs, ``embed`` runs the model, ``storage`` owns the index
+format, ``stories`` groups articles, and ``build`` drives them all.
+"""

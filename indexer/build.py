@@ -14,21 +14,21 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import extract, failpoints, generations
-from .chunk import chunk_article
-from .embed import DEFAULT_BACKEND, Embedder
-from .generations import Draft
-from .group import update_stories
+from .embed import Embedder, cache_key, load_embedder
+from .errors import IndexBusy, IndexNotFound
+from .ingest import extract
+from .ingest.chunk import chunk_article
 from .models import Article, Passage, RawArticle, Skipped
-from .settings import DEFAULT_CHUNK_TOKENS, DEFAULT_MODEL, DEFAULT_TITLE_PREFIX, Settings
-from .store import Store, now, text_hash
-from .vectors import VectorIndex
+from .settings import Settings
+from .storage import failpoints, generations
+from .storage.config import IndexConfig, choose
+from .storage.generations import Draft
+from .storage.store import Store, now, text_hash
+from .storage.vectors import VectorIndex
+from .stories.grouping import StoryConfig
+from .stories.update import update_stories
 
 EMBED_GROUP = 1024  # vectors are cached after each group, so an interrupted run keeps them
-
-
-class IndexModelMismatch(Exception):
-    """The index was built with another model, backend or passage setting than asked for."""
 
 
 @dataclass
@@ -53,44 +53,6 @@ class BuildReport:
         data = dataclasses.asdict(self)
         data["skipped"] = [{"origin": s.origin, "reason": s.reason} for s in self.skipped]
         return data
-
-
-@dataclass(frozen=True)
-class BuildConfig:
-    """What decides an index's vectors; every build of one index must use the same."""
-
-    model: str
-    backend: str
-    chunk_tokens: int
-    title_prefix: bool
-
-
-def index_config(settings: Settings, store: Store, rebuild: bool = False) -> BuildConfig:
-    """What to build with: what is asked for, else what the index was built with, else the
-    defaults. Asking an existing index for something else needs ``rebuild``."""
-    meta = {} if rebuild else store.get_meta()
-    built = {"model": meta.get("model"), "backend": meta.get("backend"),
-             "chunk_tokens": int(meta["chunk_tokens"]) if "chunk_tokens" in meta else None,
-             # Indexes from before titles were embedded recorded nothing: no prefix.
-             "title_prefix": (meta.get("title_prefix", "0") == "1") if meta.get("model")
-             else None}
-    defaults = {"model": DEFAULT_MODEL, "backend": DEFAULT_BACKEND,
-                "chunk_tokens": DEFAULT_CHUNK_TOKENS, "title_prefix": DEFAULT_TITLE_PREFIX}
-    flags = {"model": "--model {}", "backend": "--backend {}", "chunk_tokens": "--chunk-tokens {}",
-             "title_prefix": "--title-prefix"}
-    chosen = {}
-    for name, default in defaults.items():
-        asked, built_with = getattr(settings, name), built[name]
-        if asked is not None and built_with is not None and asked != built_with:
-            flag = flags[name].format(asked)
-            if name == "title_prefix" and not asked:
-                flag = "--no-title-prefix"
-            raise IndexModelMismatch(
-                f"the index in {settings.index_dir} was built with {name} {built_with!r}, "
-                f"not {asked!r}; re-embed everything with: presslens index --rebuild {flag} "
-                "PATH")
-        chosen[name] = next(v for v in (asked, built_with, default) if v is not None)
-    return BuildConfig(**chosen)
 
 
 def content_hash(raw_text: str, article: Article) -> str:
@@ -137,6 +99,19 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
     return report
 
 
+def remembered_paths(index_dir: Path) -> list[Path]:
+    """The paths the live generation was last built from (none for a new index)."""
+    database = generations.live_database(index_dir)
+    if not database.exists():
+        return []
+    store = Store.open_read_only(database)
+    try:
+        remembered = store.get_meta().get("paths")
+    finally:
+        store.close()
+    return [Path(p) for p in json.loads(remembered)] if remembered else []
+
+
 def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildReport:
     """Remove articles by id; their stories, keyword and vector indexes follow.
 
@@ -144,13 +119,13 @@ def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildRepo
     """
     started = time.perf_counter()
     report = BuildReport()
-    if not settings.db_path.exists():
-        raise FileNotFoundError(f"no index in {settings.index_dir}")
+    if not generations.live_database(settings.index_dir).exists():
+        raise IndexNotFound(settings.index_dir)
     with _exclusive(settings.index_dir / ".build.lock"):
         draft = Draft(settings.index_dir)
         try:
             store = draft.store
-            config = index_config(settings, store)
+            config = choose(settings, store.get_meta())
             dimension = int(store.get_meta().get("dimension", 0))
             known = store.article_hashes()
             wanted = list(dict.fromkeys(article_ids))
@@ -172,8 +147,8 @@ def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildRepo
     return report
 
 
-def _cache_key(config: BuildConfig) -> str:
-    return config.model if config.backend == "torch" else f"{config.model}@{config.backend}"
+def _cache_key(config: IndexConfig) -> str:
+    return cache_key(config.model, config.backend)
 
 
 def _remove(store: Store, gone: list[str], changed: list[str], settings: Settings,
@@ -183,21 +158,20 @@ def _remove(store: Store, gone: list[str], changed: list[str], settings: Setting
     store.delete_articles(gone)
     report.removed = len(gone)
     grouped = update_stories(store, list(dict.fromkeys([*changed, *mates])), gone,
-                             settings.story_config, cache_key, dimension)
+                             StoryConfig.from_settings(settings), cache_key, dimension)
     report.largest_story = grouped.largest_story
     report.grouping_seconds = round(grouped.seconds, 2)
 
 
-def _finish(settings: Settings, draft: Draft, config: BuildConfig, dimension: int,
+def _finish(settings: Settings, draft: Draft, config: IndexConfig, dimension: int,
             rebuild: bool, report: BuildReport) -> None:
     """Derived indexes and metadata, once the articles and passages are committed."""
     store = draft.store
     report.vectors = _update_vectors(draft, _cache_key(config), dimension, rebuild)
     store.refresh_common_terms()
-    story = settings.story_config
-    store.set_meta(model=config.model, backend=config.backend, dimension=dimension,
-                   built_at=now(), chunk_tokens=config.chunk_tokens,
-                   title_prefix=int(config.title_prefix), generation=draft.name,
+    story = StoryConfig.from_settings(settings)
+    store.set_meta(**config.as_meta(), dimension=dimension, built_at=now(),
+                   generation=draft.name,
                    **store.counts(),
                    related_threshold=story.related_threshold,
                    duplicate_threshold=story.duplicate_threshold,
@@ -221,10 +195,6 @@ def _gone(store: Store, paths: list[Path], read: set[str], skipped: list[Skipped
             and not any(under(origin, k) for k in kept)]
 
 
-class IndexBusy(Exception):
-    """Another build is writing this index."""
-
-
 @contextlib.contextmanager
 def _exclusive(path: Path):
     """One writer per index folder; the lock goes with the process, even when it is killed."""
@@ -232,8 +202,7 @@ def _exclusive(path: Path):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise IndexBusy(f"another `presslens index` is updating {path.parent}; "
-                            "wait for it to finish") from None
+            raise IndexBusy(path.parent) from None
         yield
 
 
@@ -241,11 +210,11 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
            progress: bool, embedder: Embedder | None, report: BuildReport) -> bool:
     """Update the draft generation; returns whether anything changed."""
     store = draft.store
-    config = index_config(settings, store, rebuild)
+    config = choose(settings, {} if rebuild else store.get_meta())
     if embedder is None or (embedder.name, embedder.backend) != (config.model,
                                                                    config.backend):
-        embedder = Embedder(config.model, backend=config.backend,
-                            batch_size=settings.batch_size)
+        embedder = load_embedder(config.model, backend=config.backend,
+                                 batch_size=settings.batch_size)
 
     incoming = _read(paths, report, progress)
     known = store.article_hashes()
@@ -348,7 +317,7 @@ def _update_vectors(draft: Draft, cache_key: str, dimension: int, rebuild: bool)
 
 def _read(paths: Iterable[Path], report: BuildReport,
           progress: bool) -> list[tuple[Article, str]]:
-    from .sources import TRUNCATED, read_paths
+    from .ingest.sources import read_paths
 
     seen: dict[str, str] = {}
     articles: list[tuple[Article, str]] = []
@@ -368,8 +337,8 @@ def _read(paths: Iterable[Path], report: BuildReport,
                                           f"same article id as {seen[article.id]}"))
             continue
         seen[article.id] = article.origin
-        if article.metadata.get(TRUNCATED):
-            report.truncated.append(Skipped(article.origin, str(article.metadata[TRUNCATED])))
+        if article.truncated:
+            report.truncated.append(Skipped(article.origin, article.truncated))
         articles.append((article, raw_text))
     bar.close()
     return articles

@@ -20,6 +20,8 @@ class RawArticle:
     author: str | None = None
     language: str | None = None
     metadata: dict = field(default_factory=dict)
+    # What a source had to leave out (a file or page past its size limit), if anything.
+    truncated: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class Article:
     author: str | None = None
     language: str | None = None
     metadata: dict = field(default_factory=dict)
+    # What was cut to index it (the source's limit, the text cap), if anything; reported by
+    # the build, not stored.
+    truncated: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,3 +60,17 @@ class Passage:
     text: str
     char_start: int
     char_end: int
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search is restricted to; None lets everything through. Only the store turns
+    this into SQL."""
+
+    source: str | None = None
+    since: str | None = None  # YYYY-MM-DD, inclusive
+    until: str | None = None  # YYYY-MM-DD, inclusive
+    language: str | None = None
+
+    def __bool__(self) -> bool:
+        return any((self.source, self.since, self.until, self.language))

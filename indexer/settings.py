@@ -1,4 +1,7 @@
-"""Settings built once at the entry point and passed down."""
+"""Settings built once at the entry point and passed down, and every default in one place.
+
+A leaf: it imports nothing of the project, so every part can read it.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,10 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # passages, each embedded after its article's title.
 DEFAULT_CHUNK_TOKENS = 128
 DEFAULT_TITLE_PREFIX = True
+# What runs the model. int8 was chosen by measurement (benchmarks/choose_backend.py, and
+# docs/benchmarks.md): the fastest backend here, within 0.1 point of torch on recall@10.
+BACKENDS = ("torch", "openvino-fp32", "openvino-bf16", "openvino-int8")
+DEFAULT_BACKEND = "openvino-int8"
 
 
 @dataclass(frozen=True)
@@ -36,35 +43,10 @@ class Settings:
     boilerplate_min_articles: int = 5
     boilerplate_min_share: float = 0.001
 
-    # Story grouping (see indexer/stories.py): None takes the measured defaults.
+    # Story grouping (see indexer/stories/grouping.py): None takes the measured defaults.
     related_threshold: float | None = None
     duplicate_threshold: float | None = None
     date_window_days: int | None = None
-
-    @property
-    def story_config(self):
-        from .stories import StoryConfig
-
-        chosen = {name: getattr(self, name) for name in
-                  ("related_threshold", "duplicate_threshold", "date_window_days")
-                  if getattr(self, name) is not None}
-        return StoryConfig(**chosen)
-
-    @property
-    def live_dir(self) -> Path:
-        """The folder of the index's live generation (see indexer/generations.py)."""
-        from .generations import live_dir
-
-        return live_dir(self.index_dir)
-
-    @property
-    def db_path(self) -> Path:
-        """The live generation's database; read ``live_dir`` once to pair it with vectors."""
-        return self.live_dir / "presslens.db"
-
-    @property
-    def faiss_path(self) -> Path:
-        return self.live_dir / "passages.faiss"
 
     @classmethod
     def from_env(cls, index_dir: str | os.PathLike | None = None, **overrides) -> Settings:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
-from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
-from indexer.embed import DEFAULT_BACKEND, Embedder
+from indexer.embed import Embedder, load_embedder
+from indexer.errors import IndexMismatch, IndexNotFound, IndexOutdated
+from indexer.models import Filters
 from indexer.settings import Settings
-from indexer.store import Store
-from indexer.vectors import VectorIndex
+from indexer.storage import generations
+from indexer.storage.config import choose
+from indexer.storage.store import Store
+from indexer.storage.vectors import VectorIndex
 
 from .keywords import Cancelled, KeywordIndex
 from .models import (
@@ -44,19 +45,6 @@ log = logging.getLogger("presslens.search")
 KEYWORDS_LOAD_AT_OPEN = 5_000
 
 
-class IndexNotFound(Exception):
-    """There is no index where one was looked for; the message says how to build one."""
-
-
-class ModelMismatch(Exception):
-    """The index was built with another model than the one asked for."""
-
-
-def _missing_message(index_dir: Path) -> str:
-    return (f"no index in {index_dir}. Build one with: presslens --index {index_dir} "
-            "index PATH (a file or folder of articles)")
-
-
 class Engine:
     """Everything a query needs, loaded once: the database, the vectors and the model."""
 
@@ -81,37 +69,28 @@ class Engine:
         """Open the live generation; ``keyword_index`` off keeps keyword search in FTS5."""
         # The live generation is looked up once: its database and vectors belong together,
         # and a build switching to a newer one meanwhile must not pair them across two.
-        folder = settings.live_dir
-        db_path, faiss_path = folder / "presslens.db", folder / "passages.faiss"
+        folder = generations.live_dir(settings.index_dir)
+        db_path, faiss_path = generations.files(folder)
         if not db_path.exists() or not faiss_path.exists():
-            raise IndexNotFound(_missing_message(settings.index_dir))
+            raise IndexNotFound(settings.index_dir)
         store = Store.open_read_only(db_path)
-        if not store.is_current():
+        try:
+            if not store.is_current():
+                raise IndexOutdated(settings.index_dir)
+            meta = store.get_meta()
+            if not meta.get("model"):
+                raise IndexNotFound(settings.index_dir)
+            config = choose(settings, meta)
+            if embedder is None or (embedder.name, embedder.backend) != (config.model,
+                                                                           config.backend):
+                embedder = load_embedder(config.model, backend=config.backend)
+            vectors = VectorIndex.load(faiss_path)
+            if vectors.dimension != embedder.dimension:
+                raise IndexMismatch(settings.index_dir, "dimension", vectors.dimension,
+                                    embedder.dimension)
+        except BaseException:
             store.close()
-            raise IndexNotFound(f"the index in {settings.index_dir} was made by an older "
-                                f"PressLens; update it with: presslens --index "
-                                f"{settings.index_dir} index")
-        meta = store.get_meta()
-        model = meta.get("model")
-        if not model:
-            store.close()
-            raise IndexNotFound(_missing_message(settings.index_dir))
-        backend = meta.get("backend", DEFAULT_BACKEND)
-        for name, built_with in (("model", model), ("backend", backend)):
-            asked = getattr(settings, name)
-            if asked and asked != built_with:
-                store.close()
-                raise ModelMismatch(
-                    f"the index in {settings.index_dir} was built with {name} {built_with!r};"
-                    f" it cannot be searched with {asked!r}. Search without --{name}, or "
-                    f"rebuild it: presslens index --rebuild --{name} {asked} PATH")
-        if embedder is None or (embedder.name, embedder.backend) != (model, backend):
-            embedder = Embedder(model, backend=backend)
-        vectors = VectorIndex.load(faiss_path)
-        if vectors.dimension != embedder.dimension:
-            store.close()
-            raise ModelMismatch(f"the vector index has dimension {vectors.dimension}, the model "
-                                f"{model!r} makes {embedder.dimension}; rebuild the index")
+            raise
         # The first call into the model is several times slower than the rest; pay it here,
         # at start-up, rather than in the first user's request.
         embedder.encode_query("warm up")
@@ -129,12 +108,12 @@ class Engine:
         def run() -> None:
             started = time.perf_counter()
             try:
-                conn = sqlite3.connect(f"file:{self.store.path}?mode=ro", uri=True)
+                reader = Store.open_read_only(self.store.path)
                 try:
-                    index = KeywordIndex.load(conn, max_share=self.planner.common_share,
+                    index = KeywordIndex.load(reader.fts(), max_share=self.planner.common_share,
                                               cancel=self._closing)
                 finally:
-                    conn.close()
+                    reader.close()
             except Cancelled:
                 return
             except Exception:
@@ -179,20 +158,19 @@ class Engine:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         started = time.perf_counter()
         query = " ".join(query.split())
-        where, params = _filter(source, since, until, language)
-        allowed = self.store.passage_ids_where(where, params) if where else None
+        filters = Filters(source=source, since=since, until=until, language=language)
+        allowed = self.store.passage_ids_matching(filters) if filters else None
         vector = self.embedder.encode_query(query) if mode != "keyword" else None
         plan = self.planner.plan(query) if mode != "vector" else []
         match = keyword_query(word for word, _ in plan)
-        results = self._retrieve(vector, match, k, allowed, where, params, collapse,
+        results = self._retrieve(vector, match, k, filters, allowed, collapse,
                                  terms=[terms for _, terms in plan])
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=query, took_ms=round(took, 2), results=results)
 
     def _retrieve(self, vector: np.ndarray | None, match: str | None, k: int,
-                  allowed: np.ndarray | None, where: str, params: list,
-                  collapse: bool, terms: list[list[str]] | None = None
-                  ) -> list[SearchResult]:
+                  filters: Filters, allowed: np.ndarray | None, collapse: bool,
+                  terms: list[list[str]] | None = None) -> list[SearchResult]:
         """Fused results; ``terms`` are the index terms of the words in ``match``, which
         let the in-memory keyword index answer instead of FTS5."""
         # Passages roll up to articles and articles to stories, so fetch more passages than
@@ -209,7 +187,7 @@ class Engine:
                 weights.append(1.0)
                 more |= n < vector_total
             if match is not None:
-                hits = self.keyword_hits(match, n, where, params, terms, allowed)
+                hits = self.keyword_hits(match, n, filters, terms, allowed)
                 passage_hits.append(hits)
                 weights.append(KEYWORD_WEIGHT)
                 more |= len(hits) == n
@@ -222,19 +200,19 @@ class Engine:
                 return results
             n *= 4
 
-    def keyword_hits(self, match: str, n: int, where: str = "", params: Sequence = (),
+    def keyword_hits(self, match: str, n: int, filters: Filters | None = None,
                      terms: list[list[str]] | None = None,
                      allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """``Store.keyword_search``, from memory when the keyword index can answer it.
 
-        ``allowed`` must be the passages the filter ``where`` lets through.
+        ``allowed`` must be the passages ``filters`` let through.
         """
         index = self.keywords
-        if index is not None and terms is not None and (allowed is not None or not where):
-            hits = index.search(terms, n, allowed if where else None)
+        if index is not None and terms is not None and (allowed is not None or not filters):
+            hits = index.search(terms, n, allowed if filters else None)
             if hits is not None:
                 return hits
-        return self.store.keyword_search(match, n, where, params)
+        return self.store.keyword_search(match, n, filters)
 
     def _results(self, ranked: list[Hit], k: int, collapse: bool) -> list[SearchResult]:
         window = ranked[: k * 4] if collapse else ranked[:k]
@@ -326,22 +304,10 @@ class Engine:
         counts = self.store.counts()
         return IndexStats(
             **counts, model=self.meta.get("model", ""),
-            backend=self.meta.get("backend", DEFAULT_BACKEND),
+            backend=choose(self.settings, self.meta).backend,
             dimension=int(self.meta.get("dimension", 0)),
             built_at=self.meta.get("built_at"), generation=self.generation,
             top_sources=self.store.top_sources(limit=10))
-
-
-def _filter(source: str | None, since: str | None, until: str | None,
-            language: str | None) -> tuple[str, list]:
-    """SQL over ``articles`` for the search filters, shared by both retrievers."""
-    clauses, params = [], []
-    for sql, value in (("articles.source = ?", source), ("articles.published >= ?", since),
-                       ("articles.published <= ?", until), ("articles.language = ?", language)):
-        if value:
-            clauses.append(sql)
-            params.append(value)
-    return " and ".join(clauses), params
 
 
 def _ref(row: dict) -> ArticleRef:

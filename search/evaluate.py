@@ -106,7 +106,7 @@ def evaluate_related(engine: Engine, membership: Path,
     Every pair of labelled articles the index holds is scored; pairs from different
     labelled stories are the negatives.
     """
-    from indexer.stories import pair_metrics
+    from indexer.stories.grouping import pair_metrics
 
     groups: dict[str, set[str]] = {}
     with open(membership, encoding="utf-8") as handle:

@@ -23,56 +23,22 @@ caller then asks FTS5.
 from __future__ import annotations
 
 import math
-import sqlite3
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-FTS_TABLE = "passages_fts"
+if TYPE_CHECKING:
+    from indexer.storage.fts import FtsReader, Vocabulary
+
 # FTS5's bm25() constants, with every column weighted 1.0 (the default).
 K1 = 1.2
 B = 0.75
-# The id of the averages record in FTS5's %_data table (FTS5_AVERAGES_ROWID).
-_AVERAGES_ROWID = 1
 
 
 class Cancelled(Exception):
     """Loading was given up because the engine that wanted the index was closed."""
-
-
-def _varints(data: bytes) -> list[int]:
-    """The SQLite varints of a record, in order (none here is long enough to need 9 bytes)."""
-    values, value = [], 0
-    for byte in data:
-        value = (value << 7) | (byte & 0x7F)
-        if byte < 0x80:
-            values.append(value)
-            value = 0
-    return values
-
-
-def _row_lengths(blobs: Sequence[bytes]) -> np.ndarray:
-    """Tokens in each row, from FTS5 docsize blobs (one varint per column), vectorised."""
-    count = len(blobs)
-    if count == 0:
-        return np.zeros(0, dtype=np.int64)
-    data = np.frombuffer(b"".join(blobs), dtype=np.uint8)
-    last = data < 0x80  # the last byte of each varint (token counts never need 9 bytes)
-    ends = np.flatnonzero(last)
-    if not last[-1] or len(ends) % count:
-        raise ValueError("unexpected FTS5 docsize records")
-    varint_of_byte = np.cumsum(last) - last
-    shift = 7 * (ends[varint_of_byte] - np.arange(len(data)))
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    values = np.add.reduceat((data & 0x7F).astype(np.int64) << shift, starts)
-    columns = len(ends) // count
-    # Every record holds the same number of columns; check the records split where assumed.
-    sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=count)
-    record_end = np.cumsum(sizes) - 1
-    if not np.array_equal(ends[columns - 1::columns], record_end):
-        raise ValueError("unexpected FTS5 docsize records")
-    return values.reshape(count, columns).sum(axis=1)
 
 
 def _just_below(term: str) -> str:
@@ -135,61 +101,37 @@ class KeywordIndex:
 
     # Loading ----------------------------------------------------------------------------
     @classmethod
-    def load(cls, conn: sqlite3.Connection, max_share: float = 0.05,
+    def load(cls, fts: FtsReader, max_share: float = 0.05,
              cancel: threading.Event | None = None) -> KeywordIndex:
         """Read the postings of every term held by at most ``max_share`` of the passages.
 
-        ``conn`` may be read-only: only tables in the ``temp`` schema are created, and they
-        are dropped again. Setting ``cancel`` gives up (raising :class:`Cancelled`).
+        ``fts`` (``Store.fts()``) may read through a read-only connection. Setting
+        ``cancel`` gives up (raising :class:`Cancelled`).
         """
-        averages = conn.execute(f"select block from {FTS_TABLE}_data where id = ?",
-                                [_AVERAGES_ROWID]).fetchone()
-        if averages is None:  # an FTS5 table nothing was ever written to
-            row_count, total_tokens = 0, 0
-        else:
-            counts = _varints(averages[0])
-            row_count, total_tokens = counts[0], sum(counts[1:])
-        docsize = conn.execute(f"select id, sz from {FTS_TABLE}_docsize order by id").fetchall()
-        ids = np.fromiter((r[0] for r in docsize), dtype=np.int64, count=len(docsize))
-        lengths = _row_lengths([r[1] for r in docsize])
-        del docsize
+        row_count, total_tokens = fts.totals()
+        ids, lengths = fts.lengths()
         if len(ids) != row_count or int(lengths.sum()) != total_tokens:
             raise ValueError("the FTS5 row count or token total disagrees with its docsize "
                              "table")
         lengths = lengths.astype(np.int32 if len(lengths) == 0 or lengths.max() < 2**31
                                  else np.int64)
-
-        suffix = f"{id(conn):x}_{threading.get_ident():x}"
-        vocab_row, vocab_inst = f"kw_row_{suffix}", f"kw_inst_{suffix}"
-        conn.execute(f"create virtual table temp.{vocab_row} "
-                     f"using fts5vocab(main, {FTS_TABLE}, row)")
-        conn.execute(f"create virtual table temp.{vocab_inst} "
-                     f"using fts5vocab(main, {FTS_TABLE}, instance)")
-        try:
-            limit = max_share * row_count
-            common = [r[0] for r in conn.execute(
-                f"select term from temp.{vocab_row} where doc > ?", [limit])]
-            terms, offsets, rows, freqs = cls._read_postings(conn, vocab_inst, common, ids,
-                                                             cancel)
-        finally:
-            conn.execute(f"drop table if exists temp.{vocab_row}")
-            conn.execute(f"drop table if exists temp.{vocab_inst}")
+        with fts.vocabulary() as vocabulary:
+            common = vocabulary.held_by_more_than(max_share * row_count)
+            terms, offsets, rows, freqs = cls._read_postings(vocabulary, common, ids, cancel)
         return cls(terms=terms, offsets=offsets, rows=rows, freqs=freqs, ids=ids,
                    lengths=lengths, row_count=row_count, total_tokens=total_tokens,
                    common=frozenset(common))
 
     @staticmethod
-    def _read_postings(conn: sqlite3.Connection, vocab: str, common: list[str],
-                       ids: np.ndarray, cancel: threading.Event | None
+    def _read_postings(vocabulary: Vocabulary, common: list[str], ids: np.ndarray,
+                       cancel: threading.Event | None
                        ) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
         """The postings of every term but the common ones: term -> slot, offsets, rows and
         frequencies.
 
-        The instance table is read in the ranges of terms between two common terms, so
-        FTS5 seeks past the long posting lists of the common ones. SQLite groups by term as
-        it scans (the table yields terms in order) and joins a term's rowids into one
-        string, so Python sees one row per term; numpy turns each range's rowids into
-        postings before the next range is read.
+        The vocabulary is read in the ranges of terms between two common terms, so FTS5
+        seeks past the long posting lists of the common ones; numpy turns each range's
+        rowids into postings before the next range is read.
         """
         # SQLite and FTS5 compare terms byte by byte, in UTF-8: Python's order of str.
         common = sorted(common)
@@ -202,14 +144,7 @@ class KeywordIndex:
         for low, high in zip(lows, highs, strict=True):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
-            clauses, params = [], []
-            for clause, bound in (("term >= ?", low), ("term <= ?", high)):
-                if bound is not None:
-                    clauses.append(clause)
-                    params.append(bound)
-            where = f"where {' and '.join(clauses)} " if clauses else ""
-            found = conn.execute(f"select term, count(*), group_concat(doc, ',') "
-                                 f"from temp.{vocab} {where}group by term", params).fetchall()
+            found = vocabulary.postings(low, high)
             if not found:
                 continue
             for term, _, _ in found:

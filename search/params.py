@@ -36,10 +36,6 @@ class SearchParams:
     mode: str = "hybrid"
     language: str | None = None
 
-    @property
-    def filtered(self) -> bool:
-        return bool(self.source or self.since or self.until or self.language)
-
 
 def clean_query(q: str | None) -> str:
     """The query with control characters and runs of spaces reduced to single spaces."""

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import sqlite3
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from indexer.store import FTS_TOKENIZE
+from indexer.storage.fts import stems
 
 MODES = ("hybrid", "vector", "keyword")
 RRF_K = 60  # the usual constant of reciprocal rank fusion: damps the weight of the top ranks
@@ -47,27 +45,6 @@ def keyword_query(words: Iterable[str]) -> str | None:
     if not words:
         return None
     return " OR ".join(f'"{w}"' for w in words)
-
-
-_local = threading.local()
-
-
-def stems(words: Sequence[str]) -> list[list[str]]:
-    """The index terms of each word, split and stemmed exactly as FTS5 indexes passages."""
-    conn = getattr(_local, "stemmer", None)
-    if conn is None:
-        conn = sqlite3.connect(":memory:")
-        conn.execute(f"create virtual table words using fts5(word, tokenize='{FTS_TOKENIZE}')")
-        conn.execute("create virtual table terms using fts5vocab(words, instance)")
-        _local.stemmer = conn
-    with conn:
-        conn.execute("delete from words")
-        conn.executemany("insert into words (rowid, word) values (?, ?)", enumerate(words))
-        found: list[list[str]] = [[] for _ in words]
-        for row, term in conn.execute("select doc, term from terms order by doc, offset"):
-            found[row].append(term)
-        conn.execute("delete from words")
-    return found
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ SEEDS = FIXTURES / "seeds"
 @pytest.fixture(scope="session")
 def embedder():
     """The default model, loaded once for the whole run (it is what users get)."""
-    from indexer.embed import Embedder
+    from indexer.embed import load_embedder
     from indexer.settings import DEFAULT_MODEL
 
-    return Embedder(DEFAULT_MODEL)
+    return load_embedder(DEFAULT_MODEL)
 
 
 @pytest.fixture

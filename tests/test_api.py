@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from web_fixtures import ARTICLES
 
 from indexer.settings import Settings
-from search.api import create_app
+from search.web.api import create_app
 
 
 @pytest.fixture(scope="module")

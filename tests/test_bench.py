@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.embed import DEFAULT_BACKEND
+from indexer.settings import DEFAULT_BACKEND
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "articles.jsonl"

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 
-from indexer.build import IndexModelMismatch, build_index
-from indexer.store import Store, text_hash
-from search.engine import Engine, IndexNotFound, ModelMismatch
+from indexer.build import build_index
+from indexer.errors import IndexMismatch, IndexNotFound
+from indexer.storage import generations
+from indexer.storage.store import Store, text_hash
+from search.engine import Engine
+from search.messages import explain
 
 SEED_QUERY = "Canada and Mexico join forces against US tariffs"
 
@@ -98,28 +102,34 @@ def test_filters_by_outlet_and_date(settings, tmp_path, embedder):
 def test_index_refuses_another_model(settings, seeds_dir, embedder):
     build_index(settings, [seeds_dir], embedder=embedder)
     other = dataclasses.replace(settings, model="paraphrase-MiniLM-L3-v2")
-    with pytest.raises(ModelMismatch, match="built with model 'all-MiniLM-L6-v2'"):
+    with pytest.raises(IndexMismatch) as searched:
         Engine.open(other, embedder=embedder)
-    with pytest.raises(IndexModelMismatch, match="--rebuild"):
+    assert (searched.value.setting, searched.value.built_with) == ("model", "all-MiniLM-L6-v2")
+    assert "built with model 'all-MiniLM-L6-v2'" in explain(searched.value, None, searching=True)
+    with pytest.raises(IndexMismatch) as built:
         build_index(other, [seeds_dir], embedder=embedder)
+    # The command to copy names the index it was run on.
+    assert (f"presslens --index {settings.index_dir} index --rebuild --model "
+            "paraphrase-MiniLM-L3-v2 PATH") in explain(built.value, settings.index_dir)
 
 
 def test_passage_settings_are_kept_and_changing_them_needs_a_rebuild(settings, seeds_dir,
                                                                     embedder):
     build_index(settings, [seeds_dir], embedder=embedder)
-    meta = Store.open_read_only(settings.db_path).get_meta()
+    meta = Store.open_read_only(generations.live_database(settings.index_dir)).get_meta()
     assert (meta["chunk_tokens"], meta["title_prefix"]) == ("128", "1")
     passages_at_128 = int(meta["passages"])
     for change, flag in (({"chunk_tokens": 64}, "--chunk-tokens 64"),
                          ({"title_prefix": False}, "--no-title-prefix")):
         other = dataclasses.replace(settings, **change)
-        with pytest.raises(IndexModelMismatch, match=f"--rebuild {flag}"):
+        with pytest.raises(IndexMismatch) as caught:
             build_index(other, [seeds_dir], embedder=embedder)
+        assert f"--rebuild {flag}" in explain(caught.value, settings.index_dir)
     # Asking nothing keeps what the index was built with.
     assert build_index(settings, [seeds_dir], embedder=embedder).unchanged == 2
     short = dataclasses.replace(settings, chunk_tokens=64, title_prefix=False)
     report = build_index(short, [seeds_dir], embedder=embedder, rebuild=True)
-    meta = Store.open_read_only(settings.db_path).get_meta()
+    meta = Store.open_read_only(generations.live_database(settings.index_dir)).get_meta()
     assert (meta["chunk_tokens"], meta["title_prefix"]) == ("64", "0")
     assert int(meta["passages"]) > passages_at_128 and report.embedded > 0
     assert build_index(settings, [seeds_dir], embedder=embedder).unchanged == 2
@@ -128,7 +138,8 @@ def test_passage_settings_are_kept_and_changing_them_needs_a_rebuild(settings, s
 def test_title_prefix_changes_what_is_embedded_not_what_is_shown(settings, seeds_dir,
                                                                  embedder):
     build_index(settings, [seeds_dir], embedder=embedder)
-    store = Store.open_read_only(settings.db_path, cache=settings.index_dir / "cache.db")
+    store = Store.open_read_only(generations.live_database(settings.index_dir),
+                                 cache=generations.cache_database(settings.index_dir))
     article = store.db.execute("select id, title from articles limit 1").fetchone()
     first = next(store.db.query("select text, embed_hash from passages where article_id = ? "
                                 "order by seq", [article[0]]))
@@ -137,13 +148,14 @@ def test_title_prefix_changes_what_is_embedded_not_what_is_shown(settings, seeds
 
 
 def test_missing_index_says_how_to_build_one(settings):
-    with pytest.raises(IndexNotFound, match="presslens --index .* index PATH"):
+    with pytest.raises(IndexNotFound) as caught:
         Engine.open(settings)
+    assert re.search("presslens --index .* index PATH", explain(caught.value, settings.index_dir))
 
 
 def test_index_metadata_is_recorded(settings, seeds_dir, embedder):
     build_index(settings, [seeds_dir], embedder=embedder)
-    meta = Store.open_read_only(settings.db_path).get_meta()
+    meta = Store.open_read_only(generations.live_database(settings.index_dir)).get_meta()
     assert meta["model"] == "all-MiniLM-L6-v2" and meta["dimension"] == "384"
     assert meta["articles"] == "2" and int(meta["passages"]) > 2 and meta["built_at"]
 
@@ -151,24 +163,27 @@ def test_index_metadata_is_recorded(settings, seeds_dir, embedder):
 def test_a_second_build_of_the_same_index_is_refused(settings, seeds_dir, embedder):
     import fcntl
 
-    from indexer.build import IndexBusy
+    from indexer.errors import IndexBusy
 
     settings.index_dir.mkdir(parents=True)
     with open(settings.index_dir / ".build.lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        with pytest.raises(IndexBusy, match="another `presslens index` is updating"):
+        with pytest.raises(IndexBusy) as caught:
             build_index(settings, [seeds_dir], embedder=embedder)
+        assert "another `presslens index` is updating" in explain(caught.value, None)
     assert build_index(settings, [seeds_dir], embedder=embedder).added == 2
 
 
 def _faiss_ids(settings):
-    from indexer.vectors import VectorIndex
+    from indexer.storage.vectors import VectorIndex
 
-    return sorted(VectorIndex.load(settings.faiss_path).ids().tolist())
+    _, faiss = generations.files(generations.live_dir(settings.index_dir))
+    return sorted(VectorIndex.load(faiss).ids().tolist())
 
 
 def _db_ids(settings):
-    return sorted(Store.open_read_only(settings.db_path).passage_ids().tolist())
+    store = Store.open_read_only(generations.live_database(settings.index_dir))
+    return sorted(store.passage_ids().tolist())
 
 
 def test_vector_index_is_updated_in_place_and_ids_are_never_reused(settings, tmp_path,
@@ -205,7 +220,8 @@ def test_prune_removes_articles_that_are_gone_and_keeps_unreadable_files(setting
                {"id": "c2", "title": "Trade talks", "text": "Trade talks with Canada resumed."}]
     (folder / "c.jsonl").write_text("\n".join(json.dumps(r) for r in records))
     build_index(settings, [folder], embedder=embedder)
-    ids_before = {row[0] for row in Store.open_read_only(settings.db_path).article_origins()}
+    store = Store.open_read_only(generations.live_database(settings.index_dir))
+    ids_before = {row[0] for row in store.article_origins()}
     assert len(ids_before) == 4
 
     (folder / "a.txt").unlink()
@@ -214,7 +230,7 @@ def test_prune_removes_articles_that_are_gone_and_keeps_unreadable_files(setting
     assert build_index(settings, [folder], embedder=embedder).removed == 0  # not without --prune
     report = build_index(settings, [folder], embedder=embedder, prune=True)
     assert report.removed == 2 and any("b.txt" in s.origin for s in report.skipped)
-    store = Store.open_read_only(settings.db_path)
+    store = Store.open_read_only(generations.live_database(settings.index_dir))
     left = {row[1].rsplit("/", 1)[-1] for row in store.article_origins()}
     assert left == {"b.txt", "c.jsonl:1"}
     assert _faiss_ids(settings) == _db_ids(settings)
@@ -247,5 +263,5 @@ def test_remove_by_id_updates_the_story_left_behind(settings, tmp_path, embedder
     assert report.removed == 1 and [s.origin for s in report.skipped] == ["nope"]
     engine = Engine.open(settings, embedder=embedder)
     assert engine.article("w2") is None and engine.coverage("w1").coverage == []
-    assert Store.open_read_only(settings.db_path).edges_of("w1") == []
+    assert Store.open_read_only(generations.live_database(settings.index_dir)).edges_of("w1") == []
     assert _faiss_ids(settings) == _db_ids(settings)

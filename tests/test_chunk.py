@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer.chunk import chunk_article, sentence_spans
+from indexer.ingest.chunk import chunk_article, sentence_spans
 from indexer.models import Article
 
 

@@ -87,9 +87,15 @@ def test_index_search_stats_round_trip(run, seeds_dir, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["search", "  "], "QUERY is empty"),
-    (["search", "x", "--since", "2020-13-01"], "is not a date"),
-    (["search", "x", "-k", "0"], "0 is not in the range"),
+    # The same checks and words as /api/search (search/params.py).
+    (["search", "  "], "q must not be empty"),
+    (["search", "x", "--since", "2020-13-01"], "since is not a real date"),
+    (["search", "x", "--until", "31/01/2020"], "until must be a date written YYYY-MM-DD"),
+    (["search", "x", "-k", "0"], "k must be from 1 to 100"),
+    (["search", "x", "--since", "2019-01-01", "--until", "2018-01-01"],
+     "until (2018-01-01) is before since (2019-01-01)"),
+    (["search", "x", "--language", "English!"], "language must be a code like en"),
+    (["search", "x", "--mode", "fuzzy"], "mode must be one of hybrid, vector, keyword"),
     (["index"], "give at least one file or folder"),
 ])
 def test_bad_arguments_are_usage_errors(run, args, message):

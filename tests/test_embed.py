@@ -32,7 +32,7 @@ def reference_model(embedder):
     """sentence-transformers running the same exported model as the default backend."""
     from sentence_transformers import SentenceTransformer
 
-    from indexer import openvino_export
+    from indexer.embed import export as openvino_export
     from indexer.embed import resolve_model
 
     folder, file_name, config = openvino_export.ensure(resolve_model(embedder.name),
@@ -48,7 +48,8 @@ QUERIES = ["border wall funding", "Canada and Mexico join forces against US tari
 def test_the_default_backend_needs_neither_torch_nor_sentence_transformers(tmp_path):
     import subprocess
 
-    script = ("import sys; from indexer.embed import Embedder; e = Embedder('all-MiniLM-L6-v2');"
+    script = ("import sys; from indexer.embed import load_embedder;"
+              " e = load_embedder('all-MiniLM-L6-v2');"
               " e.encode(['a passage']); e.encode_query('a query');"
               " print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers')"
               " if m in sys.modules))")
@@ -69,18 +70,20 @@ def test_passage_vectors_match_the_sentence_transformers_path(embedder, referenc
 
 def test_the_default_backend_agrees_with_torch(embedder):
     """The rule the default was chosen by: mean cosine to torch's vectors at least 0.99."""
-    from indexer.embed import Embedder
+    from indexer.embed import load_embedder
 
     if embedder.backend == "torch":
         pytest.skip("the default backend is torch")
     texts = sample_passages(120)
-    torch_vectors = Embedder(embedder.name, backend="torch").encode(texts)
+    torch_vectors = load_embedder(embedder.name, backend="torch").encode(texts)
     cosines = (embedder.encode(texts) * torch_vectors).sum(axis=1)
     assert cosines.mean() >= 0.99 and cosines.min() > 0.95, (cosines.mean(), cosines.min())
 
 
 def test_query_vectors_match_the_sentence_transformers_path(embedder, reference_model):
-    assert embedder._direct is not None  # the default backend takes the lean path
+    from indexer.embed.openvino import OpenVINOEmbedder
+
+    assert isinstance(embedder, OpenVINOEmbedder)  # the default backend takes the lean path
     expected = reference_model.encode(QUERIES, normalize_embeddings=True,
                                      convert_to_numpy=True, batch_size=1)
     got = np.stack([embedder.encode_query(q) for q in QUERIES])

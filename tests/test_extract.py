@@ -6,7 +6,7 @@ from collections import Counter
 
 from conftest import SEEDS
 
-from indexer.extract import (
+from indexer.ingest.extract import (
     article_id,
     clean_text,
     count_lines,
@@ -14,8 +14,8 @@ from indexer.extract import (
     normalise_date,
     remove_boilerplate,
 )
+from indexer.ingest.sources import read_paths
 from indexer.models import RawArticle, Skipped
-from indexer.sources import read_paths
 
 
 def seed_articles():

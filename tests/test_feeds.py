@@ -10,8 +10,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from indexer.build import build_index
+from indexer.ingest.sources import read_paths
 from indexer.models import RawArticle, Skipped
-from indexer.sources import read_paths
 from search.engine import Engine
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer import generations
 from indexer.build import build_index
+from indexer.errors import IndexDamaged
 from indexer.settings import Settings
+from indexer.storage import generations
 from search.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +87,7 @@ def test_each_build_is_a_new_generation_and_old_ones_are_cleaned(base_index, emb
     settings, folder, _ = base_index
     index_dir = settings.index_dir
     first = live_name(index_dir)
-    assert first and settings.live_dir == index_dir / "generations" / first
+    assert first and generations.live_dir(settings.index_dir) == index_dir / "generations" / first
     # Nothing new: no new generation.
     assert build_index(settings, [folder], embedder=embedder).generation == first
     assert live_name(index_dir) == first
@@ -101,7 +102,7 @@ def test_each_build_is_a_new_generation_and_old_ones_are_cleaned(base_index, emb
         assert (index_dir / generations.PREVIOUS).read_text().strip() == names[-2]
     # The live generation and the one before it are kept; older ones are removed.
     assert sorted(p.name for p in (index_dir / "generations").iterdir()) == names[-2:]
-    generations.verify(settings.live_dir)
+    generations.verify(generations.live_dir(settings.index_dir))
 
 
 def test_an_engine_keeps_the_generation_it_opened(base_index, embedder):
@@ -131,7 +132,7 @@ def test_a_generation_that_fails_verification_never_goes_live(base_index, embedd
 
     monkeypatch.setattr(generations.Store, "seal", seal_then_damage)
     write_new(folder)
-    with pytest.raises(generations.IndexDamaged, match="vector index holds"):
+    with pytest.raises(IndexDamaged, match="vector index holds"):
         build_index(settings, [folder], embedder=embedder)
     monkeypatch.undo()
     assert live_name(settings.index_dir) == live
@@ -155,7 +156,7 @@ def test_a_failure_after_the_switch_never_removes_the_live_generation(base_index
         build_index(settings, [folder], embedder=embedder)
     monkeypatch.undo()
     # The new generation had gone live before the failure: it stays, whole and searchable.
-    generations.verify(settings.live_dir)
+    generations.verify(generations.live_dir(settings.index_dir))
     engine = Engine.open(settings, embedder=embedder)
     assert engine.search("quokka tariff", k=1).results[0].article.id == "quokka-1"
     engine.close()
@@ -177,7 +178,7 @@ def test_a_build_killed_at_any_point_leaves_a_working_index(base_index, embedder
     if point == "switched":
         # Killed just after the switch: the new generation is live, whole and verified.
         assert live_name(index_dir) != live
-        generations.verify(settings.live_dir)
+        generations.verify(generations.live_dir(settings.index_dir))
         engine = Engine.open(settings, embedder=embedder)
         assert engine.search("quokka tariff", k=1).results[0].article.id == "quokka-1"
         engine.close()
@@ -185,7 +186,7 @@ def test_a_build_killed_at_any_point_leaves_a_working_index(base_index, embedder
         # Killed before the switch: the last good generation is still live, as it was.
         assert live_name(index_dir) == live
         assert answers(settings, embedder) == before
-        generations.verify(settings.live_dir)
+        generations.verify(generations.live_dir(settings.index_dir))
 
     rerun = build_index(settings, [folder], embedder=embedder)
     if point == "switched":
@@ -222,7 +223,7 @@ def test_a_build_killed_from_outside_mid_run_leaves_a_working_index(base_index, 
         process.wait(timeout=30)
     if live_name(index_dir) == live:
         assert answers(settings, embedder) == before
-    generations.verify(settings.live_dir)
+    generations.verify(generations.live_dir(settings.index_dir))
     rerun = build_index(settings, [folder], embedder=embedder)
     assert live_name(index_dir) == rerun.generation
     engine = Engine.open(settings, embedder=embedder)
@@ -235,26 +236,26 @@ def test_an_index_from_before_generations_is_carried_over_without_re_embedding(b
     import shutil
     import sqlite3
 
-    from search.engine import IndexNotFound
+    from indexer.errors import IndexOutdated
 
     settings, folder, before = base_index
     index_dir = settings.index_dir
     # Put the index back in the layout of earlier versions: one database at the top, with
     # its own embedding cache table, and the vectors beside it.
-    live = settings.live_dir
+    live = generations.live_dir(settings.index_dir)
     shutil.move(live / "presslens.db", index_dir / "presslens.db")
     shutil.move(live / "passages.faiss", index_dir / "passages.faiss")
     db = sqlite3.connect(index_dir / "presslens.db")
     db.execute("attach database ? as cache", [str(index_dir / "cache.db")])
     db.execute("create table main.embeddings as select * from cache.embeddings")
-    db.execute("delete from _migrations where number = 5")
+    db.execute("delete from _sqlite_migrations where name = 'm005_cache_apart'")
     db.commit()
     db.close()
     for name in ("cache.db", "cache.db-wal", "cache.db-shm", "CURRENT", "PREVIOUS"):
         (index_dir / name).unlink(missing_ok=True)
     shutil.rmtree(index_dir / "generations")
 
-    with pytest.raises(IndexNotFound, match="made by an older PressLens"):
+    with pytest.raises(IndexOutdated):
         Engine.open(settings, embedder=embedder)
     report = build_index(settings, [folder], embedder=embedder)
     assert report.embedded == 0 and report.unchanged == 24

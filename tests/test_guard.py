@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from indexer.settings import Settings
-from search.api import create_app
-from search.guard import MAX_BODY_BYTES, MAX_TARGET_BYTES
+from search.web.api import create_app
+from search.web.guard import MAX_BODY_BYTES, MAX_TARGET_BYTES
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from indexer.build import build_index
-from indexer.extract import MAX_TEXT_CHARS, extract
+from indexer.ingest.extract import MAX_TEXT_CHARS, extract
+from indexer.ingest.sources import read_paths
 from indexer.models import RawArticle
-from indexer.sources import read_paths
-from indexer.store import Store
+from indexer.storage import generations
+from indexer.storage.store import Store
 from search.engine import Engine
 
 GOOD_TITLE = "Governors agree on a shared plan for wildfire season"
@@ -132,7 +133,7 @@ def test_hostile_corpus_is_reported_and_the_rest_indexed(corpus, settings, embed
     top = engine.search("states share firefighting aircraft", k=3).results[0]
     assert top.article.title == GOOD_TITLE
 
-    store = Store.open_read_only(settings.db_path)
+    store = Store.open_read_only(generations.live_database(settings.index_dir))
     try:
         articles = {Path(row["origin"]).name: row for row in
                     store.db.query("select origin, title, text from articles")}

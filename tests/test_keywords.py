@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.chunk import sentence_spans
-from indexer.models import Article, Passage
+from indexer.ingest.chunk import sentence_spans
+from indexer.models import Article, Filters, Passage
 from indexer.settings import Settings
-from indexer.store import Store, text_hash
+from indexer.storage.store import Store, text_hash
 from search import engine as engine_module
 from search.engine import Engine
 from search.keywords import Cancelled, KeywordIndex
@@ -61,17 +61,17 @@ def sample_store(tmp_path_factory) -> Store:
 @pytest.fixture(scope="module")
 def full_index(sample_store) -> KeywordIndex:
     """Every term in memory, common ones too, to compare the most rankings with FTS5."""
-    return KeywordIndex.load(sample_store.db.conn, max_share=1.0)
+    return KeywordIndex.load(sample_store.fts(), max_share=1.0)
 
 
 @pytest.fixture(scope="module")
 def index(sample_store) -> KeywordIndex:
     """As the engine loads it: only terms in at most 5% of the passages."""
-    return KeywordIndex.load(sample_store.db.conn)
+    return KeywordIndex.load(sample_store.fts())
 
 
-def fts(store: Store, words: list[str], n: int, where: str = "", params=()):
-    return store.keyword_search(keyword_query(words), n, where, params)
+def fts(store: Store, words: list[str], n: int, filters: Filters | None = None):
+    return store.keyword_search(keyword_query(words), n, filters)
 
 
 def assert_same_ranking(got, want, full=None):
@@ -184,12 +184,12 @@ def test_filters_restrict_results_but_not_statistics(sample_store, full_index):
     queries = sample_queries(sample_store, count=20)
     compared = 0
     for source in sources:
-        where, params = "articles.source = ?", [source]
-        allowed = sample_store.passage_ids_where(where, params)
+        filters = Filters(source=source)
+        allowed = sample_store.passage_ids_matching(filters)
         for words in queries:
-            want = fts(sample_store, words, 20, where, params)
+            want = fts(sample_store, words, 20, filters)
             got = full_index.search(stems(words), 20, allowed)
-            assert_same_ranking(got, want, fts(sample_store, words, 100000, where, params))
+            assert_same_ranking(got, want, fts(sample_store, words, 100000, filters))
             assert {pid for pid, _ in got} <= set(allowed.tolist())
             compared += bool(want)
     assert compared > 40
@@ -218,7 +218,7 @@ def test_loading_can_be_cancelled(sample_store):
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled):
-        KeywordIndex.load(sample_store.db.conn, cancel=cancel)
+        KeywordIndex.load(sample_store.fts(), cancel=cancel)
     # and leaves nothing behind in the connection's temp schema
     assert not sample_store.db.conn.execute(
         "select name from temp.sqlite_master where name like 'kw_%'").fetchall()
@@ -251,7 +251,7 @@ def test_engine_results_unchanged(web_index_dir, embedder, monkeypatch):
         before = run()
         assert any(r["results"] for r in before)
         # Every term in memory, so that the in-memory index answers every query.
-        engine.keywords = KeywordIndex.load(engine.store.db.conn, max_share=1.0)
+        engine.keywords = KeywordIndex.load(engine.store.fts(), max_share=1.0)
         calls = []
         original = engine.store.keyword_search
         monkeypatch.setattr(engine.store, "keyword_search",
@@ -259,7 +259,7 @@ def test_engine_results_unchanged(web_index_dir, embedder, monkeypatch):
         assert run() == before
         assert calls == []  # FTS5 was not asked
         # With the index an engine loads, common terms send queries to FTS5: same results.
-        engine.keywords = KeywordIndex.load(engine.store.db.conn)
+        engine.keywords = KeywordIndex.load(engine.store.fts())
         assert run() == before
         assert calls
     finally:

@@ -6,8 +6,8 @@ import gzip
 import json
 from pathlib import Path
 
+from indexer.ingest.sources import read_paths
 from indexer.models import RawArticle, Skipped
-from indexer.sources import read_paths
 
 
 def read(*paths: Path):

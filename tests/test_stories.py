@@ -7,8 +7,8 @@ import json
 import numpy as np
 
 from indexer.build import build_index
-from indexer.duplicates import jaccard, shingles
-from indexer.stories import Grouper, StoryConfig, pair_metrics
+from indexer.stories.duplicates import jaccard, shingles
+from indexer.stories.grouping import Grouper, StoryConfig, pair_metrics
 from search.engine import Engine
 
 

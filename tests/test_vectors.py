@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer.vectors import VectorIndex
+from indexer.storage.vectors import VectorIndex
 
 
 @pytest.fixture(scope="module")

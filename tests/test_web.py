@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from web_fixtures import EVIL_SOURCE, EVIL_TITLE
 
 from indexer.settings import Settings
-from search.api import create_app
-from search.highlight import highlight, paragraphs, query_terms
-from search.render import nice_date, safe_url
+from search.web.api import create_app
+from search.web.highlight import highlight, paragraphs, query_terms
+from search.web.render import nice_date, safe_url
 
 HTMX = {"HX-Request": "true"}
 
@@ -281,8 +281,8 @@ def test_wire_copies_show_as_one_result_carried_by_two_outlets(client):
 def test_coverage_shows_how_many_outlets_carried_the_story_one_click_away():
     from search.models import ArticleRef, CoverageItem, PassageOut, SearchResponse, SearchResult
     from search.params import parse_search
-    from search.render import environment
-    from search.web import FormState, base_context
+    from search.web.pages import FormState, base_context
+    from search.web.render import environment
 
     def ref(article_id, title, source):
         return ArticleRef(id=article_id, title=title, source=source, published="2024-03-08")

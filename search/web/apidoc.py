@@ -97,7 +97,7 @@ def schemas(spec: dict) -> list[tuple[str, str, list[Field]]]:
 
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> HTMLResponse:
-    from .web import FormState, base_context
+    from .pages import FormState, base_context
 
     spec = request.app.openapi()
     context = base_context(FormState())

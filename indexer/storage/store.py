@@ -6,88 +6,27 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import sqlite_utils
 
-from .models import Article, Passage
+from ..models import Article, Filters, Passage
+from . import schema
+from .fts import FtsReader
+from .schema import now
+from .story_rows import StoryRows
 
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _m1_initial(db: sqlite_utils.Database) -> None:
-    db["articles"].create({
-        "id": str, "title": str, "text": str, "raw_text": str, "origin": str, "url": str,
-        "source": str, "published": str, "author": str, "language": str, "metadata": str,
-        "content_hash": str, "story_id": int, "updated_at": str,
-    }, pk="id")
-    db["articles"].create_index(["source"])
-    db["articles"].create_index(["published"])
-    db["articles"].create_index(["story_id"])
-    db["passages"].create({
-        "id": int, "article_id": str, "seq": int, "text": str, "char_start": int,
-        "char_end": int, "embed_hash": str,
-    }, pk="id", foreign_keys=[("article_id", "articles", "id")])
-    db["passages"].create_index(["article_id", "seq"], unique=True)
-    db["embeddings"].create({"model": str, "hash": str, "vector": bytes}, pk=("model", "hash"))
-    db["meta"].create({"key": str, "value": str}, pk="key")
-
-
-# How passages are split into terms for keyword search (search/retrieve.py splits queries the
-# same way to look terms up in ``common_terms``).
-FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
-
-
-def _m2_passage_search(db: sqlite_utils.Database) -> None:
-    # Triggers keep the full-text index in step with every insert, update and delete.
-    db["passages"].enable_fts(["text"], create_triggers=True, tokenize=FTS_TOKENIZE)
-
-
-def _m3_stories(db: sqlite_utils.Database) -> None:
-    db["article_vectors"].create({"article_id": str, "vector": bytes}, pk="article_id")
-    db["minhashes"].create({"article_id": str, "signature": bytes}, pk="article_id")
-    db["lsh_bands"].create({"band": int, "key": int, "article_id": str})
-    db["lsh_bands"].create_index(["band", "key"])
-    db["lsh_bands"].create_index(["article_id"])
-    db["edges"].create({"a": str, "b": str, "relation": str, "similarity": float,
-                        "shared_text": float}, pk=("a", "b"))
-    db["edges"].create_index(["b"])
-
-
-def _m4_common_terms(db: sqlite_utils.Database) -> None:
-    # How many passages hold each frequent stemmed term, so a keyword search can leave out
-    # terms that say little (see search/retrieve.py) without asking FTS5 at query time.
-    db["common_terms"].create({"term": str, "passages": int}, pk="term")
-
-
-def _m5_cache_apart(db: sqlite_utils.Database) -> None:
-    # The embedding cache moves to cache.db beside the generations, shared by all of them, so
-    # copying a generation does not copy every vector and a killed build keeps what it
-    # embedded. Vectors already cached here move along when the cache is attached.
-    if "embeddings" in db.table_names():
-        attached = {row[1] for row in db.execute("PRAGMA database_list").fetchall()}
-        if "cache" in attached:
-            db.execute("insert or ignore into cache.embeddings (model, hash, vector) "
-                       "select model, hash, vector from main.embeddings")
-        db["embeddings"].drop()
-
-
-MIGRATIONS = [_m1_initial, _m2_passage_search, _m3_stories, _m4_common_terms,
-              _m5_cache_apart]
-
 # Terms held by at least this share of passages are recorded in ``common_terms``.
 COMMON_TERM_SHARE = 0.002
 
 
-class Store:
+class Store(StoryRows):
     """The SQLite half of an index folder. SQLite is the source of truth; FAISS is derived."""
 
     def __init__(self, path: Path, cache: Path | None = None):
@@ -120,20 +59,11 @@ class Store:
         return store
 
     def migrate(self) -> None:
-        if "_migrations" not in self.db.table_names():
-            self.db["_migrations"].create({"number": int, "applied_at": str}, pk="number")
-        done = {row["number"] for row in self.db["_migrations"].rows}
-        for number, migration in enumerate(MIGRATIONS, start=1):
-            if number not in done:
-                with self.db.conn:
-                    migration(self.db)
-                    self.db["_migrations"].insert({"number": number, "applied_at": now()})
+        schema.migrate(self.db)
 
     def is_current(self) -> bool:
         """Whether every migration has been applied (search never applies them itself)."""
-        if "_migrations" not in self.db.table_names():
-            return False
-        return self.db["_migrations"].count == len(MIGRATIONS)
+        return schema.is_current(self.db)
 
     def close(self) -> None:
         self.db.close()
@@ -265,19 +195,21 @@ class Store:
             "select id, seq, text, char_start, char_end from passages "
             "where article_id = ? order by seq", [article_id]))
 
-    def passage_ids_where(self, sql: str, params: Sequence) -> np.ndarray:
-        """Ids of passages whose article matches a filter written against ``articles``."""
+    def passage_ids_matching(self, filters: Filters) -> np.ndarray:
+        """Ids of the passages whose article passes ``filters``."""
+        where, params = _where(filters)
         rows = self.db.execute(
             f"select passages.id from passages join articles on articles.id = passages.article_id "
-            f"where {sql}", list(params)).fetchall()
+            f"where {where or '1'}", params).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
-    def keyword_search(self, match: str, n: int, where: str = "",
-                       params: Sequence = ()) -> list[tuple[int, float]]:
-        """Passages matching an FTS5 query, best BM25 first, with an optional article filter.
+    def keyword_search(self, match: str, n: int,
+                       filters: Filters | None = None) -> list[tuple[int, float]]:
+        """Passages matching an FTS5 query, best BM25 first, among those ``filters`` pass.
 
         Scores are negated BM25, so larger is better as with vectors.
         """
+        where, params = _where(filters)
         join = "join passages on passages.id = passages_fts.rowid " \
                "join articles on articles.id = passages.article_id " if where else ""
         sql = (f"select passages_fts.rowid, bm25(passages_fts) from passages_fts {join}"
@@ -285,6 +217,10 @@ class Store:
                f"order by bm25(passages_fts) limit ?")
         rows = self.db.execute(sql, [match, *params, int(n)]).fetchall()
         return [(row[0], -row[1]) for row in rows]
+
+    def fts(self) -> FtsReader:
+        """FTS5's statistics and postings, for the in-memory keyword index."""
+        return FtsReader(self.db.conn)
 
     def refresh_common_terms(self, share: float = COMMON_TERM_SHARE) -> int:
         """Record every term held by at least ``share`` of the passages; returns how many."""
@@ -340,88 +276,7 @@ class Store:
                 ((model, h, v.astype(np.float32).tobytes())
                  for h, v in zip(hashes, vectors, strict=True)))
 
-    # Counts -----------------------------------------------------------------------------
-    def counts(self) -> dict[str, int]:
-        one = self.db.execute(
-            "select (select count(*) from articles), (select count(*) from passages), "
-            "(select count(distinct story_id) from articles), "
-            "(select count(distinct source) from articles)").fetchone()
-        return dict(zip(("articles", "passages", "stories", "sources"), one, strict=True))
-
-    def top_sources(self, limit: int | None = None) -> list[tuple[str, int]]:
-        sql = ("select source, count(*) as n from articles where source is not null "
-               "group by source order by n desc, source")
-        if limit:
-            sql += f" limit {int(limit)}"
-        return [(r[0], r[1]) for r in self.db.execute(sql)]
-
-    # Stories ----------------------------------------------------------------------------
-    def mean_passage_vectors(self, model: str, article_ids: Sequence[str],
-                             dimension: int) -> dict[str, np.ndarray]:
-        """Each article's passage vectors averaged and scaled to unit length."""
-        out: dict[str, np.ndarray] = {}
-        for i in range(0, len(article_ids), 500):
-            part = list(article_ids[i:i + 500])
-            marks = ",".join("?" * len(part))
-            sums: dict[str, np.ndarray] = {}
-            for aid, blob in self.db.execute(
-                    f"select passages.article_id, e.vector from passages join "
-                    f"cache.embeddings as e on e.model = ? and e.hash = "
-                    f"passages.embed_hash where passages.article_id in ({marks})",
-                    [model, *part]):
-                vector = np.frombuffer(blob, dtype=np.float32)
-                sums[aid] = sums[aid] + vector if aid in sums else vector.copy()
-            for aid, total in sums.items():
-                norm = float(np.linalg.norm(total))
-                out[aid] = (total / norm if norm else total).astype(np.float32)
-        return out
-
-    def put_article_vectors(self, vectors: dict[str, np.ndarray]) -> None:
-        self.db["article_vectors"].upsert_all(
-            ({"article_id": aid, "vector": v.astype(np.float32).tobytes()}
-             for aid, v in vectors.items()), pk="article_id")
-
-    def all_article_vectors(self, dimension: int) -> tuple[list[str], np.ndarray]:
-        rows = self.db.execute("select article_id, vector from article_vectors "
-                               "order by article_id").fetchall()
-        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
-        return [r[0] for r in rows], matrix.reshape(len(rows), dimension)
-
-    def put_minhashes(self, signatures: dict[str, np.ndarray],
-                      bands: dict[str, list[int]]) -> None:
-        ids = list(signatures)
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            self.db.execute(f"delete from lsh_bands where article_id in "
-                            f"({','.join('?' * len(part))})", part)
-        self.db["minhashes"].upsert_all(
-            ({"article_id": aid, "signature": sig.tobytes()} for aid, sig in signatures.items()),
-            pk="article_id")
-        self.db["lsh_bands"].insert_all(
-            ({"band": band, "key": key, "article_id": aid}
-             for aid, keys in bands.items() for band, key in enumerate(keys)),
-            batch_size=2000)
-
-    def get_minhashes(self, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        out = {}
-        for i in range(0, len(article_ids), 500):
-            part = list(article_ids[i:i + 500])
-            for aid, blob in self.db.execute(
-                    f"select article_id, signature from minhashes where article_id in "
-                    f"({','.join('?' * len(part))})", part):
-                out[aid] = np.frombuffer(blob, dtype=np.uint64)
-        return out
-
-    def lsh_candidates(self, keys: Sequence[int]) -> set[str]:
-        clauses = " or ".join("(band = ? and key = ?)" for _ in keys)
-        params = [v for band, key in enumerate(keys) for v in (band, key)]
-        return {r[0] for r in self.db.execute(
-            f"select distinct article_id from lsh_bands where {clauses}", params)}
-
-    def story_rows(self) -> list[tuple[str, int | None, str | None]]:
-        """(article id, story id, published) of every article."""
-        return self.db.execute("select id, story_id, published from articles").fetchall()
-
+    # Removal ----------------------------------------------------------------------------
     def texts(self, article_ids: Sequence[str]) -> dict[str, str]:
         out = {}
         for i in range(0, len(article_ids), 500):
@@ -430,10 +285,6 @@ class Store:
                 f"select id, text from articles where id in ({','.join('?' * len(part))})",
                 part).fetchall())
         return out
-
-    def set_stories(self, assignments: dict[str, int]) -> None:
-        self.db.conn.executemany("update articles set story_id = ? where id = ?",
-                                 [(story, aid) for aid, story in assignments.items()])
 
     def delete_articles(self, article_ids: Sequence[str]) -> None:
         """Forget articles: their text, passages (and so their keyword index), vectors,
@@ -450,57 +301,32 @@ class Store:
     def article_origins(self) -> Iterator[tuple[str, str]]:
         yield from self.db.execute("select id, origin from articles")
 
-    def story_mates(self, article_ids: Sequence[str]) -> list[str]:
-        """Other members of the stories of these articles."""
-        wanted = set(article_ids)
-        stories = {row[0] for aid in wanted for row in self.db.execute(
-            "select story_id from articles where id = ?", [aid]) if row[0] is not None}
-        members = self.story_members(sorted(stories))
-        return sorted({m for ms in members.values() for m in ms} - wanted)
+    # Counts -----------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        one = self.db.execute(
+            "select (select count(*) from articles), (select count(*) from passages), "
+            "(select count(distinct story_id) from articles), "
+            "(select count(distinct source) from articles)").fetchone()
+        return dict(zip(("articles", "passages", "stories", "sources"), one, strict=True))
 
-    def delete_edges_of(self, article_ids: Sequence[str]) -> None:
-        for i in range(0, len(article_ids), 500):
-            part = list(article_ids[i:i + 500])
-            marks = ",".join("?" * len(part))
-            self.db.execute(f"delete from edges where a in ({marks}) or b in ({marks})",
-                            part + part)
+    def top_sources(self, limit: int | None = None) -> list[tuple[str, int]]:
+        sql = ("select source, count(*) as n from articles where source is not null "
+               "group by source order by n desc, source")
+        if limit:
+            sql += f" limit {int(limit)}"
+        return [(r[0], r[1]) for r in self.db.execute(sql)]
 
-    def put_edges(self, edges: Iterable) -> None:
-        self.db["edges"].upsert_all(
-            ({"a": min(e.a, e.b), "b": max(e.a, e.b), "relation": e.relation,
-              "similarity": round(e.similarity, 4),
-              "shared_text": None if e.shared_text is None else round(e.shared_text, 4)}
-             for e in edges), pk=("a", "b"), batch_size=2000)
 
-    def edges_of(self, article_id: str) -> list[dict]:
-        return list(self.db.query(
-            "select case when a = :id then b else a end as other, relation, similarity, "
-            "shared_text from edges where a = :id or b = :id", {"id": article_id}))
-
-    def edges_among(self, article_ids: Sequence[str]) -> dict[tuple[str, str], dict]:
-        """Every edge touching these articles, keyed (article, other) from their side."""
-        out: dict[tuple[str, str], dict] = {}
-        wanted = set(article_ids)
-        for i in range(0, len(article_ids), 400):
-            part = list(article_ids[i:i + 400])
-            marks = ",".join("?" * len(part))
-            for a, b, relation, similarity, shared in self.db.execute(
-                    f"select a, b, relation, similarity, shared_text from edges "
-                    f"where a in ({marks}) or b in ({marks})", part + part):
-                edge = {"relation": relation, "similarity": similarity, "shared_text": shared}
-                if a in wanted:
-                    out[(a, b)] = edge
-                if b in wanted:
-                    out[(b, a)] = edge
-        return out
-
-    def story_members(self, story_ids: Sequence[int]) -> dict[int, list[str]]:
-        out: dict[int, list[str]] = {}
-        if not story_ids:
-            return out
-        marks = ",".join("?" * len(story_ids))
-        for aid, story in self.db.execute(
-                f"select id, story_id from articles where story_id in ({marks})",
-                list(story_ids)):
-            out.setdefault(story, []).append(aid)
-        return out
+def _where(filters: Filters | None) -> tuple[str, list]:
+    """SQL over ``articles`` for search filters; the one place filters become SQL."""
+    if filters is None:
+        return "", []
+    clauses, params = [], []
+    for sql, value in (("articles.source = ?", filters.source),
+                       ("articles.published >= ?", filters.since),
+                       ("articles.published <= ?", filters.until),
+                       ("articles.language = ?", filters.language)):
+        if value:
+            clauses.append(sql)
+            params.append(value)
+    return " and ".join(clauses), params

@@ -11,8 +11,7 @@ from datetime import date
 import ftfy
 import trafilatura
 
-from .models import Article, RawArticle, Skipped
-from .sources import TRUNCATED
+from ..models import Article, RawArticle, Skipped
 
 # Longer texts are cut, not dropped, and the cut is noted. The longest of the 37,540 US
 # political news articles in the shared ABP data is 76,553 characters (the median about
@@ -99,7 +98,7 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
         end = max(cleaned.rfind(" ", MAX_TEXT_CHARS // 2, MAX_TEXT_CHARS),
                   cleaned.rfind("\n", MAX_TEXT_CHARS // 2, MAX_TEXT_CHARS))
         cleaned = cleaned[: end if end > 0 else MAX_TEXT_CHARS].rstrip()
-    notes = [raw.metadata[TRUNCATED]] if isinstance(raw.metadata.get(TRUNCATED), str) else []
+    notes = [raw.truncated] if raw.truncated else []
     if cut:
         notes.insert(0, f"text cut to {len(cleaned):,} of {len(text):,} characters")
     text = cleaned
@@ -110,8 +109,6 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
     if not title:
         title = _clean_line(text.split("\n", 1)[0])[:120]
     metadata = dict(raw.metadata)
-    if notes:
-        metadata[TRUNCATED] = "; ".join(notes)
     if raw.published and normalise_date(raw.published) is None:
         metadata.setdefault("published_raw", raw.published)
     article = Article(
@@ -125,6 +122,7 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
         author=_clean_line(_fix(author))[:300] if author else None,
         language=(language or "").lower()[:8] or None,
         metadata=metadata,
+        truncated="; ".join(notes) or None,
     )
     return article, text
 

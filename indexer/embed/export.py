@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from .settings import PROJECT_ROOT
+from ..settings import PROJECT_ROOT
 
 INT8_FILE = "openvino/openvino_model_int8_static.xml"
 FP32_FILE = "openvino/openvino_model.xml"

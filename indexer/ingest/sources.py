@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from ..models import RawArticle, Skipped
 from .feeds import NotAFeed, read_feed
-from .models import RawArticle, Skipped
 from .warc import WarcPage, iter_pages
 
 FORMATS = {".txt": "txt", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".json": "json",
@@ -25,8 +25,6 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 # instead of costing minutes and gigabytes. Pages get more room, since saved pages carry
 # inline scripts, styles and images ahead of the text.
 MAX_ARTICLE_FILE_BYTES = {"txt": 4 * 1024 * 1024, "html": 16 * 1024 * 1024}
-# Metadata key that carries a note on what was cut; extract adds its own cut to it.
-TRUNCATED = "truncated"
 
 FIELD_ALIASES = {
     "title": ("title", "headline"),
@@ -104,10 +102,10 @@ def read_file(path: Path) -> Iterator[RawArticle | Skipped]:
         raise UnreadableFile("empty file")
     if b"\x00" in data[:8192]:
         raise UnreadableFile("binary file, not text")
-    note = {TRUNCATED: f"only the first {_megabytes(limit)} of the file read"} if cut else {}
+    note = f"only the first {_megabytes(limit)} of the file read" if cut else None
     if kind == "html":
         yield RawArticle(origin=str(path), title="", html=_decode_html(data, final=not cut),
-                         metadata=note)
+                         truncated=note)
     elif kind == "txt":
         yield _from_txt(path, _decode(data, final=not cut), note)
     elif kind == "jsonl":
@@ -189,17 +187,16 @@ def _from_page(page: WarcPage, limit: int) -> RawArticle | Skipped:
     except UnreadableFile as error:
         return Skipped(page.origin, str(error))
     metadata = {"fetched": page.fetched} if page.fetched else {}
-    if page.truncated:
-        metadata[TRUNCATED] = f"only the first {_megabytes(limit)} of the page read"
+    note = f"only the first {_megabytes(limit)} of the page read" if page.truncated else None
     return RawArticle(origin=page.origin, title="", html=html, url=page.url,
-                      metadata=metadata)
+                      metadata=metadata, truncated=note)
 
 
-def _from_txt(path: Path, text: str, metadata: dict) -> RawArticle:
+def _from_txt(path: Path, text: str, truncated: str | None) -> RawArticle:
     # Split off the first line only: splitting a whole large file into lines costs memory.
     title, _, body = text.strip().partition("\n")
     return RawArticle(origin=str(path), title=title.strip(), text=body.strip(),
-                      metadata=metadata)
+                      truncated=truncated)
 
 
 def _from_jsonl(path: Path, data: bytes) -> Iterator[RawArticle | Skipped]:

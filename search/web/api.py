@@ -15,15 +15,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.settings import Settings
 
-from . import apidoc, web
+from ..models import ArticleOut, CoverageResponse, IndexStats, SearchResponse
+from ..params import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, BadParam, parse_search
+from . import apidoc
+from . import pages as web
 from .guard import Guard
-from .models import ArticleOut, CoverageResponse, IndexStats, SearchResponse
-from .params import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, BadParam, parse_search
 from .render import HTMX_JS, STATIC_DIR, render
 from .service import EngineHolder, Unavailable, run_search
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from ..engine import Engine
 
 log = logging.getLogger("presslens.serve")
 

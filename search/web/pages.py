@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ..models import ArticleOut, PassageOut
+from ..params import MAX_K, BadParam, parse_search
 from .highlight import paragraphs
-from .models import ArticleOut, PassageOut
-from .params import MAX_K, BadParam, parse_search
 from .render import render
 from .service import Unavailable, run_search
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..storage.store import Store
+from ..storage.vectors import VectorIndex
 from . import duplicates
-from .store import Store
-from .stories import Edge, Grouper, StoryConfig
-from .vectors import VectorIndex
+from .grouping import Edge, Grouper, StoryConfig
 
 
 @dataclass

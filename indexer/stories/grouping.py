@@ -15,6 +15,8 @@ from datetime import date
 
 import numpy as np
 
+from ..settings import Settings
+
 
 @dataclass(frozen=True)
 class StoryConfig:
@@ -25,6 +27,14 @@ class StoryConfig:
     date_window_days: int = 1
     neighbors: int = 20
     max_story_size: int = 100
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StoryConfig:
+        """The thresholds the settings choose, the measured defaults for the rest."""
+        chosen = {name: getattr(settings, name) for name in
+                  ("related_threshold", "duplicate_threshold", "date_window_days")
+                  if getattr(settings, name) is not None}
+        return cls(**chosen)
 
 
 @dataclass(frozen=True)

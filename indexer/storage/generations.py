@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import IndexDamaged
 from . import failpoints
 from .store import Store
 from .vectors import VectorIndex
@@ -34,10 +35,6 @@ from .vectors import VectorIndex
 CURRENT, PREVIOUS, GENERATIONS, CACHE = "CURRENT", "PREVIOUS", "generations", "cache.db"
 DB_NAME, FAISS_NAME = "presslens.db", "passages.faiss"
 _NAME = re.compile(r"^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z$")
-
-
-class IndexDamaged(Exception):
-    """A new generation failed verification; the live one was left as it was."""
 
 
 def _read_pointer(index_dir: Path, pointer: str) -> str | None:
@@ -63,6 +60,21 @@ def live_dir(index_dir: Path) -> Path:
     if name is not None and (index_dir / GENERATIONS / name / DB_NAME).is_file():
         return index_dir / GENERATIONS / name
     return index_dir
+
+
+def files(folder: Path) -> tuple[Path, Path]:
+    """The database and the vector index of a generation's folder."""
+    return folder / DB_NAME, folder / FAISS_NAME
+
+
+def live_database(index_dir: Path) -> Path:
+    """The live generation's database (read ``live_dir`` once to pair it with vectors)."""
+    return live_dir(index_dir) / DB_NAME
+
+
+def cache_database(index_dir: Path) -> Path:
+    """The embedding cache every generation of the index shares."""
+    return index_dir / CACHE
 
 
 def stamp(index_dir: Path) -> tuple[int, int] | None:
@@ -136,14 +148,14 @@ def verify(folder: Path) -> dict[str, str]:
     """
     db, faiss_file = folder / DB_NAME, folder / FAISS_NAME
     if not db.is_file() or not faiss_file.is_file():
-        raise IndexDamaged(f"generation {folder.name} is missing {DB_NAME} or {FAISS_NAME}")
+        raise IndexDamaged(folder.name, f"{DB_NAME} or {FAISS_NAME} is missing")
     store = Store.open_read_only(db)
     try:
         check = store.db.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
-            raise IndexDamaged(f"generation {folder.name}: database check failed: {check}")
+            raise IndexDamaged(folder.name, f"database check failed: {check}")
         if not store.is_current():
-            raise IndexDamaged(f"generation {folder.name}: database is not fully migrated")
+            raise IndexDamaged(folder.name, "database is not fully migrated")
         meta = store.get_meta()
         want = store.passage_ids()
     finally:
@@ -151,14 +163,14 @@ def verify(folder: Path) -> dict[str, str]:
     try:
         vectors = VectorIndex.load(faiss_file)
     except RuntimeError as exc:
-        raise IndexDamaged(f"generation {folder.name}: unreadable vector index: {exc}") from None
+        raise IndexDamaged(folder.name, f"unreadable vector index: {exc}") from None
     if str(vectors.dimension) != meta.get("dimension"):
-        raise IndexDamaged(f"generation {folder.name}: vectors of dimension "
-                           f"{vectors.dimension}, database says {meta.get('dimension')}")
+        raise IndexDamaged(folder.name, f"vectors of dimension {vectors.dimension}, "
+                           f"database says {meta.get('dimension')}")
     held = np.sort(vectors.ids())
     if len(held) != len(want) or not np.array_equal(held, want):
-        raise IndexDamaged(f"generation {folder.name}: the vector index holds {len(held):,} "
-                           f"passages, the database {len(want):,}")
+        raise IndexDamaged(folder.name, f"the vector index holds {len(held):,} passages, "
+                           f"the database {len(want):,}")
     return meta
 
 

@@ -6,14 +6,16 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from indexer import generations
+from indexer.errors import IndexNotFound, PressLensError
 from indexer.settings import Settings
+from indexer.storage import generations
 
-from .models import SearchResponse
-from .params import SearchParams
+from .. import messages
+from ..models import SearchResponse
+from ..params import SearchParams
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from ..engine import Engine
 
 log = logging.getLogger("presslens.serve")
 
@@ -23,11 +25,7 @@ class Unavailable(RuntimeError):
 
 
 def how_to_build(settings: Settings) -> str:
-    return (
-        f"No search index is loaded from {settings.index_dir}. Build one with "
-        f"`presslens --index {settings.index_dir} index PATH` (PATH: a file or folder of "
-        "collected articles), then reload this page."
-    )
+    return messages.for_page(IndexNotFound(settings.index_dir), settings.index_dir)
 
 
 class EngineHolder:
@@ -65,24 +63,18 @@ class EngineHolder:
 
     def _load(self, previous: Engine | None) -> tuple[Engine | None, str | None]:
         """Open the live generation, sharing the previous engine's model; or say why not."""
-        from indexer.embed import ModelNotAvailable
-
-        from .engine import Engine, IndexNotFound, ModelMismatch
+        from ..engine import Engine
 
         embedder = getattr(previous, "embedder", None)
         try:
             engine = Engine.open(self.settings, embedder=embedder)
-        except IndexNotFound as exc:
-            # The engine's message says what is wrong (missing, or made by an older version).
-            message = str(exc).strip() or how_to_build(self.settings)
-            error = message[:1].upper() + message[1:]
-        except (ModelMismatch, ModelNotAvailable) as exc:
-            error = f"The index in {self.settings.index_dir} cannot be searched: {exc}"
+        except PressLensError as exc:
+            error = messages.for_page(exc, self.settings.index_dir)
         except Exception as exc:  # a damaged index must not stop the server from answering
             log.exception("cannot open the index in %s", self.settings.index_dir)
+            rebuild = messages.presslens(self.settings.index_dir, "index", "--rebuild", "PATH")
             error = (f"The index in {self.settings.index_dir} could not be opened "
-                     f"({type(exc).__name__}: {exc}). Rebuild it with "
-                     "`presslens index --rebuild PATH`.")
+                     f"({type(exc).__name__}: {exc}). Rebuild it with `{rebuild}`.")
         else:
             log.info("loaded index %s (generation %s)", self.settings.index_dir,
                      getattr(engine, "generation", "?"))

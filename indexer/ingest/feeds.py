@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import feedparser
 from dateutil import parser as dateutil_parser
 
-from .models import RawArticle, Skipped
+from ..models import RawArticle, Skipped
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Tags that end a line of text; the rest (links, emphasis) run on inside a paragraph.

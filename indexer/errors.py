@@ -1,0 +1,94 @@
+"""What can go wrong with an index or a model, as typed errors that carry their facts.
+
+Library code raises these; only the command line and the web service turn them into words
+a person acts on (``search/messages.py``), because only they know which command was run and
+with which ``--index``. ``str()`` of each is a plain sentence for logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class PressLensError(Exception):
+    """Something a person can cause or fix; the fields say what."""
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self) -> str:  # pragma: no cover - every subclass has its own
+        return type(self).__name__
+
+
+@dataclass(eq=False)
+class IndexNotFound(PressLensError):
+    """There is no index in ``index_dir``."""
+
+    index_dir: Path
+
+    def describe(self) -> str:
+        return f"no index in {self.index_dir}"
+
+
+@dataclass(eq=False)
+class IndexOutdated(PressLensError):
+    """The index was written by an older release; indexing again brings it up to date."""
+
+    index_dir: Path
+
+    def describe(self) -> str:
+        return f"the index in {self.index_dir} was made by an older PressLens"
+
+
+@dataclass(eq=False)
+class IndexMismatch(PressLensError):
+    """The index was built with one setting and another was asked for.
+
+    ``setting`` is one of model, backend, chunk_tokens, title_prefix or dimension.
+    """
+
+    index_dir: Path
+    setting: str
+    built_with: object
+    asked: object
+
+    def describe(self) -> str:
+        return (f"the index in {self.index_dir} was built with {self.setting} "
+                f"{self.built_with!r}, not {self.asked!r}")
+
+
+@dataclass(eq=False)
+class IndexBusy(PressLensError):
+    """Another build holds the index's write lock."""
+
+    index_dir: Path
+
+    def describe(self) -> str:
+        return f"another build is updating the index in {self.index_dir}"
+
+
+@dataclass(eq=False)
+class IndexDamaged(PressLensError):
+    """A generation failed verification; ``problem`` says how. The live one is untouched."""
+
+    generation: str
+    problem: str
+
+    def describe(self) -> str:
+        return f"generation {self.generation}: {self.problem}"
+
+
+@dataclass(eq=False)
+class ModelNotAvailable(PressLensError):
+    """The embedding model cannot be loaded here; ``reason`` says why."""
+
+    model: str
+    backend: str | None
+    reason: str
+    # The package that would provide it, when a missing package is the reason.
+    package: str | None = None
+
+    def describe(self) -> str:
+        on = f" with backend {self.backend}" if self.backend else ""
+        return f"cannot load model {self.model!r}{on}: {self.reason}"

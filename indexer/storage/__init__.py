@@ -1,0 +1,1 @@
+"""The index format: the SQLite database, the FAISS vectors and their generations."""

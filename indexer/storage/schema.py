@@ -1,0 +1,117 @@
+"""The index database's tables, as numbered migrations through sqlite-utils' ``Migrations``.
+
+A database records the migrations applied to it in ``_sqlite_migrations``. Releases before
+0.2 recorded them by number in a table of their own, ``_migrations``; such a database counts
+those as applied, and the first write moves the record across (see ``migrate``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from .fts import FTS_TOKENIZE
+
+MIGRATIONS = Migrations("presslens")
+# The record of releases before 0.2: migration numbers, 1 for the first one below.
+LEGACY_TABLE = "_migrations"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@MIGRATIONS()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["articles"].create({
+        "id": str, "title": str, "text": str, "raw_text": str, "origin": str, "url": str,
+        "source": str, "published": str, "author": str, "language": str, "metadata": str,
+        "content_hash": str, "story_id": int, "updated_at": str,
+    }, pk="id")
+    db["articles"].create_index(["source"])
+    db["articles"].create_index(["published"])
+    db["articles"].create_index(["story_id"])
+    db["passages"].create({
+        "id": int, "article_id": str, "seq": int, "text": str, "char_start": int,
+        "char_end": int, "embed_hash": str,
+    }, pk="id", foreign_keys=[("article_id", "articles", "id")])
+    db["passages"].create_index(["article_id", "seq"], unique=True)
+    db["embeddings"].create({"model": str, "hash": str, "vector": bytes}, pk=("model", "hash"))
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+@MIGRATIONS()
+def m002_passage_search(db: sqlite_utils.Database) -> None:
+    # Triggers keep the full-text index in step with every insert, update and delete.
+    db["passages"].enable_fts(["text"], create_triggers=True, tokenize=FTS_TOKENIZE)
+
+
+@MIGRATIONS()
+def m003_stories(db: sqlite_utils.Database) -> None:
+    db["article_vectors"].create({"article_id": str, "vector": bytes}, pk="article_id")
+    db["minhashes"].create({"article_id": str, "signature": bytes}, pk="article_id")
+    db["lsh_bands"].create({"band": int, "key": int, "article_id": str})
+    db["lsh_bands"].create_index(["band", "key"])
+    db["lsh_bands"].create_index(["article_id"])
+    db["edges"].create({"a": str, "b": str, "relation": str, "similarity": float,
+                        "shared_text": float}, pk=("a", "b"))
+    db["edges"].create_index(["b"])
+
+
+@MIGRATIONS()
+def m004_common_terms(db: sqlite_utils.Database) -> None:
+    # How many passages hold each frequent stemmed term, so a keyword search can leave out
+    # terms that say little (see search/retrieve.py) without asking FTS5 at query time.
+    db["common_terms"].create({"term": str, "passages": int}, pk="term")
+
+
+@MIGRATIONS()
+def m005_cache_apart(db: sqlite_utils.Database) -> None:
+    # The embedding cache moves to cache.db beside the generations, shared by all of them, so
+    # copying a generation does not copy every vector and a killed build keeps what it
+    # embedded. Vectors already cached here move along when the cache is attached.
+    if "embeddings" in db.table_names():
+        attached = {row[1] for row in db.execute("PRAGMA database_list").fetchall()}
+        if "cache" in attached:
+            db.execute("insert or ignore into cache.embeddings (model, hash, vector) "
+                       "select model, hash, vector from main.embeddings")
+        db["embeddings"].drop()
+
+
+def _names() -> list[str]:
+    return [migration.name for migration in MIGRATIONS._migrations]
+
+
+def _legacy(db: sqlite_utils.Database) -> list[str]:
+    """Names of the migrations a database from before 0.2 recorded by number."""
+    if LEGACY_TABLE not in db.table_names():
+        return []
+    names = _names()
+    numbers = [row[0] for row in db.execute(f"select number from {LEGACY_TABLE}")]
+    return [names[n - 1] for n in numbers if 1 <= n <= len(names)]
+
+
+def applied(db: sqlite_utils.Database) -> set[str]:
+    """Names of the migrations applied to ``db`` (read only)."""
+    return {m.name for m in MIGRATIONS.applied(db)} | set(_legacy(db))
+
+
+def is_current(db: sqlite_utils.Database) -> bool:
+    """Whether every migration has been applied (search never applies them itself)."""
+    return applied(db) >= set(_names())
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Apply what is pending, first moving a pre-0.2 record of migrations across."""
+    legacy = _legacy(db)
+    if legacy or LEGACY_TABLE in db.table_names():
+        with db.conn:
+            MIGRATIONS.ensure_migrations_table(db)
+            done = {m.name for m in MIGRATIONS.applied(db)}
+            db[MIGRATIONS.migrations_table].insert_all(
+                [{"migration_set": MIGRATIONS.name, "name": name, "applied_at": now()}
+                 for name in legacy if name not in done])
+            db[LEGACY_TABLE].drop()
+    MIGRATIONS.apply(db)

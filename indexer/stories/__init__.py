@@ -1,0 +1,1 @@
+"""Stories: duplicate and related articles found and grouped as the index changes."""

@@ -1,0 +1,130 @@
+"""`presslens search`, `coverage` and `stats`: the commands that read an index."""
+
+from __future__ import annotations
+
+import textwrap
+
+import click
+
+from ..params import DEFAULT_K, MAX_K, BadParam, parse_search
+from ..retrieve import MODES
+from .common import settings as settings_of
+from .common import worded
+
+
+def _engine(ctx: click.Context, **overrides):
+    from ..engine import Engine
+
+    with worded(ctx, searching=True):
+        return Engine.open(settings_of(ctx, **overrides), keyword_index=False)
+
+
+@click.command()
+@click.argument("query")
+@click.option("-k", default=str(DEFAULT_K), show_default=True, metavar="N",
+              help=f"How many results (1 to {MAX_K}).")
+@click.option("--source", help="Only this outlet.")
+@click.option("--since", metavar="YYYY-MM-DD", help="Published on or after.")
+@click.option("--until", metavar="YYYY-MM-DD", help="Published on or before.")
+@click.option("--language", metavar="CODE", help="Only articles in this language (e.g. en).")
+@click.option("--mode", default="hybrid", show_default=True, metavar="|".join(MODES),
+              help="Keywords and vectors fused, or one of them alone.")
+@click.option("--no-collapse", is_flag=True, help="List every article, not one per story.")
+@click.option("--model", help="Refuse unless the index was built with this model.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of /api/search.")
+@click.pass_context
+def search(ctx, query, k, source, since, until, language, mode, no_collapse, model, as_json):
+    """Find the passages that answer QUERY, best first.
+
+    \b
+    Example:
+      presslens search "Canada and Mexico join forces against US tariffs" -k 5
+    """
+    from ..web.service import run_search
+
+    # The same checks, in the same words, as /api/search and the page.
+    try:
+        params = parse_search(query, k, source, since, until, not no_collapse, mode,
+                              language)
+    except BadParam as error:
+        hint = {"q": "QUERY", "k": "-k", "collapse": "--no-collapse"}.get(
+            error.field, f"--{error.field}")
+        raise click.BadParameter(error.message, param_hint=hint) from None
+    engine = _engine(ctx, model=model)
+    response = run_search(engine, params)
+    if as_json:
+        click.echo(response.model_dump_json(indent=2))
+        return
+    if not response.results:
+        click.echo("No results.")
+    for rank, result in enumerate(response.results, start=1):
+        article = result.article
+        meta = ", ".join(x for x in (article.source, article.published) if x)
+        click.echo(click.style(f"{rank}. {article.title}", bold=True)
+                   + (f"  ({meta})" if meta else "")
+                   + click.style(f"  score {result.score:.3f}", dim=True))
+        snippet = textwrap.shorten(result.passage.text, 400, placeholder=" …")
+        click.echo(textwrap.indent(textwrap.fill(snippet, 88), "   "))
+        click.echo(click.style(f"   {article.url or article.id}", dim=True))
+        for item in result.coverage:
+            click.echo(f"   also: {item.article.source} ({item.relation}, "
+                       f"{item.similarity:.2f}) {item.article.title}")
+    click.echo(click.style(f"{len(response.results)} results in {response.took_ms:.0f} ms",
+                           dim=True))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def stats(ctx, as_json):
+    """What the index holds: articles, passages, stories, outlets, model, build time.
+
+    \b
+    Example:
+      presslens stats --json
+    """
+    engine = _engine(ctx)
+    info = engine.stats()
+    if as_json:
+        click.echo(info.model_dump_json(indent=2))
+        return
+    click.echo(f"Index:     {engine.settings.index_dir}")
+    for name in ("articles", "passages", "stories", "sources"):
+        click.echo(f"{name.capitalize() + ':':<10} {getattr(info, name):,}")
+    click.echo(f"Model:     {info.model} ({info.dimension} dimensions, {info.backend})")
+    click.echo(f"Built:     {info.built_at}")
+    click.echo(f"Generation: {info.generation}")
+    if info.top_sources:
+        click.echo("Top outlets:")
+        for source, count in info.top_sources:
+            click.echo(f"  {count:>6,}  {source}")
+
+
+@click.command()
+@click.argument("article_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of the coverage route.")
+@click.pass_context
+def coverage(ctx, article_id, as_json):
+    """The story of one article: who else carried it, earliest first.
+
+    \b
+    Example:
+      presslens coverage 3Pna4x6u4Ksz9Upf
+    """
+    story = _engine(ctx).coverage(article_id)
+    if story is None:
+        raise click.ClickException(f"no article with id {article_id!r} in the index")
+    if as_json:
+        click.echo(story.model_dump_json(indent=2))
+        return
+    article = story.article
+    click.echo(click.style(article.title, bold=True))
+    click.echo(f"{article.source or 'unknown outlet'}, {article.published or 'undated'} "
+               f"(story {story.story_id})")
+    if not story.coverage:
+        click.echo("No other outlet carried this story in the index.")
+    for item in story.coverage:
+        why = (f"{item.shared_text:.0%} of text shared" if item.shared_text is not None
+               else f"similarity {item.similarity:.2f}")
+        click.echo(f"  {item.article.published or 'undated':<10}  {item.relation:<9}  "
+                   f"{item.article.source or '?'}: {item.article.title}  ({why})")

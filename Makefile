@@ -8,7 +8,7 @@ STAMP := $(VENV)/.setup-stamp
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup serve test lint bench index clean
+.PHONY: setup serve test lint bench index clean diagram
 
 setup: $(STAMP)
 
@@ -38,7 +38,12 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/presslens bench
+	$(BIN)/python -m benchmarks
+
+# The architecture picture in the README, drawn from its text source with graphviz.
+diagram:
+	@command -v dot >/dev/null || { echo "graphviz's dot is missing: apt-get install graphviz"; exit 1; }
+	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
 
 clean:
 	rm -rf $(VENV) node_modules $(INDEX)

@@ -115,7 +115,8 @@ def main() -> None:
     args = parser.parse_args()
 
     # --apply regroups the live generation in place: a tool for an index of one's own.
-    store = Store(generations.live_database(args.index), cache=generations.cache_database(args.index))
+    store = Store(generations.live_database(args.index),
+                  cache=generations.cache_database(args.index))
     meta = store.get_meta()
     dimension = int(meta["dimension"])
     started = time.perf_counter()

@@ -62,7 +62,7 @@ class IndexStats(BaseModel):
     stories: int
     sources: int
     model: str
-    backend: str = "torch"
+    backend: str
     dimension: int
     built_at: str | None = None
     generation: str | None = None

@@ -54,3 +54,40 @@ def web_engine(web_index_dir, embedder):
     engine = Engine.open(Settings(index_dir=web_index_dir), embedder=embedder)
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="session")
+def fake_embedder():
+    """A deterministic stand-in for the model (tests/fakes.py): no model is loaded."""
+    from fakes import FakeEmbedder
+
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def fake_models(monkeypatch, fake_embedder):
+    """Every model the code under test loads by the fake's name is the fake; the name is
+    what a command passes with --model."""
+    from fakes import FAKE_MODEL, FakeEmbedder
+
+    import indexer.build
+    import search.engine
+
+    def load(name, backend="openvino-int8", batch_size=32):
+        if name != FAKE_MODEL:
+            raise AssertionError(f"a test with fake models loaded the real {name!r}")
+        return FakeEmbedder(name, backend, batch_size)
+
+    for module in (indexer.build, search.engine):
+        monkeypatch.setattr(module, "load_embedder", load)
+    return FAKE_MODEL
+
+
+@pytest.fixture
+def fake_settings(tmp_path: Path):
+    """Settings of an index built with the fake model (pass ``embedder=fake_embedder``)."""
+    from fakes import FAKE_MODEL
+
+    from indexer.settings import Settings
+
+    return Settings(index_dir=tmp_path / "index", model=FAKE_MODEL)

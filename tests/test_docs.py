@@ -145,3 +145,13 @@ def test_module_map_names_only_what_exists():
     assert "search/cli/" in paths and "indexer/storage/" in paths
     missing = [p for p in paths if not (ROOT / p).exists()]
     assert not missing, f"README.md's module map names what is not there: {missing}"
+
+
+def test_test_folders_mirror_the_packages():
+    """A package's tests live in the folder of the same path under tests/."""
+    folders = [p for p in (ROOT / "tests").rglob("*") if p.is_dir()
+               and p.name not in {"__pycache__", "fixtures"} and "fixtures" not in p.parts]
+    assert folders
+    for folder in folders:
+        package = ROOT / folder.relative_to(ROOT / "tests")
+        assert (package / "__init__.py").is_file(), f"{folder} mirrors no package"

@@ -4,9 +4,12 @@ bands, edges between articles, and story membership. Part of ``Store``."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sqlite_utils
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 class StoryRows:

@@ -27,7 +27,7 @@ def serve(ctx, host, port, access_log):
     """
     import uvicorn
 
-    from .web.api import create_app
+    from ..web.api import create_app
 
     uvicorn.run(create_app(settings_of(ctx)), host=host, port=port, access_log=access_log)
 

@@ -36,31 +36,32 @@ def test_seeds_are_found_with_clean_passages(settings, seeds_dir, embedder):
                 assert tail not in passage.text
 
 
-def test_reindexing_unchanged_files_embeds_nothing(settings, seeds_dir, embedder):
-    first = build_index(settings, [seeds_dir], embedder=embedder)
+def test_reindexing_unchanged_files_embeds_nothing(fake_settings, seeds_dir, fake_embedder):
+    first = build_index(fake_settings, [seeds_dir], embedder=fake_embedder)
     assert first.embedded == first.passages > 0
-    again = build_index(settings, [seeds_dir], embedder=embedder)
+    again = build_index(fake_settings, [seeds_dir], embedder=fake_embedder)
     assert (again.added, again.updated, again.unchanged, again.embedded) == (0, 0, 2, 0)
     # A rebuild from scratch reuses the cached vectors too.
-    rebuilt = build_index(settings, [seeds_dir], rebuild=True, embedder=embedder)
+    rebuilt = build_index(fake_settings, [seeds_dir], rebuild=True, embedder=fake_embedder)
     assert (rebuilt.added, rebuilt.embedded, rebuilt.cached) == (2, 0, first.passages)
 
 
-def test_changed_article_is_updated_and_reembedded(settings, seeds_dir, embedder):
-    build_index(settings, [seeds_dir], embedder=embedder)
+def test_changed_article_is_updated_and_reembedded(fake_settings, seeds_dir, fake_embedder):
+    build_index(fake_settings, [seeds_dir], embedder=fake_embedder)
     path = sorted(seeds_dir.iterdir())[0]
     title, body = path.read_text().split("\n", 1)
     path.write_text(f"{title}\n\nA new opening paragraph about Ottawa and trade.\n{body}")
-    report = build_index(settings, [seeds_dir], embedder=embedder)
+    report = build_index(fake_settings, [seeds_dir], embedder=fake_embedder)
     assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
     assert 0 < report.embedded < report.passages
-    engine = Engine.open(settings, embedder=embedder)
+    engine = Engine.open(fake_settings, embedder=fake_embedder)
     assert engine.stats().articles == 2
     assert engine.search("opening paragraph about Ottawa", k=1).results
 
 
-def test_bad_inputs_are_skipped_and_nothing_is_lost(settings, seeds_dir, tmp_path, embedder):
-    build_index(settings, [seeds_dir], embedder=embedder)
+def test_bad_inputs_are_skipped_and_nothing_is_lost(fake_settings, seeds_dir, tmp_path,
+                                                    fake_embedder):
+    build_index(fake_settings, [seeds_dir], embedder=fake_embedder)
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "junk.html").write_bytes(bytes(range(256)) * 40)
@@ -69,24 +70,24 @@ def test_bad_inputs_are_skipped_and_nothing_is_lost(settings, seeds_dir, tmp_pat
     (bad / "lines.jsonl").write_text(
         '{"title": "Budget vote", "text": "The House voted on the budget."}\n'
         '{"title": broken\n{"title": "Nothing to say"}\n')
-    report = build_index(settings, [bad, seeds_dir], embedder=embedder)
+    report = build_index(fake_settings, [bad, seeds_dir], embedder=fake_embedder)
     reasons = sorted(s.reason for s in report.skipped)
     assert reasons == ["article has no text", "binary file, not text", "empty file",
                        "line is not valid JSON", "not valid UTF-8 text (byte 9)"]
     assert (report.added, report.unchanged) == (1, 2)
-    engine = Engine.open(settings, embedder=embedder)
+    engine = Engine.open(fake_settings, embedder=fake_embedder)
     assert engine.stats().articles == 3
     assert len(engine.search(SEED_QUERY, k=5, collapse=False).results) == 3
 
 
-def test_filters_by_outlet_and_date(settings, tmp_path, embedder):
+def test_filters_by_outlet_and_date(fake_settings, tmp_path, fake_embedder):
     rows = [{"id": f"a{i}", "title": f"Tariffs story {i}", "source": src, "date": day,
              "text": f"Officials discussed tariffs on steel and aluminum, report {i}."}
             for i, (src, day) in enumerate([("Reuters", "2019-01-05"), ("AP", "2019-03-01"),
                                             ("Reuters", "2020-02-01"), ("AP", None)])]
     (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
-    build_index(settings, [tmp_path / "a.jsonl"], embedder=embedder)
-    engine = Engine.open(settings, embedder=embedder)
+    build_index(fake_settings, [tmp_path / "a.jsonl"], embedder=fake_embedder)
+    engine = Engine.open(fake_settings, embedder=fake_embedder)
 
     def ids(**filters):
         response = engine.search("steel tariffs", k=10, collapse=False, **filters)
@@ -113,38 +114,38 @@ def test_index_refuses_another_model(settings, seeds_dir, embedder):
             "paraphrase-MiniLM-L3-v2 PATH") in explain(built.value, settings.index_dir)
 
 
-def test_passage_settings_are_kept_and_changing_them_needs_a_rebuild(settings, seeds_dir,
-                                                                    embedder):
-    build_index(settings, [seeds_dir], embedder=embedder)
-    meta = Store.open_read_only(generations.live_database(settings.index_dir)).get_meta()
+def test_passage_settings_are_kept_and_changing_them_needs_a_rebuild(fake_settings, seeds_dir,
+                                                                    fake_embedder):
+    build_index(fake_settings, [seeds_dir], embedder=fake_embedder)
+    meta = Store.open_read_only(generations.live_database(fake_settings.index_dir)).get_meta()
     assert (meta["chunk_tokens"], meta["title_prefix"]) == ("128", "1")
     passages_at_128 = int(meta["passages"])
     for change, flag in (({"chunk_tokens": 64}, "--chunk-tokens 64"),
                          ({"title_prefix": False}, "--no-title-prefix")):
-        other = dataclasses.replace(settings, **change)
+        other = dataclasses.replace(fake_settings, **change)
         with pytest.raises(IndexMismatch) as caught:
-            build_index(other, [seeds_dir], embedder=embedder)
-        assert f"--rebuild {flag}" in explain(caught.value, settings.index_dir)
+            build_index(other, [seeds_dir], embedder=fake_embedder)
+        assert f"--rebuild {flag}" in explain(caught.value, fake_settings.index_dir)
     # Asking nothing keeps what the index was built with.
-    assert build_index(settings, [seeds_dir], embedder=embedder).unchanged == 2
-    short = dataclasses.replace(settings, chunk_tokens=64, title_prefix=False)
-    report = build_index(short, [seeds_dir], embedder=embedder, rebuild=True)
-    meta = Store.open_read_only(generations.live_database(settings.index_dir)).get_meta()
+    assert build_index(fake_settings, [seeds_dir], embedder=fake_embedder).unchanged == 2
+    short = dataclasses.replace(fake_settings, chunk_tokens=64, title_prefix=False)
+    report = build_index(short, [seeds_dir], embedder=fake_embedder, rebuild=True)
+    meta = Store.open_read_only(generations.live_database(fake_settings.index_dir)).get_meta()
     assert (meta["chunk_tokens"], meta["title_prefix"]) == ("64", "0")
     assert int(meta["passages"]) > passages_at_128 and report.embedded > 0
-    assert build_index(settings, [seeds_dir], embedder=embedder).unchanged == 2
+    assert build_index(fake_settings, [seeds_dir], embedder=fake_embedder).unchanged == 2
 
 
-def test_title_prefix_changes_what_is_embedded_not_what_is_shown(settings, seeds_dir,
-                                                                 embedder):
-    build_index(settings, [seeds_dir], embedder=embedder)
-    store = Store.open_read_only(generations.live_database(settings.index_dir),
-                                 cache=generations.cache_database(settings.index_dir))
+def test_title_prefix_changes_what_is_embedded_not_what_is_shown(fake_settings, seeds_dir,
+                                                                 fake_embedder):
+    build_index(fake_settings, [seeds_dir], embedder=fake_embedder)
+    store = Store.open_read_only(generations.live_database(fake_settings.index_dir),
+                                 cache=generations.cache_database(fake_settings.index_dir))
     article = store.db.execute("select id, title from articles limit 1").fetchone()
     first = next(store.db.query("select text, embed_hash from passages where article_id = ? "
                                 "order by seq", [article[0]]))
     assert first["embed_hash"] == text_hash(f"{article[1]}. {first['text']}")
-    assert store.cached_hashes(embedder.cache_key, [first["embed_hash"]])
+    assert store.cached_hashes(fake_embedder.cache_key, [first["embed_hash"]])
 
 
 def test_missing_index_says_how_to_build_one(settings):
@@ -160,18 +161,18 @@ def test_index_metadata_is_recorded(settings, seeds_dir, embedder):
     assert meta["articles"] == "2" and int(meta["passages"]) > 2 and meta["built_at"]
 
 
-def test_a_second_build_of_the_same_index_is_refused(settings, seeds_dir, embedder):
+def test_a_second_build_of_the_same_index_is_refused(fake_settings, seeds_dir, fake_embedder):
     import fcntl
 
     from indexer.errors import IndexBusy
 
-    settings.index_dir.mkdir(parents=True)
-    with open(settings.index_dir / ".build.lock", "w") as held:
+    fake_settings.index_dir.mkdir(parents=True)
+    with open(fake_settings.index_dir / ".build.lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         with pytest.raises(IndexBusy) as caught:
-            build_index(settings, [seeds_dir], embedder=embedder)
+            build_index(fake_settings, [seeds_dir], embedder=fake_embedder)
         assert "another `presslens index` is updating" in explain(caught.value, None)
-    assert build_index(settings, [seeds_dir], embedder=embedder).added == 2
+    assert build_index(fake_settings, [seeds_dir], embedder=fake_embedder).added == 2
 
 
 def _faiss_ids(settings):
@@ -210,8 +211,8 @@ def test_vector_index_is_updated_in_place_and_ids_are_never_reused(settings, tmp
         "Court ruling"
 
 
-def test_prune_removes_articles_that_are_gone_and_keeps_unreadable_files(settings, tmp_path,
-                                                                         embedder):
+def test_prune_removes_articles_that_are_gone_and_keeps_unreadable_files(fake_settings, tmp_path,
+                                                                         fake_embedder):
     folder = tmp_path / "articles"
     folder.mkdir()
     (folder / "a.txt").write_text("Senate vote\n\nThe Senate voted on the budget bill today.")
@@ -219,31 +220,32 @@ def test_prune_removes_articles_that_are_gone_and_keeps_unreadable_files(setting
     records = [{"id": "c1", "title": "Court ruling", "text": "The court struck down the law."},
                {"id": "c2", "title": "Trade talks", "text": "Trade talks with Canada resumed."}]
     (folder / "c.jsonl").write_text("\n".join(json.dumps(r) for r in records))
-    build_index(settings, [folder], embedder=embedder)
-    store = Store.open_read_only(generations.live_database(settings.index_dir))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    store = Store.open_read_only(generations.live_database(fake_settings.index_dir))
     ids_before = {row[0] for row in store.article_origins()}
     assert len(ids_before) == 4
 
     (folder / "a.txt").unlink()
     (folder / "b.txt").write_text("")  # unreadable this time: its article must stay
     (folder / "c.jsonl").write_text(json.dumps(records[0]))
-    assert build_index(settings, [folder], embedder=embedder).removed == 0  # not without --prune
-    report = build_index(settings, [folder], embedder=embedder, prune=True)
+    # Not without --prune:
+    assert build_index(fake_settings, [folder], embedder=fake_embedder).removed == 0
+    report = build_index(fake_settings, [folder], embedder=fake_embedder, prune=True)
     assert report.removed == 2 and any("b.txt" in s.origin for s in report.skipped)
-    store = Store.open_read_only(generations.live_database(settings.index_dir))
+    store = Store.open_read_only(generations.live_database(fake_settings.index_dir))
     left = {row[1].rsplit("/", 1)[-1] for row in store.article_origins()}
     assert left == {"b.txt", "c.jsonl:1"}
-    assert _faiss_ids(settings) == _db_ids(settings)
+    assert _faiss_ids(fake_settings) == _db_ids(fake_settings)
     for table in ("passages_fts", "article_vectors", "minhashes", "edges"):
         assert store.db.execute(f"select count(*) from {table}").fetchone()[0] >= 0
     assert store.db.execute("select count(*) from passages_fts where passages_fts match "
                             "'trade OR senate'").fetchone()[0] == 0
-    engine = Engine.open(settings, embedder=embedder)
+    engine = Engine.open(fake_settings, embedder=fake_embedder)
     found = {r.article.title for r in engine.search("Senate budget vote", k=10).results}
     assert "Senate vote" not in found and "Trade talks" not in found
 
 
-def test_remove_by_id_updates_the_story_left_behind(settings, tmp_path, embedder):
+def test_remove_by_id_updates_the_story_left_behind(fake_settings, tmp_path, fake_embedder):
     from indexer.build import remove_articles
 
     text = ("Lawmakers in the House approved a sweeping package of border security measures "
@@ -254,14 +256,15 @@ def test_remove_by_id_updates_the_story_left_behind(settings, tmp_path, embedder
         {"id": "w1", "source": "AP", "title": "House passes border bill", "text": text},
         {"id": "w2", "source": "Local Daily", "title": "Border bill clears House",
          "text": text + " Copyright Local Daily."}]))
-    build_index(settings, [folder], embedder=embedder)
-    engine = Engine.open(settings, embedder=embedder)
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    engine = Engine.open(fake_settings, embedder=fake_embedder)
     assert [c.article.id for c in engine.coverage("w1").coverage] == ["w2"]
     engine.close()
 
-    report = remove_articles(settings, ["w2", "nope"])
+    report = remove_articles(fake_settings, ["w2", "nope"])
     assert report.removed == 1 and [s.origin for s in report.skipped] == ["nope"]
-    engine = Engine.open(settings, embedder=embedder)
+    engine = Engine.open(fake_settings, embedder=fake_embedder)
     assert engine.article("w2") is None and engine.coverage("w1").coverage == []
-    assert Store.open_read_only(generations.live_database(settings.index_dir)).edges_of("w1") == []
-    assert _faiss_ids(settings) == _db_ids(settings)
+    database = generations.live_database(fake_settings.index_dir)
+    assert Store.open_read_only(database).edges_of("w1") == []
+    assert _faiss_ids(fake_settings) == _db_ids(fake_settings)

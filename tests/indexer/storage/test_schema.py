@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from processes import ROOT
 
 from indexer.build import build_index
 from indexer.settings import Settings
@@ -14,7 +15,7 @@ from indexer.storage import generations, schema
 from indexer.storage.store import Store
 from search.engine import Engine
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"
 # `presslens index tests/fixtures/seeds` as release 0.1.0 wrote it (numbered `_migrations`).
 RELEASED = FIXTURES / "index-0.1.0"
 

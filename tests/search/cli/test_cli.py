@@ -5,19 +5,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from processes import ROOT
 
 from search.cli import cli
 
-README = Path(__file__).parent.parent / "README.md"
+README = ROOT / "README.md"
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
+def run(tmp_path, monkeypatch, fake_models):
+    """The command in process, on an index of its own, with the fake model: these tests are
+    about the command, not the model."""
     monkeypatch.setenv("PRESSLENS_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("PRESSLENS_MODEL", fake_models)
     runner = CliRunner()
 
     def invoke(*args):
@@ -78,8 +81,8 @@ def test_index_search_stats_round_trip(run, seeds_dir, tmp_path):
 
     result = run("stats", "--json")
     stats = json.loads(result.output)
-    assert (stats["articles"], stats["model"], stats["dimension"]) == (
-        2, "all-MiniLM-L6-v2", 384)
+    # The model the index was built with: here the fake one (tests/fakes.py).
+    assert (stats["articles"], stats["model"], stats["dimension"]) == (2, "fake-hashed-words", 64)
 
     # With no PATH, the index is updated from the paths it was built from.
     result = run("index")

@@ -6,10 +6,10 @@ import json
 import math
 import random
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
+from processes import ROOT
 
 from indexer.ingest.chunk import sentence_spans
 from indexer.models import Article, Filters, Passage
@@ -20,7 +20,7 @@ from search.engine import Engine
 from search.keywords import Cancelled, KeywordIndex
 from search.retrieve import KeywordPlanner, keyword_query, query_words, stems
 
-SAMPLE = Path(__file__).parents[1] / "data" / "sample" / "articles.jsonl"
+SAMPLE = ROOT / "data" / "sample" / "articles.jsonl"
 
 
 @pytest.fixture(scope="module")

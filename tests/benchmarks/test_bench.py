@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from processes import ROOT
 
 from indexer.settings import DEFAULT_BACKEND
 
-ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "articles.jsonl"
 
 

@@ -15,11 +15,12 @@ import time
 from pathlib import Path
 
 import httpx
-from test_generations import ROOT, live_name, presslens, write_base, write_new
+from processes import ROOT, presslens, write_base, write_new
 from web_fixtures import free_socket
 
 from indexer.build import build_index
 from indexer.settings import Settings
+from indexer.storage.generations import live_name
 
 ARTIFACTS = ROOT / "test-artifacts"
 CLIENTS = 4

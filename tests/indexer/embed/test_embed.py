@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from processes import ROOT
 
 
 def sample_passages(count: int) -> list[str]:

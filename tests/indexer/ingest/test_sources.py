@@ -90,3 +90,18 @@ def test_json_line_separator_inside_a_string_is_not_a_line_break(tmp_path):
     path.write_text(json.dumps({"title": "T", "text": "one\u2028two"}, ensure_ascii=False))
     (article,), skipped = read(path)
     assert skipped == [] and article.text == "one\u2028two"
+
+
+def test_a_field_named_truncated_is_metadata_not_a_cut(tmp_path, embedder):
+    from indexer.build import build_index
+    from indexer.settings import Settings
+
+    record = {"id": "t1", "title": "Budget vote delayed",
+              "text": "The vote on the budget was delayed again on Tuesday.",
+              "truncated": "yes, by the wire"}
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    (raw,) = list(read_paths([path]))
+    assert raw.truncated is None and raw.metadata["truncated"] == "yes, by the wire"
+    report = build_index(Settings(index_dir=tmp_path / "index"), [path], embedder=embedder)
+    assert report.added == 1 and report.truncated == []

@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .embed import Embedder, cache_key, load_embedder
-from .errors import IndexBusy, IndexNotFound
+from .errors import IndexBusy, IndexNotFound, NothingRead
 from .ingest import extract
 from .ingest.chunk import chunk_article
 from .models import Article, Passage, RawArticle, Skipped
@@ -217,6 +217,11 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
                                  batch_size=settings.batch_size)
 
     incoming = _read(paths, report, progress)
+    if not incoming:
+        # A folder that is missing, empty or unreadable this time is not a collection that
+        # is gone: nothing is removed, nothing is remembered, no generation is made.
+        raise NothingRead(settings.index_dir, tuple(paths),
+                          tuple((s.origin, s.reason) for s in report.skipped))
     known = store.article_hashes()
     fresh: dict[str, tuple[Article, str, str]] = {}
     for article, raw_text in incoming:

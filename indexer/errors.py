@@ -92,3 +92,19 @@ class ModelNotAvailable(PressLensError):
     def describe(self) -> str:
         on = f" with backend {self.backend}" if self.backend else ""
         return f"cannot load model {self.model!r}{on}: {self.reason}"
+
+
+@dataclass(eq=False)
+class NothingRead(PressLensError):
+    """No article could be read from any of the paths; the index was left as it was.
+
+    ``skipped`` holds (origin, reason) of what was found and not read, if anything.
+    """
+
+    index_dir: Path
+    paths: tuple[Path, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
+
+    def describe(self) -> str:
+        where = ", ".join(map(str, self.paths))
+        return f"no article could be read from {where}; the index in {self.index_dir} is unchanged"

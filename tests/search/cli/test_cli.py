@@ -110,3 +110,31 @@ def test_python_dash_m_works():
     result = subprocess.run([sys.executable, "-m", "search", "--help"], capture_output=True,
                             text=True, check=True)
     assert "Usage: presslens" in result.stdout
+
+
+def test_an_update_that_reads_nothing_changes_nothing_and_says_so(run, seeds_dir, tmp_path):
+    from indexer.storage.generations import live_name
+
+    assert run("index", str(seeds_dir)).exit_code == 0
+    index_dir = tmp_path / "index"
+    before = live_name(index_dir)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for path, why in ((tmp_path / "gone", "no such file or folder"),
+                      (empty, "no article files found")):
+        result = run("index", "--prune", str(path))
+        assert result.exit_code == 1, result.output
+        assert "no article could be read from" in result.output and why in result.output
+        assert f"the index in {index_dir} is unchanged" in result.output
+        assert live_name(index_dir) == before
+    # Nothing was forgotten, not even where the index was built from.
+    result = run("index")
+    assert result.exit_code == 0 and "unchanged        2" in result.output
+
+
+def test_a_new_index_of_a_missing_folder_is_not_made(run, tmp_path):
+    from indexer.storage.generations import live_name
+
+    result = run("index", str(tmp_path / "gone"))
+    assert result.exit_code == 1 and "no such file or folder" in result.output
+    assert live_name(tmp_path / "index") is None

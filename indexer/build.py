@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from . import boilerplate
 from .embed import Embedder, cache_key, load_embedder
 from .errors import IndexBusy, IndexNotFound, NothingRead
 from .ingest import extract
@@ -137,6 +138,7 @@ def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildRepo
                 report.generation = generations.live_name(settings.index_dir) or ""
             else:
                 with store.db.conn:
+                    boilerplate.remove(store, settings, gone, len(known))
                     _remove(store, gone, [], settings, _cache_key(config), dimension, report)
                 _finish(settings, draft, config, dimension, rebuild=False, report=report)
                 report.generation = draft.publish()["generation"]
@@ -232,25 +234,27 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
             fresh[article.id] = (article, raw_text, digest)
     gone = _gone(store, paths, {a.id for a, _ in incoming}, report.skipped) if prune else []
 
-    # Lines repeated across the collection are judged on the whole collection, so text
-    # already stored is cleaned again when the counts move.
-    stored = {aid: (raw, text, title) for aid, raw, text, title in store.iter_raw_texts()
-              if aid not in fresh and aid not in gone}
-    raw_texts = [v[0] for v in stored.values()] + [v[1] for v in fresh.values()]
-    counts = extract.count_lines(raw_texts)
-    threshold = extract.boilerplate_threshold(
-        len(raw_texts), settings.boilerplate_min_articles, settings.boilerplate_min_share)
+    # Lines repeated across the collection are judged on the whole collection: the counts
+    # follow the change, and stored text is cleaned again where a line's status moved.
+    after = len(known) - len(set(gone) - set(fresh)) + len(set(fresh) - set(known))
+    counts = boilerplate.update(store, settings, {aid: raw for aid, (_, raw, _) in
+                                                  fresh.items()},
+                                [*(aid for aid in fresh if aid in known), *gone],
+                                len(known), after)
+    stored = store.raw_texts_of(sorted(counts.recheck))
+    clean = counts.clean(store, [raw for _, raw, _ in fresh.values()]
+                         + [raw for raw, _, _ in stored.values()])
 
     to_chunk: list[Article] = []
     recleaned: dict[str, str] = {}
     for article, raw_text, _ in fresh.values():
-        text = extract.remove_boilerplate(raw_text, counts, threshold)
-        to_chunk.append(dataclasses.replace(article, text=text))
+        to_chunk.append(dataclasses.replace(article, text=clean(raw_text)))
     for aid, (raw_text, text, title) in stored.items():
-        cleaned = extract.remove_boilerplate(raw_text, counts, threshold)
+        cleaned = clean(raw_text)
         if cleaned != text:
             recleaned[aid] = cleaned
             to_chunk.append(Article(id=aid, title=title, text=cleaned, origin=""))
+    store.set_recheck([])
 
     max_tokens = min(config.chunk_tokens, embedder.passage_tokens)
     chunked = [(a, chunk_article(a, embedder, max_tokens, settings.overlap_sentences))

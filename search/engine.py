@@ -75,7 +75,7 @@ class Engine:
             raise IndexNotFound(settings.index_dir)
         store = Store.open_read_only(db_path)
         try:
-            if not store.is_current():
+            if not store.is_current(for_search=True):
                 raise IndexOutdated(settings.index_dir)
             meta = store.get_meta()
             if not meta.get("model"):

@@ -80,6 +80,23 @@ def m005_cache_apart(db: sqlite_utils.Database) -> None:
         db["embeddings"].drop()
 
 
+@MIGRATIONS()
+def m006_line_counts(db: sqlite_utils.Database) -> None:
+    # Boilerplate counts kept with the data, so an update counts the lines of what changed
+    # alone (indexer/boilerplate.py). The first build after this migration fills them.
+    db["line_counts"].create({"key": int, "articles": int}, pk="key")
+    db["article_lines"].create({"article_id": str, "key": int})
+    db["article_lines"].create_index(["key"])
+    db["article_lines"].create_index(["article_id"])
+    db["line_recheck"].create({"article_id": str}, pk="article_id")
+    if db.execute("select count(*) from articles").fetchone()[0]:
+        db["meta"].upsert({"key": "lines_pending", "value": "1"}, pk="key")
+
+
+# What only a build reads: an index without these is still searched as it is.
+INDEXING_ONLY = frozenset({"m006_line_counts"})
+
+
 def _names() -> list[str]:
     return [migration.name for migration in MIGRATIONS._migrations]
 
@@ -98,9 +115,11 @@ def applied(db: sqlite_utils.Database) -> set[str]:
     return {m.name for m in MIGRATIONS.applied(db)} | set(_legacy(db))
 
 
-def is_current(db: sqlite_utils.Database) -> bool:
-    """Whether every migration has been applied (search never applies them itself)."""
-    return applied(db) >= set(_names())
+def is_current(db: sqlite_utils.Database, for_search: bool = False) -> bool:
+    """Whether every migration has been applied, or with ``for_search`` every one search
+    reads (search never applies them itself)."""
+    needed = set(_names()) - (INDEXING_ONLY if for_search else set())
+    return applied(db) >= needed
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -14,6 +14,7 @@ import sqlite_utils
 from ..models import Article, Filters, Passage
 from . import schema
 from .fts import FtsReader
+from .line_rows import LineRows
 from .schema import now
 from .story_rows import StoryRows
 
@@ -26,7 +27,7 @@ def text_hash(text: str) -> str:
 COMMON_TERM_SHARE = 0.002
 
 
-class Store(StoryRows):
+class Store(StoryRows, LineRows):
     """The SQLite half of an index folder. SQLite is the source of truth; FAISS is derived."""
 
     def __init__(self, path: Path, cache: Path | None = None):
@@ -61,9 +62,9 @@ class Store(StoryRows):
     def migrate(self) -> None:
         schema.migrate(self.db)
 
-    def is_current(self) -> bool:
-        """Whether every migration has been applied (search never applies them itself)."""
-        return schema.is_current(self.db)
+    def is_current(self, for_search: bool = False) -> bool:
+        """Whether every migration has been applied, or every one search reads."""
+        return schema.is_current(self.db, for_search)
 
     def close(self) -> None:
         self.db.close()
@@ -294,7 +295,7 @@ class Store(StoryRows):
             marks = ",".join("?" * len(part))
             for table, column in (("passages", "article_id"), ("article_vectors", "article_id"),
                                   ("minhashes", "article_id"), ("lsh_bands", "article_id"),
-                                  ("articles", "id")):
+                                  ("line_recheck", "article_id"), ("articles", "id")):
                 self.db.execute(f"delete from {table} where {column} in ({marks})", part)
         self.delete_edges_of(article_ids)
 

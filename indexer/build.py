@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from . import boilerplate
@@ -21,11 +20,10 @@ from .ingest import extract
 from .ingest.chunk import chunk_article
 from .models import Article, Passage, RawArticle, Skipped
 from .settings import Settings
-from .storage import failpoints, generations
+from .storage import failpoints, generations, segments
 from .storage.config import IndexConfig, choose
 from .storage.generations import Draft
 from .storage.store import Store, now, text_hash
-from .storage.vectors import VectorIndex
 from .stories.grouping import StoryConfig
 from .stories.update import update_stories
 
@@ -169,7 +167,8 @@ def _finish(settings: Settings, draft: Draft, config: IndexConfig, dimension: in
             rebuild: bool, report: BuildReport) -> None:
     """Derived indexes and metadata, once the articles and passages are committed."""
     store = draft.store
-    report.vectors = _update_vectors(draft, _cache_key(config), dimension, rebuild)
+    report.vectors = segments.update(store, draft.base, draft.folder, _cache_key(config),
+                                     dimension, rebuild)
     store.refresh_common_terms()
     story = StoryConfig.from_settings(settings)
     store.set_meta(**config.as_meta(), dimension=dimension, built_at=now(),
@@ -283,45 +282,11 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
         remembered = json.dumps([str(p.resolve()) for p in paths])
         moved = store.get_meta().get("paths") != remembered
         store.set_meta(paths=remembered)
-    if not (chunked or gone or moved or rebuild or draft.base_faiss is None
+    if not (chunked or gone or moved or rebuild or not draft.base_has_vectors
             or draft.from_old_layout):
         return False
     _finish(settings, draft, config, embedder.dimension, rebuild, report)
     return True
-
-
-def _update_vectors(draft: Draft, cache_key: str, dimension: int, rebuild: bool) -> str:
-    """Write the draft's vector index in step with its passages; say how it was made.
-
-    The live generation's index is updated when it can be: the passage ids it holds are
-    compared with the database's, which is the source of truth, so vectors of removed
-    passages go and missing ones are added. It is rebuilt when there is none, when the
-    collection outgrows exact search, or when removed vectors fill a quarter of an HNSW
-    graph.
-    """
-    store = draft.store
-    want = store.passage_ids()
-    index = None
-    if not rebuild and draft.base_faiss is not None:
-        try:
-            index = VectorIndex.load(draft.base_faiss)
-        except RuntimeError:  # unreadable: rebuilt from the database below
-            index = None
-    if index is not None and (index.dimension != dimension
-                              or index.kind != VectorIndex.kind_for(len(want))
-                              or index.removed > 0.25 * index.size):
-        index = None
-    if index is None:
-        ids, vectors = store.passage_vectors(cache_key, dimension)
-        VectorIndex.build(ids, vectors, dimension).save(draft.faiss_path)
-        return "rebuilt"
-    held = index.ids()
-    stale = np.setdiff1d(held, want, assume_unique=True)
-    missing = np.setdiff1d(want, held, assume_unique=True)
-    index.remove(stale)
-    index.add(*store.vectors_of(cache_key, dimension, missing))
-    index.save(draft.faiss_path)
-    return "updated" if len(stale) or len(missing) else "unchanged"
 
 
 def _read(paths: Iterable[Path], report: BuildReport,

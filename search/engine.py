@@ -14,8 +14,8 @@ from indexer.models import Filters
 from indexer.settings import Settings
 from indexer.storage import generations
 from indexer.storage.config import choose
+from indexer.storage.segments import VectorSet
 from indexer.storage.store import Store
-from indexer.storage.vectors import VectorIndex
 
 from .keywords import Cancelled, KeywordIndex
 from .models import (
@@ -48,7 +48,7 @@ KEYWORDS_LOAD_AT_OPEN = 5_000
 class Engine:
     """Everything a query needs, loaded once: the database, the vectors and the model."""
 
-    def __init__(self, settings: Settings, store: Store, vectors: VectorIndex,
+    def __init__(self, settings: Settings, store: Store, vectors: VectorSet,
                  embedder: Embedder, meta: dict[str, str]):
         self.settings = settings
         self.store = store
@@ -65,13 +65,17 @@ class Engine:
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None,
-             keyword_index: bool = True) -> Engine:
-        """Open the live generation; ``keyword_index`` off keeps keyword search in FTS5."""
+             keyword_index: bool = True, reuse: VectorSet | None = None) -> Engine:
+        """Open the live generation; ``keyword_index`` off keeps keyword search in FTS5.
+
+        ``embedder`` and the vector segments of ``reuse`` (another generation's) are used
+        instead of being loaded again where they are the same.
+        """
         # The live generation is looked up once: its database and vectors belong together,
         # and a build switching to a newer one meanwhile must not pair them across two.
         folder = generations.live_dir(settings.index_dir)
-        db_path, faiss_path = generations.files(folder)
-        if not db_path.exists() or not faiss_path.exists():
+        db_path = generations.database(folder)
+        if not db_path.exists():
             raise IndexNotFound(settings.index_dir)
         store = Store.open_read_only(db_path)
         try:
@@ -84,7 +88,10 @@ class Engine:
             if embedder is None or (embedder.name, embedder.backend) != (config.model,
                                                                            config.backend):
                 embedder = load_embedder(config.model, backend=config.backend)
-            vectors = VectorIndex.load(faiss_path)
+            try:
+                vectors = VectorSet.open(folder, store, reuse=reuse)
+            except IndexNotFound:
+                raise IndexNotFound(settings.index_dir) from None
             if vectors.dimension != embedder.dimension:
                 raise IndexMismatch(settings.index_dir, "dimension", vectors.dimension,
                                     embedder.dimension)

@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import IndexDamaged
-from . import failpoints
+from . import failpoints, segments
 from .store import Store
 from .vectors import VectorIndex
 
 CURRENT, PREVIOUS, GENERATIONS, CACHE = "CURRENT", "PREVIOUS", "generations", "cache.db"
-DB_NAME, FAISS_NAME = "presslens.db", "passages.faiss"
+DB_NAME, FAISS_NAME = "presslens.db", segments.LEGACY
 _NAME = re.compile(r"^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z$")
 
 
@@ -62,9 +62,9 @@ def live_dir(index_dir: Path) -> Path:
     return index_dir
 
 
-def files(folder: Path) -> tuple[Path, Path]:
-    """The database and the vector index of a generation's folder."""
-    return folder / DB_NAME, folder / FAISS_NAME
+def database(folder: Path) -> Path:
+    """The database of a generation's folder."""
+    return folder / DB_NAME
 
 
 def live_database(index_dir: Path) -> Path:
@@ -143,12 +143,13 @@ def clean(index_dir: Path) -> list[str]:
 def verify(folder: Path) -> dict[str, str]:
     """Check a sealed generation before it goes live; returns its metadata.
 
-    The database must pass SQLite's quick check and be fully migrated, and the vector
-    index must hold exactly the passages the database holds, at the recorded dimension.
+    The database must pass SQLite's quick check and be fully migrated, every segment it lists
+    must be there at its recorded size (the ones this build wrote are read whole), and the
+    segments less the tombstones must hold exactly the passages the database holds.
     """
-    db, faiss_file = folder / DB_NAME, folder / FAISS_NAME
-    if not db.is_file() or not faiss_file.is_file():
-        raise IndexDamaged(folder.name, f"{DB_NAME} or {FAISS_NAME} is missing")
+    db = folder / DB_NAME
+    if not db.is_file():
+        raise IndexDamaged(folder.name, f"{DB_NAME} is missing")
     store = Store.open_read_only(db)
     try:
         check = store.db.execute("PRAGMA quick_check").fetchone()[0]
@@ -158,20 +159,47 @@ def verify(folder: Path) -> dict[str, str]:
             raise IndexDamaged(folder.name, "database is not fully migrated")
         meta = store.get_meta()
         want = store.passage_ids()
+        listed = store.vector_segments()
+        tombstones = store.vector_tombstones()
     finally:
         store.close()
-    try:
-        vectors = VectorIndex.load(faiss_file)
-    except RuntimeError as exc:
-        raise IndexDamaged(folder.name, f"unreadable vector index: {exc}") from None
-    if str(vectors.dimension) != meta.get("dimension"):
-        raise IndexDamaged(folder.name, f"vectors of dimension {vectors.dimension}, "
-                           f"database says {meta.get('dimension')}")
-    held = np.sort(vectors.ids())
-    if len(held) != len(want) or not np.array_equal(held, want):
-        raise IndexDamaged(folder.name, f"the vector index holds {len(held):,} passages, "
+    if not listed:
+        raise IndexDamaged(folder.name, "the database lists no vector segments")
+    held = [_verified_segment(folder, segment, meta) for segment in listed]
+    held = np.concatenate(held)
+    if len(np.unique(held)) != len(held) or len(np.setdiff1d(tombstones, held)):
+        raise IndexDamaged(folder.name, "vector segments overlap or tombstones are not held")
+    live = np.setdiff1d(held, tombstones)
+    if len(live) != len(want) or not np.array_equal(live, want):
+        raise IndexDamaged(folder.name, f"the vector index holds {len(live):,} passages, "
                            f"the database {len(want):,}")
     return meta
+
+
+def _verified_segment(folder: Path, segment: segments.Segment, meta: dict) -> np.ndarray:
+    """The ids of a segment that is there whole; one written by this build (a file of its
+    own, not a link to an earlier generation's) is read and checked throughout."""
+    faiss_path, ids_path = segments.paths(folder, segment.name)
+    try:
+        info = faiss_path.stat()
+        ids = segments.read_ids(folder, segment.name)
+    except (OSError, ValueError) as exc:
+        raise IndexDamaged(folder.name, f"segment {segment.name}: {exc}") from None
+    if info.st_size != segment.bytes or len(ids) != segment.vectors:
+        raise IndexDamaged(folder.name, f"segment {segment.name} is not as recorded")
+    if info.st_nlink == 1:
+        try:
+            index = VectorIndex.load(faiss_path)
+        except RuntimeError as exc:
+            raise IndexDamaged(folder.name,
+                               f"unreadable vector index {segment.name}: {exc}") from None
+        if str(index.dimension) != meta.get("dimension"):
+            raise IndexDamaged(folder.name, f"vectors of dimension {index.dimension}, "
+                               f"database says {meta.get('dimension')}")
+        if not np.array_equal(np.sort(index.ids()), ids):
+            raise IndexDamaged(folder.name, f"segment {segment.name} holds other ids than "
+                               "its list")
+    return ids
 
 
 class Draft:
@@ -199,15 +227,10 @@ class Draft:
         self.store = Store(self.folder / DB_NAME, cache=index_dir / CACHE)
 
     @property
-    def base_faiss(self) -> Path | None:
-        """The live vector index, which the draft's is updated from when it can be."""
-        if self.base is None or not (self.base / FAISS_NAME).is_file():
-            return None
-        return self.base / FAISS_NAME
-
-    @property
-    def faiss_path(self) -> Path:
-        return self.folder / FAISS_NAME
+    def base_has_vectors(self) -> bool:
+        """Whether the live generation has vectors the draft's are updated from."""
+        return self.base is not None and (bool(self.store.vector_segments())
+                                          or (self.base / FAISS_NAME).is_file())
 
     @property
     def from_old_layout(self) -> bool:

@@ -93,8 +93,17 @@ def m006_line_counts(db: sqlite_utils.Database) -> None:
         db["meta"].upsert({"key": "lines_pending", "value": "1"}, pk="key")
 
 
-# What only a build reads: an index without these is still searched as it is.
-INDEXING_ONLY = frozenset({"m006_line_counts"})
+@MIGRATIONS()
+def m007_vector_segments(db: sqlite_utils.Database) -> None:
+    # The vector index as immutable segments (storage/segments.py), listed here in the same
+    # generation as the passages, and the passages removed since their segment was written.
+    db["vector_segments"].create({"name": str, "vectors": int, "bytes": int}, pk="name")
+    db["vector_tombstones"].create({"passage_id": int}, pk="passage_id")
+
+
+# An index without these is still searched as it is: only a build reads the line counts,
+# and search reads a generation without segments from its single vector file.
+INDEXING_ONLY = frozenset({"m006_line_counts", "m007_vector_segments"})
 
 
 def _names() -> list[str]:

@@ -100,15 +100,30 @@ class VectorIndex:
     def dimension(self) -> int:
         return int(self.index.d)
 
-    def search(self, query: np.ndarray, n: int,
-               allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The ``n`` nearest passage ids and their scores, optionally among ``allowed`` ids."""
+    def search(self, query: np.ndarray, n: int, allowed: np.ndarray | None = None,
+               excluded: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ``n`` nearest passage ids and their scores, optionally among ``allowed`` ids
+        and never ``excluded`` ones."""
         n = min(n, self.size if allowed is None else len(allowed))
         if n <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         params = None
+        # The selectors refer to one another and to their id arrays: all are kept alive here
+        # until the search is done.
+        keep = []
+        selector = None
         if allowed is not None:
-            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            keep.append(np.ascontiguousarray(allowed, dtype=np.int64))
+            selector = faiss.IDSelectorBatch(keep[-1])
+        if excluded is not None:
+            keep.append(np.ascontiguousarray(excluded, dtype=np.int64))
+            keep.append(faiss.IDSelectorBatch(keep[-1]))
+            out = faiss.IDSelectorNot(keep[-1])
+            if selector is not None:
+                keep.extend([selector, out])
+                out = faiss.IDSelectorAnd(selector, out)
+            selector = out
+        if selector is not None:
             if self.kind == "hnsw":
                 params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, n))
             else:

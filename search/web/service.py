@@ -67,7 +67,8 @@ class EngineHolder:
 
         embedder = getattr(previous, "embedder", None)
         try:
-            engine = Engine.open(self.settings, embedder=embedder)
+            engine = Engine.open(self.settings, embedder=embedder,
+                                 reuse=getattr(previous, "vectors", None))
         except PressLensError as exc:
             error = messages.for_page(exc, self.settings.index_dir)
         except Exception as exc:  # a damaged index must not stop the server from answering

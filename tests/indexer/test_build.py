@@ -176,10 +176,14 @@ def test_a_second_build_of_the_same_index_is_refused(fake_settings, seeds_dir, f
 
 
 def _faiss_ids(settings):
-    from indexer.storage.vectors import VectorIndex
+    from indexer.storage.segments import VectorSet
 
-    _, faiss = generations.files(generations.live_dir(settings.index_dir))
-    return sorted(VectorIndex.load(faiss).ids().tolist())
+    folder = generations.live_dir(settings.index_dir)
+    store = Store.open_read_only(generations.database(folder))
+    try:
+        return sorted(VectorSet.open(folder, store).ids().tolist())
+    finally:
+        store.close()
 
 
 def _db_ids(settings):

@@ -209,7 +209,9 @@ def test_an_index_from_before_generations_is_carried_over_without_re_embedding(b
     # its own embedding cache table, and the vectors beside it.
     live = generations.live_dir(settings.index_dir)
     shutil.move(live / "presslens.db", index_dir / "presslens.db")
-    shutil.move(live / "passages.faiss", index_dir / "passages.faiss")
+    # One vector file, as before segments: the one segment a first build writes.
+    (segment,) = (live / "segments").glob("*.faiss")
+    shutil.move(segment, index_dir / "passages.faiss")
     db = sqlite3.connect(index_dir / "presslens.db")
     db.execute("attach database ? as cache", [str(index_dir / "cache.db")])
     db.execute("create table main.embeddings as select * from cache.embeddings")

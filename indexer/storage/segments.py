@@ -1,0 +1,242 @@
+"""A generation's vectors as immutable segments, so an update writes what changed.
+
+Each segment is a FAISS index of some passages (``segments/NAME.faiss``) with the list of
+passage ids it holds beside it (``NAME.ids.npy``). A segment is written once; a later
+generation takes it over by hard link, which costs nothing whatever its size. New passages
+go to a new small segment; removed ones become tombstones in the database
+(``vector_tombstones``) and are never returned. A segment whose tombstones pass a quarter
+of it is written again without them, and when there are more than ``MAX_SEGMENTS`` the
+smallest are merged, so the number of segments stays small and each vector is rewritten
+a few times at most (the way Lucene merges segments).
+
+The database lists the live segments (``vector_segments``) in the same generation as the
+passages, so the two always agree; ``verify`` checks that they do.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import IndexDamaged, IndexNotFound
+from .store import Store
+from .vectors import VectorIndex
+
+SEGMENTS = "segments"
+LEGACY = "passages.faiss"  # the single vector file of generations before segments
+MAX_SEGMENTS = 8
+MERGE_FACTOR = 4
+REWRITE_DEAD_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Segment:
+    """What the database records of a segment."""
+
+    name: str
+    vectors: int  # passage ids written in it, tombstoned ones included
+    bytes: int  # size of its FAISS file, checked when a generation is opened or verified
+
+
+def paths(folder: Path, name: str) -> tuple[Path, Path]:
+    """The FAISS file and the id list of segment ``name`` in a generation's folder."""
+    return folder / SEGMENTS / f"{name}.faiss", folder / SEGMENTS / f"{name}.ids.npy"
+
+
+def write(folder: Path, name: str, ids: np.ndarray, vectors: np.ndarray,
+          dimension: int) -> Segment:
+    """Write a new segment; the id list goes last, so a segment is whole once it exists."""
+    faiss_path, ids_path = paths(folder, name)
+    faiss_path.parent.mkdir(parents=True, exist_ok=True)
+    order = np.argsort(ids, kind="stable")
+    ids, vectors = ids[order], vectors[order]
+    VectorIndex.build(ids, vectors, dimension).save(faiss_path)
+    tmp = ids_path.with_suffix(".tmp")
+    with open(tmp, "wb") as handle:
+        np.save(handle, ids.astype(np.int64))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, ids_path)
+    return Segment(name, len(ids), faiss_path.stat().st_size)
+
+
+def link(source: Path, target: Path, name: str) -> None:
+    """Take segment ``name`` of the generation in ``source`` over into ``target``."""
+    for src, dst in zip(paths(source, name), paths(target, name), strict=True):
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dst)
+        except OSError:  # a file system without hard links: a copy, at a copy's cost
+            shutil.copy2(src, dst)
+
+
+def read_ids(folder: Path, name: str) -> np.ndarray:
+    return np.load(paths(folder, name)[1], allow_pickle=False)
+
+
+class VectorSet:
+    """Every live segment of one generation, searched as one index of unit vectors."""
+
+    def __init__(self, parts: list[tuple[Segment, VectorIndex, np.ndarray]],
+                 dead: np.ndarray, dimension: int):
+        self.parts = parts
+        self.dimension = dimension
+        # Per segment, the tombstones it holds: each search leaves those out.
+        self._dead = [np.intersect1d(ids, dead, assume_unique=True) for _, _, ids in parts]
+        self.size = sum(len(ids) for _, _, ids in parts) - sum(len(d) for d in self._dead)
+        self._files: list[tuple[int, int]] = []  # (device, inode) of each part, if known
+
+    @classmethod
+    def open(cls, folder: Path, store: Store, reuse: VectorSet | None = None) -> VectorSet:
+        """The segments the generation's database lists; a segment ``reuse`` already holds
+        (the same file, by hard link) is not read again."""
+        segments = store.vector_segments()
+        dimension = int(store.get_meta().get("dimension", 0) or 0)
+        if not segments:
+            legacy = folder / LEGACY
+            if not legacy.is_file():
+                raise IndexNotFound(folder)
+            index = VectorIndex.load(legacy)
+            ids = np.sort(index.ids())
+            return cls([(Segment("legacy", len(ids), legacy.stat().st_size), index, ids)],
+                       np.zeros(0, dtype=np.int64), index.dimension)
+        known = reuse._by_file() if reuse is not None else {}
+        parts, files = [], []
+        for segment in segments:
+            faiss_path, _ = paths(folder, segment.name)
+            try:
+                info = faiss_path.stat()
+            except OSError:
+                raise IndexDamaged(folder.name, f"segment {segment.name} is missing") from None
+            if info.st_size != segment.bytes:
+                raise IndexDamaged(folder.name, f"segment {segment.name} has "
+                                   f"{info.st_size:,} bytes, the database says "
+                                   f"{segment.bytes:,}")
+            file = (info.st_dev, info.st_ino)
+            held = known.get(file)
+            if held is None:
+                try:
+                    held = (VectorIndex.load(faiss_path), read_ids(folder, segment.name))
+                except (RuntimeError, OSError, ValueError) as exc:
+                    raise IndexDamaged(folder.name,
+                                       f"segment {segment.name} is unreadable: {exc}") from None
+            parts.append((segment, *held))
+            files.append(file)
+        dimension = parts[0][1].dimension if parts else dimension
+        vectors = cls(parts, store.vector_tombstones(), dimension)
+        vectors._files = files
+        return vectors
+
+    def _by_file(self) -> dict[tuple[int, int], tuple[VectorIndex, np.ndarray]]:
+        """Loaded segments by the file they were read from (device, inode)."""
+        return {file: (index, ids) for file, (_, index, ids) in zip(self._files, self.parts,
+                                                                    strict=True)}
+
+    @property
+    def kind(self) -> str:
+        """The kinds of index its segments are, largest segment first: "hnsw", "exact",
+        "hnsw + 2 exact"."""
+        kinds = [index.kind for _, index, _ in sorted(self.parts, key=lambda p: -len(p[2]))]
+        if not kinds:
+            return "empty"
+        rest = kinds[1:]
+        return kinds[0] + "".join(f" + {rest.count(k)} {k}" for k in ("hnsw", "exact")
+                                  if rest.count(k))
+
+    def ids(self) -> np.ndarray:
+        """Every live passage id, ascending."""
+        if not self.parts:
+            return np.zeros(0, dtype=np.int64)
+        held = np.concatenate([np.setdiff1d(ids, dead, assume_unique=True)
+                               for (_, _, ids), dead in zip(self.parts, self._dead,
+                                                            strict=True)])
+        return np.sort(held)
+
+    def search(self, query: np.ndarray, n: int,
+               allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ``n`` nearest live passage ids and their scores, optionally among ``allowed``."""
+        found_ids, found_scores = [], []
+        for (_, index, _), dead in zip(self.parts, self._dead, strict=True):
+            ids, scores = index.search(query, n, allowed, excluded=dead if len(dead) else None)
+            found_ids.append(ids)
+            found_scores.append(scores)
+        if not found_ids:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        ids, scores = np.concatenate(found_ids), np.concatenate(found_scores)
+        best = np.lexsort((ids, -scores))[:n]
+        return ids[best], scores[best]
+
+
+def _next_name(store: Store) -> str:
+    number = int(store.get_meta().get("last_segment", 0) or 0) + 1
+    store.set_meta(last_segment=number)
+    return f"s{number:06d}"
+
+
+def _written(store: Store, folder: Path, ids: np.ndarray, cache_key: str,
+             dimension: int) -> Segment:
+    found, vectors = store.vectors_of(cache_key, dimension, ids)
+    return write(folder, _next_name(store), found, vectors, dimension)
+
+
+def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimension: int,
+           rebuild: bool) -> str:
+    """Write the vectors of the generation in ``folder`` in step with its passages, from the
+    segments of the generation in ``base``; say how: rebuilt, updated or unchanged.
+
+    The database is the source of truth: passages it holds that no live segment does go to a
+    new segment, and vectors of passages it no longer holds become tombstones. Vectors come
+    from the embedding cache.
+    """
+    want = store.passage_ids()
+    kept: list[tuple[Segment, np.ndarray]] = []
+    if not rebuild and base is not None and store.vector_segments():
+        try:
+            kept = [(s, read_ids(base, s.name)) for s in store.vector_segments()]
+        except (OSError, ValueError):  # unreadable: written again from the cache below
+            kept = []
+    if not kept or int(store.get_meta().get("dimension", dimension) or 0) != dimension:
+        ids, vectors = store.passage_vectors(cache_key, dimension)
+        segment = write(folder, _next_name(store), ids, vectors, dimension)
+        store.set_vector_segments([segment])
+        store.set_vector_tombstones(np.zeros(0, dtype=np.int64))
+        return "rebuilt"
+    held = np.concatenate([ids for _, ids in kept])
+    tombstones = np.union1d(store.vector_tombstones(),
+                            np.setdiff1d(held, want, assume_unique=True))
+    missing = np.setdiff1d(want, np.setdiff1d(held, tombstones), assume_unique=True)
+    changed = bool(len(missing)) or len(tombstones) != len(store.vector_tombstones())
+
+    # Segments mostly of tombstones are written again, and the smallest are merged while
+    # there are too many; what is left is taken over as it is.
+    def live(ids: np.ndarray) -> np.ndarray:
+        return np.setdiff1d(ids, tombstones, assume_unique=True)
+
+    rewrite = [(s, ids) for s, ids in kept
+               if len(ids) - len(live(ids)) > REWRITE_DEAD_SHARE * len(ids)]
+    rewritten = {segment.name for segment, _ in rewrite}
+    kept = [(segment, ids) for segment, ids in kept if segment.name not in rewritten]
+    fresh = [live(ids) for _, ids in rewrite]
+    if len(missing):
+        fresh.append(missing)
+    # Tiered, as Lucene merges: the new segment takes in the segments not much larger than
+    # itself, so segment sizes grow geometrically and an update rewrites a few times its own
+    # size at most; past MAX_SEGMENTS the smallest are merged whatever their size.
+    kept.sort(key=lambda pair: len(pair[1]))
+    while fresh and kept and (len(kept[0][1]) < MERGE_FACTOR * sum(map(len, fresh))
+                              or len(kept) + 1 > MAX_SEGMENTS):
+        fresh.append(live(kept.pop(0)[1]))
+    segments = [s for s, _ in kept]
+    for s, _ in kept:
+        link(base, folder, s.name)
+    pending = np.concatenate(fresh) if fresh else np.zeros(0, dtype=np.int64)
+    if len(pending):
+        segments.append(_written(store, folder, np.sort(pending), cache_key, dimension))
+    remaining = np.concatenate([ids for _, ids in kept]) if kept else np.zeros(0, np.int64)
+    store.set_vector_segments(segments)
+    store.set_vector_tombstones(np.intersect1d(tombstones, remaining, assume_unique=True))
+    return "updated" if changed or rewrite else "unchanged"

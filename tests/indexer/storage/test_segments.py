@@ -1,0 +1,175 @@
+"""Vector segments: an update writes what changed, and search sees exactly the live passages."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.build import build_index, remove_articles
+from indexer.errors import IndexDamaged
+from indexer.storage import generations, segments
+from indexer.storage.segments import VectorSet
+from indexer.storage.store import Store
+from search.engine import Engine
+from search.web.service import EngineHolder
+
+
+def articles(start: int, count: int) -> list[dict]:
+    return [{"id": f"n{n}", "title": f"Item {n}", "source": "Wire",
+             "text": f"Council item {n} on the {('budget', 'roads', 'schools')[n % 3]} "
+                     f"for ward {chr(97 + n % 26)}{chr(97 + n // 26 % 26)}. " * 3}
+            for n in range(start, start + count)]
+
+
+def write(folder: Path, name: str, rows: list[dict]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+def live(settings):
+    folder = generations.live_dir(settings.index_dir)
+    store = Store.open_read_only(generations.database(folder))
+    return folder, store
+
+
+def listed(settings) -> list[segments.Segment]:
+    folder, store = live(settings)
+    try:
+        return store.vector_segments()
+    finally:
+        store.close()
+
+
+def test_an_update_writes_a_new_segment_and_links_the_others(fake_settings, fake_embedder,
+                                                             tmp_path):
+    folder = tmp_path / "in"
+    write(folder, "base.jsonl", articles(0, 40))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    (first,) = listed(fake_settings)
+    before = segments.paths(generations.live_dir(fake_settings.index_dir), first.name)[0]
+    inode = before.stat().st_ino
+
+    write(folder, "more.jsonl", articles(1000, 2))
+    report = build_index(fake_settings, [folder], embedder=fake_embedder)
+    assert report.vectors == "updated" and report.added == 2
+    now = listed(fake_settings)
+    assert [s.name for s in now] == [first.name, now[1].name] and now[1].vectors < 10
+    carried = segments.paths(generations.live_dir(fake_settings.index_dir), first.name)[0]
+    assert carried.stat().st_ino == inode  # the same file, taken over, not written again
+    generations.verify(generations.live_dir(fake_settings.index_dir))
+
+
+def test_removed_passages_are_never_found_and_a_mostly_removed_segment_is_rewritten(
+        fake_settings, fake_embedder, tmp_path):
+    folder = tmp_path / "in"
+    write(folder, "base.jsonl", articles(0, 40))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    (first,) = listed(fake_settings)
+    remove_articles(fake_settings, ["n1", "n2"])
+    assert [s.name for s in listed(fake_settings)] == [first.name]
+    engine = Engine.open(fake_settings, embedder=fake_embedder, keyword_index=False)
+    try:
+        found = engine.search("Council item 1 on the roads", k=40, mode="vector",
+                              collapse=False).results
+        assert {"n1", "n2"}.isdisjoint(r.article.id for r in found)
+        assert len(found) == 38 and engine.vectors.size == engine.stats().passages
+    finally:
+        engine.close()
+    remove_articles(fake_settings, [f"n{n}" for n in range(3, 15)])  # past a quarter
+    (rewritten,) = listed(fake_settings)
+    assert rewritten.name != first.name and rewritten.vectors == 26
+    folder_now, store = live(fake_settings)
+    try:
+        assert len(store.vector_tombstones()) == 0
+    finally:
+        store.close()
+
+
+def test_many_small_updates_keep_few_segments(fake_settings, fake_embedder, tmp_path):
+    folder = tmp_path / "in"
+    write(folder, "base.jsonl", articles(0, 30))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    for step in range(14):
+        write(folder, f"more-{step}.jsonl", articles(100 + 2 * step, 2))
+        build_index(fake_settings, [folder], embedder=fake_embedder)
+        assert len(listed(fake_settings)) <= segments.MAX_SEGMENTS
+    generations.verify(generations.live_dir(fake_settings.index_dir))
+    folder_now, store = live(fake_settings)
+    try:
+        held = VectorSet.open(folder_now, store).ids()
+        assert np.array_equal(held, store.passage_ids())
+    finally:
+        store.close()
+
+
+def test_search_over_segments_equals_exact_search_over_the_live_vectors(
+        fake_settings, fake_embedder, tmp_path):
+    folder = tmp_path / "in"
+    write(folder, "base.jsonl", articles(0, 30))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    write(folder, "more.jsonl", articles(500, 5))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    remove_articles(fake_settings, ["n3", "n501"])
+    folder_now, store = live(fake_settings)
+    try:
+        vectors = VectorSet.open(folder_now, store)
+        assert len(vectors.parts) == 2 and vectors.size == len(store.passage_ids())
+        cached = Store.open_read_only(generations.database(folder_now),
+                                      cache=generations.cache_database(fake_settings.index_dir))
+        ids, matrix = cached.passage_vectors(fake_embedder.cache_key, fake_embedder.dimension)
+        cached.close()
+        query = fake_embedder.encode_query("Council item 7 on the budget")
+        allowed = ids[::2]
+        for chosen in (None, allowed):
+            pool = ids if chosen is None else chosen
+            scores = np.sort(matrix[np.isin(ids, pool)] @ query)[::-1][:10]
+            got, got_scores = vectors.search(query, 10, chosen)
+            # The same scores (ties may be broken either way), of live passages only.
+            assert np.allclose(got_scores, scores, atol=1e-5)
+            assert set(got.tolist()) <= set(pool.tolist())
+    finally:
+        store.close()
+
+
+def test_a_damaged_segment_is_refused_and_the_last_good_state_keeps_serving(
+        fake_settings, fake_embedder, tmp_path):
+    folder = tmp_path / "in"
+    write(folder, "base.jsonl", articles(0, 20))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    holder = EngineHolder(fake_settings, Engine.open(fake_settings, embedder=fake_embedder))
+    served = holder.get().generation
+    write(folder, "more.jsonl", articles(900, 3))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    newest = listed(fake_settings)[-1]
+    damaged = segments.paths(generations.live_dir(fake_settings.index_dir), newest.name)[0]
+    with open(damaged, "r+b") as handle:
+        handle.truncate(os.path.getsize(damaged) // 2)
+    with pytest.raises(IndexDamaged, match=newest.name):
+        Engine.open(fake_settings, embedder=fake_embedder)
+    holder.get()  # notices the new generation and tries it in the background
+    holder._loading.join(30)
+    assert holder.get().generation == served
+    assert holder.get().search("Council item 4", k=1).results
+    holder.close()
+
+
+def test_a_reload_reads_only_the_segments_it_does_not_hold(fake_settings, fake_embedder,
+                                                           tmp_path):
+    folder = tmp_path / "in"
+    write(folder, "base.jsonl", articles(0, 20))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    old = Engine.open(fake_settings, embedder=fake_embedder, keyword_index=False)
+    write(folder, "more.jsonl", articles(700, 2))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    new = Engine.open(fake_settings, embedder=fake_embedder, keyword_index=False,
+                      reuse=old.vectors)
+    try:
+        assert new.vectors.parts[0][1] is old.vectors.parts[0][1]  # shared, not read again
+        assert len(new.vectors.parts) == 2 and new.vectors.size == new.stats().passages
+    finally:
+        old.close()
+        new.close()

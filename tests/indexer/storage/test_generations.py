@@ -7,7 +7,10 @@ choose; after each, the index must load, answer as before, and a rerun must comp
 
 from __future__ import annotations
 
+import json
+import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -40,12 +43,29 @@ def run_index(index_dir: Path, folder: Path, failpoint: str | None = None,
                           capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture
-def base_index(tmp_path, embedder) -> tuple[Settings, Path, dict[str, list[str]]]:
-    folder = write_base(tmp_path / "articles")
-    settings = Settings(index_dir=tmp_path / "index")
+@pytest.fixture(scope="module")
+def built_base(tmp_path_factory, embedder) -> tuple[Path, Path, dict[str, list[str]]]:
+    """The base collection indexed once for this module; each test gets a copy."""
+    root = tmp_path_factory.mktemp("base")
+    folder = write_base(root / "articles")
+    settings = Settings(index_dir=root / "index")
     build_index(settings, [folder], embedder=embedder)
-    return settings, folder, answers(settings, embedder)
+    return folder, settings.index_dir, answers(settings, embedder)
+
+
+@pytest.fixture
+def base_index(tmp_path, built_base) -> tuple[Settings, Path, dict[str, list[str]]]:
+    source_folder, source_index, before = built_base
+    folder = tmp_path / "articles"
+    shutil.copytree(source_folder, folder)
+    shutil.copytree(source_index, tmp_path / "index", symlinks=True)
+    settings = Settings(index_dir=tmp_path / "index")
+    # The copy was built from this test's folder, as far as it knows.
+    with sqlite3.connect(generations.live_database(settings.index_dir)) as db:
+        db.execute("update meta set value = ? where key = 'paths'",
+                   [json.dumps([str(folder.resolve())])])
+    db.close()
+    return settings, folder, before
 
 
 def test_each_build_is_a_new_generation_and_old_ones_are_cleaned(base_index, embedder):

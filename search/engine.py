@@ -73,11 +73,7 @@ class Engine:
         """
         # The live generation is looked up once: its database and vectors belong together,
         # and a build switching to a newer one meanwhile must not pair them across two.
-        folder = generations.live_dir(settings.index_dir)
-        db_path = generations.database(folder)
-        if not db_path.exists():
-            raise IndexNotFound(settings.index_dir)
-        store = Store.open_read_only(db_path)
+        store, folder = generations.open_live(settings.index_dir)
         try:
             if not store.is_current(for_search=True):
                 raise IndexOutdated(settings.index_dir)
@@ -115,8 +111,12 @@ class Engine:
         def run() -> None:
             started = time.perf_counter()
             try:
-                reader = Store.open_read_only(self.store.path)
+                reader = Store.open_read_only(self.store.path, snapshot=True)
                 try:
+                    # A connection of its own sees the newest state: if a build went live
+                    # since this engine opened, its keyword index is not this engine's.
+                    if reader.get_meta().get("generation", "") != self.generation:
+                        return
                     index = KeywordIndex.load(reader.fts(), max_share=self.planner.common_share,
                                               cancel=self._closing)
                 finally:

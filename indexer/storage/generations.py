@@ -1,19 +1,26 @@
-"""Index generations: every change is written to a new folder and switched to atomically.
+"""Index generations: every change goes live at once, and readers keep the state they opened.
 
 An index folder holds::
 
-    CURRENT             the name of the live generation (replaced atomically)
-    PREVIOUS            the one before it, kept so a server still reading it is not cut off
+    presslens.db        the database (SQLite in WAL mode): articles, passages, stories, and
+                        which generation is live
     cache.db            the embedding cache, shared by every generation
-    generations/NAME/   presslens.db and passages.faiss of one generation
+    generations/NAME/   the vector segments of generation NAME (storage/segments.py)
+    CURRENT, PREVIOUS   the names of the live generation and the one before it, rewritten
+                        after each switch: what a server checks to notice a new one
 
-A build copies the live generation's database into a new folder, updates the copy, writes
-the vector index beside it, seals the database (no write-ahead log left, so readers never
-write), verifies the whole folder, and only then replaces ``CURRENT``. Readers resolve
-``CURRENT`` once and keep the folder they opened, so a reader sees one generation from
-start to end, and a build killed at any moment leaves the live generation as it was. The
-next build removes what a killed build left behind; the embedding cache keeps every vector
-it had committed, so nothing is embedded twice.
+A build makes all its changes to the database in one transaction, writes its new vector
+segments into a new generation folder (taking the live generation's others over by hard
+link), verifies the two agree, and commits: the commit is the switch. A reader opens the
+database in a snapshot and the generation folder that snapshot names, and keeps both, so a
+reader sees one generation from start to end, and a build killed at any moment leaves the
+live generation as it was. Nothing is copied: an update costs what it changes. The next
+build removes what a killed build left behind; the embedding cache keeps every vector it
+had committed, so nothing is embedded twice.
+
+Index folders of earlier releases are read as they are: one database per generation
+(``generations/NAME/presslens.db``, named by ``CURRENT``), or before generations, one
+database and one vector file in the folder itself. The next build carries them over.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import IndexDamaged
+from ..errors import IndexDamaged, IndexNotFound
 from . import failpoints, segments
 from .store import Store
 from .vectors import VectorIndex
@@ -45,31 +52,75 @@ def _read_pointer(index_dir: Path, pointer: str) -> str | None:
     return name if _NAME.match(name) else None
 
 
-def live_name(index_dir: Path) -> str | None:
-    """The name of the live generation, or None while there is none."""
-    return _read_pointer(index_dir, CURRENT)
-
-
-def live_dir(index_dir: Path) -> Path:
-    """The folder of the live generation.
-
-    An index folder with no generation yet (or from before generations) is its own live
-    folder: its ``presslens.db``, if any, is what search reads.
-    """
+def _legacy_database(index_dir: Path) -> Path | None:
+    """The live database of an index from the release that kept one per generation."""
     name = _read_pointer(index_dir, CURRENT)
     if name is not None and (index_dir / GENERATIONS / name / DB_NAME).is_file():
-        return index_dir / GENERATIONS / name
-    return index_dir
-
-
-def database(folder: Path) -> Path:
-    """The database of a generation's folder."""
-    return folder / DB_NAME
+        return index_dir / GENERATIONS / name / DB_NAME
+    return None
 
 
 def live_database(index_dir: Path) -> Path:
-    """The live generation's database (read ``live_dir`` once to pair it with vectors)."""
-    return live_dir(index_dir) / DB_NAME
+    """The database search reads: the index's own, or an earlier release's live one."""
+    top = index_dir / DB_NAME
+    if not top.exists():
+        return _legacy_database(index_dir) or top
+    return top
+
+
+def _folder_of(index_dir: Path, database: Path, meta: dict[str, str]) -> Path:
+    """The folder of the generation a database (in some state) names."""
+    if database != index_dir / DB_NAME:
+        return database.parent  # one database per generation: its own folder
+    name = meta.get("generation")
+    if name and (index_dir / GENERATIONS / name).is_dir():
+        return index_dir / GENERATIONS / name
+    return index_dir  # before generations: the vector file is in the index folder itself
+
+
+def open_live(index_dir: Path) -> tuple[Store, Path]:
+    """The live generation as one state: a read-only store in a snapshot, and its folder."""
+    database = live_database(index_dir)
+    if not database.is_file():
+        raise IndexNotFound(index_dir)
+    store = Store.open_read_only(database, snapshot=True)
+    try:
+        return store, _folder_of(index_dir, database, store.get_meta())
+    except BaseException:
+        store.close()
+        raise
+
+
+def _live(index_dir: Path) -> tuple[str | None, Path]:
+    database = live_database(index_dir)
+    if not database.is_file():
+        return None, index_dir
+    store = Store.open_read_only(database)
+    try:
+        meta = store.get_meta() if "meta" in store.db.table_names() else {}
+    finally:
+        store.close()
+    return meta.get("generation") or None, _folder_of(index_dir, database, meta)
+
+
+def live_name(index_dir: Path) -> str | None:
+    """The name of the live generation, or None while there is none."""
+    name, folder = _live(index_dir)
+    return name if folder != index_dir else None
+
+
+def live_dir(index_dir: Path) -> Path:
+    """The folder of the live generation (the index folder itself before generations)."""
+    return _live(index_dir)[1]
+
+
+def database(folder: Path) -> Path:
+    """The database that holds the generation of ``folder``."""
+    if (folder / DB_NAME).is_file():
+        return folder / DB_NAME
+    if folder.parent.name == GENERATIONS:
+        return folder.parent.parent / DB_NAME
+    return folder / DB_NAME
 
 
 def cache_database(index_dir: Path) -> Path:
@@ -116,57 +167,65 @@ def _write_pointer(index_dir: Path, pointer: str, name: str, failpoint: str | No
 
 
 def clean(index_dir: Path) -> list[str]:
-    """Remove every generation but the live and the previous one; returns what went.
+    """Remove every generation folder but the live and the previous one; returns what went.
 
     Only a build, holding the index's write lock, calls this: what it removes is either
     older than the previous generation or left behind by a build that was killed.
     """
-    keep = {_read_pointer(index_dir, CURRENT), _read_pointer(index_dir, PREVIOUS)}
+    live, folder = _live(index_dir)
+    keep = {live, _read_pointer(index_dir, CURRENT), _read_pointer(index_dir, PREVIOUS)}
+    if (index_dir / DB_NAME).is_file():
+        store = Store.open_read_only(index_dir / DB_NAME)
+        try:
+            keep.add(store.get_meta().get("previous_generation"))
+        finally:
+            store.close()
     removed = []
-    folder = index_dir / GENERATIONS
-    if folder.is_dir():
-        for child in sorted(folder.iterdir()):
+    generations = index_dir / GENERATIONS
+    if generations.is_dir():
+        for child in sorted(generations.iterdir()):
             if child.name not in keep:
                 shutil.rmtree(child, ignore_errors=True)
                 removed.append(child.name)
     for pointer in (CURRENT, PREVIOUS):
         (index_dir / f"{pointer}.tmp").unlink(missing_ok=True)
-    if live_dir(index_dir) != index_dir:
-        # An index from before generations, now copied into one: its files are not read.
-        for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", FAISS_NAME):
-            if (index_dir / name).exists():
-                (index_dir / name).unlink()
-                removed.append(name)
+    (index_dir / f"{DB_NAME}.tmp").unlink(missing_ok=True)
+    if folder != index_dir and (index_dir / FAISS_NAME).exists():
+        # The vector file of an index from before generations, now carried into segments.
+        (index_dir / FAISS_NAME).unlink()
+        removed.append(FAISS_NAME)
     return removed
 
 
 def verify(folder: Path) -> dict[str, str]:
-    """Check a sealed generation before it goes live; returns its metadata.
-
-    The database must pass SQLite's quick check and be fully migrated, every segment it lists
-    must be there at its recorded size (the ones this build wrote are read whole), and the
-    segments less the tombstones must hold exactly the passages the database holds.
-    """
-    db = folder / DB_NAME
-    if not db.is_file():
-        raise IndexDamaged(folder.name, f"{DB_NAME} is missing")
-    store = Store.open_read_only(db)
+    """Check a generation: its database and its segments agree; returns its metadata."""
+    store = Store.open_read_only(database(folder), snapshot=True)
     try:
-        check = store.db.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            raise IndexDamaged(folder.name, f"database check failed: {check}")
-        if not store.is_current():
-            raise IndexDamaged(folder.name, "database is not fully migrated")
-        meta = store.get_meta()
-        want = store.passage_ids()
-        listed = store.vector_segments()
-        tombstones = store.vector_tombstones()
+        return check(store, folder)
     finally:
         store.close()
+
+
+def check(store: Store, folder: Path) -> dict[str, str]:
+    """Check the state ``store`` sees against the generation in ``folder``.
+
+    The database must be fully migrated and name this generation; every segment it lists
+    must be there at its recorded size (the ones this build wrote are read whole), and the
+    segments less the tombstones must hold exactly the passages the database holds. A
+    build checks its own state this way before it commits.
+    """
+    if not store.is_current():
+        raise IndexDamaged(folder.name, "database is not fully migrated")
+    meta = store.get_meta()
+    if meta.get("generation") != folder.name:
+        raise IndexDamaged(folder.name, f"the database names generation "
+                           f"{meta.get('generation')}")
+    want = store.passage_ids()
+    listed = store.vector_segments()
+    tombstones = store.vector_tombstones()
     if not listed:
         raise IndexDamaged(folder.name, "the database lists no vector segments")
-    held = [_verified_segment(folder, segment, meta) for segment in listed]
-    held = np.concatenate(held)
+    held = np.concatenate([_verified_segment(folder, segment, meta) for segment in listed])
     if len(np.unique(held)) != len(held) or len(np.setdiff1d(tombstones, held)):
         raise IndexDamaged(folder.name, "vector segments overlap or tombstones are not held")
     live = np.setdiff1d(held, tombstones)
@@ -203,28 +262,35 @@ def _verified_segment(folder: Path, segment: segments.Segment, meta: dict) -> np
 
 
 class Draft:
-    """The next generation while it is written: a copy of the live one, or empty.
+    """The next generation while it is written: the index's database in one transaction,
+    and a new folder for the segments it writes.
 
-    ``store`` is open on the draft's database with the shared embedding cache attached.
-    ``publish`` seals, verifies and switches; ``discard`` throws the draft away. A draft
-    neither published nor discarded (the process was killed) is removed by the next build.
+    ``store`` holds the transaction, with the embedding cache beside it. ``publish``
+    checks and commits (the switch); ``discard`` rolls back and throws the folder away. A
+    draft neither published nor discarded (the process was killed) leaves the database as
+    it was, and the next build removes its folder.
     """
 
     def __init__(self, index_dir: Path, from_scratch: bool = False):
         self.index_dir = index_dir
         index_dir.mkdir(parents=True, exist_ok=True)
         clean(index_dir)
-        base = live_dir(index_dir)
-        self.base: Path | None = None
-        if not from_scratch and (base / DB_NAME).is_file():
-            self.base = base
+        top = index_dir / DB_NAME
+        legacy = _legacy_database(index_dir)
+        if not top.exists() and legacy is not None:
+            # An index of the release that kept one database per generation: its live one
+            # becomes the index's database, once. The copy is whole before it is there.
+            _copy_database(legacy, top.with_name(f"{DB_NAME}.tmp"))
+            os.replace(top.with_name(f"{DB_NAME}.tmp"), top)
+        self.previous, base = _live(index_dir) if top.exists() else (None, None)
+        self.base: Path | None = None if from_scratch or not top.exists() else base
         self.name = _new_name(index_dir)
-        self.live = False  # set once the pointer names this draft: never discard it then
+        self.live = False  # set once committed: never roll back or discard it then
         self.folder = index_dir / GENERATIONS / self.name
         self.folder.mkdir(parents=True)
-        if self.base is not None:
-            _copy_database(self.base / DB_NAME, self.folder / DB_NAME)
-        self.store = Store(self.folder / DB_NAME, cache=index_dir / CACHE)
+        self.store = Store(top, cache=index_dir / CACHE, transaction=True)
+        if from_scratch:
+            self.store.clear()
 
     @property
     def base_has_vectors(self) -> bool:
@@ -234,25 +300,31 @@ class Draft:
 
     @property
     def from_old_layout(self) -> bool:
-        """Whether the draft copies an index from before generations (it must go live)."""
+        """Whether the draft carries an index from before generations (it must go live)."""
         return self.base == self.index_dir
 
     def publish(self) -> dict[str, str]:
-        """Seal, verify and switch to the draft; returns its metadata."""
-        self.store.seal()
-        self.store.close()
-        meta = verify(self.folder)
-        previous = _read_pointer(self.index_dir, CURRENT)
-        _write_pointer(self.index_dir, CURRENT, self.name, failpoint="switch")
+        """Check the draft, then commit it: it is the live generation from then on."""
+        self.store.set_meta(generation=self.name, previous_generation=self.previous or "")
+        meta = check(self.store, self.folder)
+        failpoints.reached("switch")
+        self.store.commit()
         self.live = True
         failpoints.reached("switched")
-        if previous:
-            _write_pointer(self.index_dir, PREVIOUS, previous)
+        _write_pointer(self.index_dir, CURRENT, self.name)
+        if self.previous:
+            _write_pointer(self.index_dir, PREVIOUS, self.previous)
+        self.store.close()
         clean(self.index_dir)
         return meta
 
     def discard(self) -> None:
         """Throw the draft away, unless it has already gone live."""
+        if not self.live:
+            try:
+                self.store.rollback()
+            except Exception:  # a closed or broken connection: nothing was committed
+                pass
         self.store.close()
         if not self.live:
             shutil.rmtree(self.folder, ignore_errors=True)

@@ -13,6 +13,7 @@ import sqlite_utils
 
 from ..models import Article, Filters, Passage
 from . import schema
+from .cache import EmbeddingCache
 from .fts import FtsReader
 from .line_rows import LineRows
 from .schema import now
@@ -30,34 +31,67 @@ COMMON_TERM_SHARE = 0.002
 class Store(StoryRows, LineRows):
     """The SQLite half of an index folder. SQLite is the source of truth; FAISS is derived."""
 
-    def __init__(self, path: Path, cache: Path | None = None):
-        """Open for writing; ``cache`` is the embedding cache database to attach."""
+    def __init__(self, path: Path, cache: Path | None = None, transaction: bool = False):
+        """Open for writing; ``cache`` is the embedding cache database.
+
+        With ``transaction``, every change made through this store is held in one
+        transaction until ``commit``: readers go on seeing the database as it was, and a
+        process killed before then leaves it so.
+        """
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(self.path)
+        conn = sqlite3.connect(self.path, factory=_HeldConnection, check_same_thread=False)
+        self.db = sqlite_utils.Database(conn)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self.cache = EmbeddingCache(cache) if cache is not None else None
         if cache is not None:
+            # Only a migration from before the cache lived apart moves vectors across.
             self.db.execute("attach database ? as cache", [str(cache)])
-            self.db.execute("PRAGMA cache.journal_mode=WAL")
-            self.db.execute("PRAGMA cache.synchronous=NORMAL")
-            self.db.execute("create table if not exists cache.embeddings (model text, "
-                            "hash text, vector blob, primary key (model, hash))")
         self.migrate()
+        if cache is not None:
+            self.db.execute("detach database cache")
+        if transaction:
+            self.db.execute("BEGIN IMMEDIATE")
+            conn.held = True
+
+    def commit(self) -> None:
+        """End the transaction ``transaction=True`` opened: every change goes live at once."""
+        self.db.conn.held = False
+        self.db.conn.commit()
+
+    def rollback(self) -> None:
+        self.db.conn.held = False
+        self.db.conn.rollback()
 
     @classmethod
-    def open_read_only(cls, path: Path, cache: Path | None = None) -> Store:
+    def open_read_only(cls, path: Path, cache: Path | None = None,
+                       snapshot: bool = False) -> Store:
         """A connection for search: it never writes, and threads of a server may share it.
 
-        ``cache``, the embedding cache database, is attached (read-only) when given.
+        With ``snapshot`` it reads one state of the database for as long as it is open,
+        whatever builds commit meanwhile. ``cache``, the embedding cache, is opened
+        read-only when given.
         """
         store = cls.__new__(cls)
         store.path = Path(path)
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        if cache is not None:
-            conn.execute("attach database ? as cache", [f"file:{cache}?mode=ro"])
         store.db = sqlite_utils.Database(conn)
+        store.cache = EmbeddingCache(cache, read_only=True) if cache is not None else None
+        if snapshot:
+            conn.execute("BEGIN")
+            conn.execute("select count(*) from sqlite_master").fetchone()
         return store
+
+    def clear(self) -> None:
+        """Empty every table of articles and what is made from them (a build from scratch).
+
+        Passage ids and segment names keep counting up, so none is ever used twice.
+        """
+        for table in ("passages", "articles", "article_vectors", "minhashes", "lsh_bands",
+                      "edges", "common_terms", "line_counts", "article_lines", "line_recheck",
+                      "vector_segments", "vector_tombstones"):
+            self.db.execute(f"delete from {table}")
 
     def migrate(self) -> None:
         schema.migrate(self.db)
@@ -67,16 +101,9 @@ class Store(StoryRows, LineRows):
         return schema.is_current(self.db, for_search)
 
     def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
         self.db.close()
-
-    def seal(self) -> None:
-        """Leave the database in one file, in rollback-journal mode, for read-only readers.
-
-        A database in WAL mode needs its -wal and -shm files, which a reader may have to
-        create; a sealed generation is only ever read, so it keeps none.
-        """
-        self.db.execute("PRAGMA main.wal_checkpoint(TRUNCATE)")
-        self.db.execute("PRAGMA main.journal_mode=DELETE")
 
     # Metadata ---------------------------------------------------------------------------
     def get_meta(self) -> dict[str, str]:
@@ -167,19 +194,24 @@ class Store(StoryRows, LineRows):
     def vectors_of(self, model: str, dimension: int,
                    passage_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """Cached vectors of some passages (those that have one), with their ids."""
-        found_ids, found = [], []
+        rows = []
         wanted = [int(i) for i in passage_ids]
         for i in range(0, len(wanted), 500):
             part = wanted[i:i + 500]
             marks = ",".join("?" * len(part))
-            for pid, blob in self.db.execute(
-                    f"select passages.id, e.vector from passages join cache.embeddings as e "
-                    f"on e.model = ? and e.hash = passages.embed_hash "
-                    f"where passages.id in ({marks}) order by passages.id", [model, *part]):
-                found_ids.append(pid)
-                found.append(blob)
-        vectors = np.frombuffer(b"".join(found), dtype=np.float32).reshape(len(found), dimension)
-        return np.array(found_ids, dtype=np.int64), vectors
+            rows.extend(self.db.execute(
+                f"select id, embed_hash from passages where id in ({marks})", part))
+        rows.sort()
+        return self._with_vectors(model, dimension, rows)
+
+    def _with_vectors(self, model: str, dimension: int,
+                      rows: list[tuple[int, str]]) -> tuple[np.ndarray, np.ndarray]:
+        """The (passage id, embed hash) rows that have a cached vector, and the vectors."""
+        cached = self.cache.vectors(model, (h for _, h in rows))
+        kept = [(pid, cached[h]) for pid, h in rows if h in cached]
+        ids = np.fromiter((pid for pid, _ in kept), dtype=np.int64, count=len(kept))
+        vectors = np.frombuffer(b"".join(v for _, v in kept), dtype=np.float32)
+        return ids, vectors.reshape(len(kept), dimension)
 
     def get_passages(self, ids: Sequence[int]) -> dict[int, dict]:
         if not ids:
@@ -250,32 +282,16 @@ class Store(StoryRows, LineRows):
 
     def passage_vectors(self, model: str, dimension: int) -> tuple[np.ndarray, np.ndarray]:
         """Every passage id with its cached vector, for building the vector index."""
-        rows = self.db.execute(
-            "select passages.id, e.vector from passages join cache.embeddings as e "
-            "on e.model = ? and e.hash = passages.embed_hash "
-            "order by passages.id", [model]).fetchall()
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
-        return ids, vectors.reshape(len(rows), dimension)
+        rows = self.db.execute("select id, embed_hash from passages order by id").fetchall()
+        return self._with_vectors(model, dimension, rows)
 
     # Embedding cache --------------------------------------------------------------------
     def cached_hashes(self, model: str, hashes: Iterable[str]) -> set[str]:
-        wanted = list(set(hashes))
-        found: set[str] = set()
-        for i in range(0, len(wanted), 500):
-            part = wanted[i:i + 500]
-            marks = ",".join("?" * len(part))
-            found.update(r[0] for r in self.db.execute(
-                f"select hash from cache.embeddings where model = ? and hash in ({marks})",
-                [model, *part]))
-        return found
+        return self.cache.held(model, hashes)
 
     def cache_vectors(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
-        with self.db.conn:
-            self.db.conn.executemany(
-                "insert or replace into cache.embeddings (model, hash, vector) values (?, ?, ?)",
-                ((model, h, v.astype(np.float32).tobytes())
-                 for h, v in zip(hashes, vectors, strict=True)))
+        """Cache vectors, committed at once whatever transaction the index is in."""
+        self.cache.put(model, hashes, vectors)
 
     # Vector segments (storage/segments.py) ----------------------------------------------
     def vector_segments(self) -> list:
@@ -358,3 +374,22 @@ def _where(filters: Filters | None) -> tuple[str, list]:
             clauses.append(sql)
             params.append(value)
     return " and ".join(clauses), params
+
+
+class _HeldConnection(sqlite3.Connection):
+    """A connection whose commits wait while ``held``: the store's one transaction.
+
+    sqlite-utils and ``with conn:`` blocks commit as they go; while a build holds its
+    changes back, those commits do nothing, and the build commits once, at the end.
+    """
+
+    held = False
+
+    def commit(self) -> None:
+        if not self.held:
+            super().commit()
+
+    def __exit__(self, kind, value, traceback):
+        if self.held:
+            return False  # neither commit nor roll back: the transaction is the store's
+        return super().__exit__(kind, value, traceback)

@@ -24,12 +24,14 @@ class StoryRows:
         for i in range(0, len(article_ids), 500):
             part = list(article_ids[i:i + 500])
             marks = ",".join("?" * len(part))
+            rows = self.db.execute(f"select article_id, embed_hash from passages "
+                                   f"where article_id in ({marks})", part).fetchall()
+            cached = self.cache.vectors(model, (h for _, h in rows))
             sums: dict[str, np.ndarray] = {}
-            for aid, blob in self.db.execute(
-                    f"select passages.article_id, e.vector from passages join "
-                    f"cache.embeddings as e on e.model = ? and e.hash = "
-                    f"passages.embed_hash where passages.article_id in ({marks})",
-                    [model, *part]):
+            for aid, digest in rows:
+                blob = cached.get(digest)
+                if blob is None:
+                    continue
                 vector = np.frombuffer(blob, dtype=np.float32)
                 sums[aid] = sums[aid] + vector if aid in sums else vector.copy()
             for aid, total in sums.items():

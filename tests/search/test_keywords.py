@@ -51,7 +51,6 @@ def sample_store(tmp_path_factory) -> Store:
                                                    "about Zyxcorp and the senate.", 0, 40)],
                                ["x"])
         store.refresh_common_terms()
-    store.seal()
     store.close()
     read_only = Store.open_read_only(path)
     yield read_only

@@ -109,13 +109,14 @@ def test_a_generation_that_fails_verification_never_goes_live(base_index, embedd
                                                              monkeypatch):
     settings, folder, before = base_index
     live = live_name(settings.index_dir)
-    real_seal = generations.Store.seal
+    real_check = generations.check
 
-    def seal_then_damage(store):
-        real_seal(store)
+    def damage_then_check(store, folder):
+        # Damage after every write of the build, just before it is checked.
         store.db.execute("delete from passages where id = (select min(id) from passages)")
+        return real_check(store, folder)
 
-    monkeypatch.setattr(generations.Store, "seal", seal_then_damage)
+    monkeypatch.setattr(generations, "check", damage_then_check)
     write_new(folder)
     with pytest.raises(IndexDamaged, match="vector index holds"):
         build_index(settings, [folder], embedder=embedder)
@@ -228,7 +229,6 @@ def test_an_index_from_before_generations_is_carried_over_without_re_embedding(b
     # Put the index back in the layout of earlier versions: one database at the top, with
     # its own embedding cache table, and the vectors beside it.
     live = generations.live_dir(settings.index_dir)
-    shutil.move(live / "presslens.db", index_dir / "presslens.db")
     # One vector file, as before segments: the one segment a first build writes.
     (segment,) = (live / "segments").glob("*.faiss")
     shutil.move(segment, index_dir / "passages.faiss")
@@ -247,6 +247,19 @@ def test_an_index_from_before_generations_is_carried_over_without_re_embedding(b
     report = build_index(settings, [folder], embedder=embedder)
     assert report.embedded == 0 and report.unchanged == 24
     assert live_name(index_dir) == report.generation
-    assert not (index_dir / "presslens.db").exists()
+    # The database stays the index's own; the vector file is now segments of the generation.
+    assert generations.live_database(index_dir) == index_dir / "presslens.db"
     assert not (index_dir / "passages.faiss").exists()
     assert answers(settings, embedder) == before
+
+
+def test_an_update_changes_the_database_in_place_and_copies_nothing(base_index, embedder):
+    settings, folder, _ = base_index
+    database = generations.live_database(settings.index_dir)
+    inode = database.stat().st_ino
+    write_new(folder)
+    report = build_index(settings, [folder], embedder=embedder)
+    assert report.added == 6
+    assert generations.live_database(settings.index_dir) == database
+    assert database.stat().st_ino == inode  # the same file, changed in one transaction
+    assert not list((settings.index_dir / "generations").rglob("*.db"))

@@ -14,11 +14,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import boilerplate
+from .collect import collect
 from .embed import Embedder, cache_key, load_embedder
 from .errors import IndexBusy, IndexNotFound, NothingRead
-from .ingest import extract
 from .ingest.chunk import chunk_article
-from .models import Article, Passage, RawArticle, Skipped
+from .models import Article, Passage, Skipped
 from .settings import Settings
 from .storage import failpoints, generations, segments
 from .storage.config import IndexConfig, choose
@@ -217,13 +217,17 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
         embedder = load_embedder(config.model, backend=config.backend,
                                  batch_size=settings.batch_size)
 
-    incoming = _read(paths, report, progress)
-    if not incoming:
+    known = store.article_hashes()
+    collected = collect(paths, store, set(known), everything=rebuild, progress=progress)
+    report.skipped.extend(collected.skipped)
+    report.truncated.extend(collected.truncated)
+    incoming = collected.articles
+    if not incoming and not collected.unchanged:
         # A folder that is missing, empty or unreadable this time is not a collection that
         # is gone: nothing is removed, nothing is remembered, no generation is made.
         raise NothingRead(settings.index_dir, tuple(paths),
                           tuple((s.origin, s.reason) for s in report.skipped))
-    known = store.article_hashes()
+    report.unchanged += len(collected.unchanged)
     fresh: dict[str, tuple[Article, str, str]] = {}
     for article, raw_text in incoming:
         digest = content_hash(raw_text, article)
@@ -231,7 +235,7 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
             report.unchanged += 1
         else:
             fresh[article.id] = (article, raw_text, digest)
-    gone = _gone(store, paths, {a.id for a, _ in incoming}, report.skipped) if prune else []
+    gone = _gone(store, paths, collected.ids, report.skipped) if prune else []
 
     # Lines repeated across the collection are judged on the whole collection: the counts
     # follow the change, and stored text is cleaned again where a line's status moved.
@@ -279,6 +283,7 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
         report.passages = sum(len(ps) for _, ps in chunked)
         _remove(store, gone, [a.id for a, _ in chunked], settings, embedder.cache_key,
                 embedder.dimension, report)
+        store.put_source_files(collected.files)
         remembered = json.dumps([str(p.resolve()) for p in paths])
         moved = store.get_meta().get("paths") != remembered
         store.set_meta(paths=remembered)
@@ -287,35 +292,6 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
         return False
     _finish(settings, draft, config, embedder.dimension, rebuild, report)
     return True
-
-
-def _read(paths: Iterable[Path], report: BuildReport,
-          progress: bool) -> list[tuple[Article, str]]:
-    from .ingest.sources import read_paths
-
-    seen: dict[str, str] = {}
-    articles: list[tuple[Article, str]] = []
-    bar = tqdm(desc="reading", unit=" articles", disable=not progress, leave=False)
-    for item in read_paths(paths):
-        bar.update(1)
-        if isinstance(item, Skipped):
-            report.skipped.append(item)
-            continue
-        result = extract.extract(item) if isinstance(item, RawArticle) else item
-        if isinstance(result, Skipped):
-            report.skipped.append(result)
-            continue
-        article, raw_text = result
-        if article.id in seen:
-            report.skipped.append(Skipped(article.origin,
-                                          f"same article id as {seen[article.id]}"))
-            continue
-        seen[article.id] = article.origin
-        if article.truncated:
-            report.truncated.append(Skipped(article.origin, article.truncated))
-        articles.append((article, raw_text))
-    bar.close()
-    return articles
 
 
 def _embed_missing(store: Store, embedder: Embedder, texts: list[str], report: BuildReport,

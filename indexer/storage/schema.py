@@ -101,9 +101,18 @@ def m007_vector_segments(db: sqlite_utils.Database) -> None:
     db["vector_tombstones"].create({"passage_id": int}, pk="passage_id")
 
 
-# An index without these is still searched as it is: only a build reads the line counts,
-# and search reads a generation without segments from its single vector file.
-INDEXING_ONLY = frozenset({"m006_line_counts", "m007_vector_segments"})
+@MIGRATIONS()
+def m008_source_files(db: sqlite_utils.Database) -> None:
+    # The input files as last read (size, modification time, the articles they gave), so a
+    # build reads again only the files that changed (indexer/collect.py).
+    db["source_files"].create({"path": str, "size": int, "mtime_ns": int, "articles": str},
+                              pk="path")
+
+
+# An index without these is still searched as it is: only a build reads the line counts
+# and source files, and search reads a generation without segments from its one vector
+# file.
+INDEXING_ONLY = frozenset({"m006_line_counts", "m007_vector_segments", "m008_source_files"})
 
 
 def _names() -> list[str]:

@@ -17,6 +17,7 @@ from .cache import EmbeddingCache
 from .fts import FtsReader
 from .line_rows import LineRows
 from .schema import now
+from .source_rows import SourceRows
 from .story_rows import StoryRows
 
 
@@ -28,7 +29,7 @@ def text_hash(text: str) -> str:
 COMMON_TERM_SHARE = 0.002
 
 
-class Store(StoryRows, LineRows):
+class Store(StoryRows, LineRows, SourceRows):
     """The SQLite half of an index folder. SQLite is the source of truth; FAISS is derived."""
 
     def __init__(self, path: Path, cache: Path | None = None, transaction: bool = False):
@@ -90,7 +91,7 @@ class Store(StoryRows, LineRows):
         """
         for table in ("passages", "articles", "article_vectors", "minhashes", "lsh_bands",
                       "edges", "common_terms", "line_counts", "article_lines", "line_recheck",
-                      "vector_segments", "vector_tombstones"):
+                      "vector_segments", "vector_tombstones", "source_files"):
             self.db.execute(f"delete from {table}")
 
     def migrate(self) -> None:

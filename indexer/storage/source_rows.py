@@ -1,0 +1,42 @@
+"""The input files a build read, as it found them: so the next build reads again only the
+files that changed. Part of ``Store``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An input file when it was last read, and the articles it gave."""
+
+    path: str  # resolved
+    size: int
+    mtime_ns: int
+    articles: tuple[str, ...]
+
+
+class SourceRows:
+    db: sqlite_utils.Database
+
+    def source_files(self) -> dict[str, SourceFile]:
+        if "source_files" not in self.db.table_names():
+            return {}
+        return {row[0]: SourceFile(row[0], row[1], row[2], tuple(json.loads(row[3])))
+                for row in self.db.execute(
+                    "select path, size, mtime_ns, articles from source_files")}
+
+    def put_source_files(self, files: list[SourceFile]) -> None:
+        self.db.conn.executemany(
+            "insert or replace into source_files (path, size, mtime_ns, articles) "
+            "values (?, ?, ?, ?)",
+            [(f.path, f.size, f.mtime_ns, json.dumps(list(f.articles))) for f in files])
+
+    def forget_source_files(self, paths: list[str]) -> None:
+        self.db.conn.executemany("delete from source_files where path = ?",
+                                 [(p,) for p in paths])

@@ -1,0 +1,86 @@
+"""A build reads again only the input files that changed since the last one."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import indexer.collect
+from indexer.build import build_index
+
+
+def write(path: Path, rows: list[dict], bad_line: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps(r) for r in rows] + (["{not json"] if bad_line else [])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def rows(prefix: str, count: int) -> list[dict]:
+    return [{"id": f"{prefix}{n}", "title": f"{prefix} report {n}",
+             "text": f"The {prefix} committee met on item {n} and adjourned."}
+            for n in range(count)]
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[str]:
+    """The names of the files each build actually opens."""
+    opened: list[str] = []
+    real = indexer.collect.read_file
+
+    def spy(path):
+        opened.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(indexer.collect, "read_file", spy)
+    return opened
+
+
+def test_unchanged_files_are_not_read_again(fake_settings, fake_embedder, tmp_path, reads):
+    folder = tmp_path / "in"
+    write(folder / "archive.jsonl", rows("a", 30))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    assert reads == ["archive.jsonl"]
+
+    reads.clear()
+    write(folder / "today.jsonl", rows("t", 3))
+    report = build_index(fake_settings, [folder], embedder=fake_embedder)
+    assert reads == ["today.jsonl"]
+    assert (report.added, report.unchanged) == (3, 30)
+
+    # A changed file is read again, whatever its size.
+    reads.clear()
+    changed = rows("a", 30)
+    changed[4]["text"] = "The committee changed its mind on item four."
+    write(folder / "archive.jsonl", changed)
+    os.utime(folder / "archive.jsonl", ns=(1, 1))
+    report = build_index(fake_settings, [folder], embedder=fake_embedder)
+    assert reads == ["archive.jsonl"]
+    assert (report.updated, report.unchanged) == (1, 32)
+
+
+def test_a_file_with_problems_is_read_every_time(fake_settings, fake_embedder, tmp_path,
+                                                 reads):
+    folder = tmp_path / "in"
+    write(folder / "ragged.jsonl", rows("r", 4), bad_line=True)
+    for _ in range(2):
+        reads.clear()
+        report = build_index(fake_settings, [folder], embedder=fake_embedder)
+        assert reads == ["ragged.jsonl"]
+        assert any("ragged.jsonl:5" in s.origin for s in report.skipped)
+
+
+def test_rebuild_and_prune_see_every_article(fake_settings, fake_embedder, tmp_path, reads):
+    folder = tmp_path / "in"
+    write(folder / "a.jsonl", rows("a", 5))
+    write(folder / "b.jsonl", rows("b", 5))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    (folder / "b.jsonl").unlink()
+    reads.clear()
+    report = build_index(fake_settings, [folder], embedder=fake_embedder, prune=True)
+    assert reads == [] and report.removed == 5 and report.unchanged == 5
+    reads.clear()
+    report = build_index(fake_settings, [folder], embedder=fake_embedder, rebuild=True)
+    assert reads == ["a.jsonl"] and report.added == 5

@@ -23,7 +23,7 @@ from .settings import Settings
 from .storage import failpoints, generations, segments
 from .storage.config import IndexConfig, choose
 from .storage.generations import Draft
-from .storage.store import Store, now, text_hash
+from .storage.store import COMMON_TERMS_MOVED, Store, now, text_hash
 from .stories.grouping import StoryConfig
 from .stories.update import update_stories
 
@@ -169,7 +169,7 @@ def _finish(settings: Settings, draft: Draft, config: IndexConfig, dimension: in
     store = draft.store
     report.vectors = segments.update(store, draft.base, draft.folder, _cache_key(config),
                                      dimension, rebuild)
-    store.refresh_common_terms()
+    store.refresh_common_terms_if_moved(0.0 if rebuild else COMMON_TERMS_MOVED)
     story = StoryConfig.from_settings(settings)
     store.set_meta(**config.as_meta(), dimension=dimension, built_at=now(),
                    generation=draft.name,

@@ -19,6 +19,7 @@ from .line_rows import LineRows
 from .schema import now
 from .source_rows import SourceRows
 from .story_rows import StoryRows
+from .vector_rows import VectorRows
 
 
 def text_hash(text: str) -> str:
@@ -27,9 +28,11 @@ def text_hash(text: str) -> str:
 
 # Terms held by at least this share of passages are recorded in ``common_terms``.
 COMMON_TERM_SHARE = 0.002
+# ... and counted again once the passages have moved by this share since the last count.
+COMMON_TERMS_MOVED = 0.01
 
 
-class Store(StoryRows, LineRows, SourceRows):
+class Store(StoryRows, LineRows, SourceRows, VectorRows):
     """The SQLite half of an index folder. SQLite is the source of truth; FAISS is derived."""
 
     def __init__(self, path: Path, cache: Path | None = None, transaction: bool = False):
@@ -270,6 +273,22 @@ class Store(StoryRows, LineRows, SourceRows):
                 "insert into common_terms (term, passages) values (?, ?)", rows)
         return len(rows)
 
+    def refresh_common_terms_if_moved(self, moved: float = COMMON_TERMS_MOVED) -> bool:
+        """Refresh the common terms when the passages have grown or shrunk by ``moved`` of
+        what they were at the last refresh; whether it did.
+
+        Counting them reads every posting list, so an update that adds a few passages to a
+        large index keeps the counts it has: a term's share of the passages moves by less
+        than ``moved``, and the planner only asks whether a term is rare or common.
+        """
+        total = self.db.execute("select count(*) from passages").fetchone()[0]
+        last = int(self.get_meta().get("common_terms_passages", -1))
+        if last >= 0 and abs(total - last) < moved * max(last, 1):
+            return False
+        self.refresh_common_terms()
+        self.set_meta(common_terms_passages=total)
+        return True
+
     def common_terms(self) -> dict[str, int]:
         return dict(self.db.execute("select term, passages from common_terms").fetchall())
 
@@ -293,33 +312,6 @@ class Store(StoryRows, LineRows, SourceRows):
     def cache_vectors(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
         """Cache vectors, committed at once whatever transaction the index is in."""
         self.cache.put(model, hashes, vectors)
-
-    # Vector segments (storage/segments.py) ----------------------------------------------
-    def vector_segments(self) -> list:
-        from .segments import Segment
-
-        if "vector_segments" not in self.db.table_names():
-            return []
-        return [Segment(*row) for row in self.db.execute(
-            "select name, vectors, bytes from vector_segments order by name")]
-
-    def set_vector_segments(self, segments) -> None:
-        self.db.execute("delete from vector_segments")
-        self.db.conn.executemany(
-            "insert into vector_segments (name, vectors, bytes) values (?, ?, ?)",
-            [(s.name, s.vectors, s.bytes) for s in segments])
-
-    def vector_tombstones(self) -> np.ndarray:
-        """Passage ids that segments still hold but that are no longer passages."""
-        if "vector_tombstones" not in self.db.table_names():
-            return np.zeros(0, dtype=np.int64)
-        rows = self.db.execute("select passage_id from vector_tombstones order by passage_id")
-        return np.fromiter((r[0] for r in rows), dtype=np.int64)
-
-    def set_vector_tombstones(self, ids: np.ndarray) -> None:
-        self.db.execute("delete from vector_tombstones")
-        self.db.conn.executemany("insert into vector_tombstones (passage_id) values (?)",
-                                 [(int(i),) for i in ids])
 
     # Removal ----------------------------------------------------------------------------
     def texts(self, article_ids: Sequence[str]) -> dict[str, str]:

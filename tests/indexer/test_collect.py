@@ -84,3 +84,27 @@ def test_rebuild_and_prune_see_every_article(fake_settings, fake_embedder, tmp_p
     reads.clear()
     report = build_index(fake_settings, [folder], embedder=fake_embedder, rebuild=True)
     assert reads == ["a.jsonl"] and report.added == 5
+
+
+def test_common_terms_are_counted_again_once_the_passages_move_by_a_percent(
+        fake_settings, fake_embedder, tmp_path):
+    from indexer.storage import generations
+    from indexer.storage.store import Store
+
+    def counted_at() -> int:
+        store = Store.open_read_only(generations.live_database(fake_settings.index_dir))
+        try:
+            return int(store.get_meta()["common_terms_passages"])
+        finally:
+            store.close()
+
+    folder = tmp_path / "in"
+    write(folder / "archive.jsonl", rows("a", 150))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    assert counted_at() == 150  # one passage an article
+    write(folder / "one.jsonl", rows("o", 1))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    assert counted_at() == 150  # 1 passage in 150: the counts stand
+    write(folder / "two.jsonl", rows("w", 2))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    assert counted_at() == 153  # 3 in 150, past a percent: counted again

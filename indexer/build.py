@@ -14,7 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import boilerplate
-from .collect import collect
+from .collect import Collected, collect
 from .embed import Embedder, cache_key, load_embedder
 from .errors import IndexBusy, IndexNotFound, NothingRead
 from .ingest.chunk import chunk_article
@@ -218,44 +218,77 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
                                  batch_size=settings.batch_size)
 
     known = store.article_hashes()
-    collected = collect(paths, store, set(known), everything=rebuild, progress=progress)
+    collected = Collected()
+    total = len(known)
+    changed: list[str] = []
+    # Read, clean, chunk, embed and write a batch at a time, so memory stays bounded and
+    # the first vectors are embedded as soon as the first batch is read.
+    for batch in collect(paths, store, set(known), everything=rebuild, progress=progress,
+                         out=collected):
+        fresh: dict[str, tuple[Article, str, str]] = {}
+        for article, raw_text in batch:
+            digest = content_hash(raw_text, article)
+            if known.get(article.id) == digest:
+                report.unchanged += 1
+            else:
+                fresh[article.id] = (article, raw_text, digest)
+        if fresh:
+            after = total + sum(aid not in known for aid in fresh)
+            changed += _write(store, settings, config, embedder, fresh, [], total, after,
+                              known, report, progress)
+            total = after
     report.skipped.extend(collected.skipped)
     report.truncated.extend(collected.truncated)
-    incoming = collected.articles
-    if not incoming and not collected.unchanged:
+    if not collected.read and not collected.unchanged:
         # A folder that is missing, empty or unreadable this time is not a collection that
         # is gone: nothing is removed, nothing is remembered, no generation is made.
         raise NothingRead(settings.index_dir, tuple(paths),
                           tuple((s.origin, s.reason) for s in report.skipped))
     report.unchanged += len(collected.unchanged)
-    fresh: dict[str, tuple[Article, str, str]] = {}
-    for article, raw_text in incoming:
-        digest = content_hash(raw_text, article)
-        if known.get(article.id) == digest:
-            report.unchanged += 1
-        else:
-            fresh[article.id] = (article, raw_text, digest)
     gone = _gone(store, paths, collected.ids, report.skipped) if prune else []
+    if gone or store.to_recheck():  # removed articles, or a removal's cleaning to finish
+        changed += _write(store, settings, config, embedder, {}, gone, total,
+                          total - len(gone), known, report, progress)
+    with store.db.conn:
+        _remove(store, gone, list(dict.fromkeys(changed)), settings, embedder.cache_key,
+                embedder.dimension, report)
+        store.put_source_files(collected.files)
+        remembered = json.dumps([str(p.resolve()) for p in paths])
+        moved = store.get_meta().get("paths") != remembered
+        store.set_meta(paths=remembered)
+    if not (changed or gone or moved or rebuild or not draft.base_has_vectors
+            or draft.from_old_layout):
+        return False
+    _finish(settings, draft, config, embedder.dimension, rebuild, report)
+    return True
 
-    # Lines repeated across the collection are judged on the whole collection: the counts
-    # follow the change, and stored text is cleaned again where a line's status moved.
-    after = len(known) - len(set(gone) - set(fresh)) + len(set(fresh) - set(known))
+
+def _write(store: Store, settings: Settings, config: IndexConfig, embedder: Embedder,
+           fresh: dict[str, tuple[Article, str, str]], gone: list[str], before: int,
+           after: int, known: dict[str, str], report: BuildReport,
+           progress: bool) -> list[str]:
+    """Write a batch of new and changed articles, and clean again the stored ones whose
+    boilerplate lines changed status; returns the ids whose passages were written.
+
+    Lines repeated across the collection are judged on the whole collection: the counts
+    follow the change (``gone`` leaves them), and stored text is cleaned again where a
+    line's status moved.
+    """
     counts = boilerplate.update(store, settings, {aid: raw for aid, (_, raw, _) in
                                                   fresh.items()},
                                 [*(aid for aid in fresh if aid in known), *gone],
-                                len(known), after)
+                                before, after)
     stored = store.raw_texts_of(sorted(counts.recheck))
     clean = counts.clean(store, [raw for _, raw, _ in fresh.values()]
                          + [raw for raw, _, _ in stored.values()])
-
     to_chunk: list[Article] = []
-    recleaned: dict[str, str] = {}
+    recleaned: set[str] = set()
     for article, raw_text, _ in fresh.values():
         to_chunk.append(dataclasses.replace(article, text=clean(raw_text)))
     for aid, (raw_text, text, title) in stored.items():
         cleaned = clean(raw_text)
         if cleaned != text:
-            recleaned[aid] = cleaned
+            recleaned.add(aid)
             to_chunk.append(Article(id=aid, title=title, text=cleaned, origin=""))
     store.set_recheck([])
 
@@ -266,7 +299,6 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
                    for a, ps in chunked}
     _embed_missing(store, embedder, [t for ts in embed_texts.values() for t in ts], report,
                    progress)
-
     with store.db.conn:
         for article, passages in chunked:
             if article.id in recleaned:
@@ -280,18 +312,8 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
                 store.put_article(article, raw_text, digest, store.story_of(article.id))
             store.replace_passages(article.id, passages,
                                    [text_hash(t) for t in embed_texts[article.id]])
-        report.passages = sum(len(ps) for _, ps in chunked)
-        _remove(store, gone, [a.id for a, _ in chunked], settings, embedder.cache_key,
-                embedder.dimension, report)
-        store.put_source_files(collected.files)
-        remembered = json.dumps([str(p.resolve()) for p in paths])
-        moved = store.get_meta().get("paths") != remembered
-        store.set_meta(paths=remembered)
-    if not (chunked or gone or moved or rebuild or not draft.base_has_vectors
-            or draft.from_old_layout):
-        return False
-    _finish(settings, draft, config, embedder.dimension, rebuild, report)
-    return True
+    report.passages += sum(len(ps) for _, ps in chunked)
+    return [a.id for a, _ in chunked]
 
 
 def _embed_missing(store: Store, embedder: Embedder, texts: list[str], report: BuildReport,
@@ -299,11 +321,11 @@ def _embed_missing(store: Store, embedder: Embedder, texts: list[str], report: B
     unique = {text_hash(t): t for t in texts}
     cached = store.cached_hashes(embedder.cache_key, unique)
     missing = [(h, t) for h, t in unique.items() if h not in cached]
-    report.cached = len(unique) - len(missing)
-    report.embedded = len(missing)
+    report.cached += len(unique) - len(missing)
+    report.embedded += len(missing)
     if not missing:
         return
-    # Longest first across the whole run, so batches pad to similar lengths.
+    # Longest first across the batch, so model inputs pad to similar lengths.
     missing.sort(key=lambda item: -len(item[1]))
     with tqdm(total=len(missing), desc="embedding", unit=" passages", disable=not progress,
               leave=False) as bar:

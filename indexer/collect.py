@@ -10,7 +10,7 @@ is read every time, so the report keeps naming them; ``--rebuild`` reads everyth
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,36 +22,40 @@ from .models import Article, RawArticle, Skipped
 from .storage.source_rows import SourceFile
 from .storage.store import Store
 
+# Articles read, cleaned, embedded and written at a time: memory stays bounded by this
+# whatever the size of the collection.
+BATCH = 500
+
 
 @dataclass
 class Collected:
-    """What a build read: new or changed candidates, and what it did not need to read."""
+    """What a build has read so far, beside the batches of articles it hands out."""
 
-    articles: list[tuple[Article, str]] = field(default_factory=list)
     unchanged: set[str] = field(default_factory=set)  # ids of articles in unread files
+    read: set[str] = field(default_factory=set)  # ids of articles read
     skipped: list[Skipped] = field(default_factory=list)
     truncated: list[Skipped] = field(default_factory=list)
     files: list[SourceFile] = field(default_factory=list)  # read cleanly: remember them
-    seen: list[str] = field(default_factory=list)  # every file found, resolved
 
     @property
     def ids(self) -> set[str]:
-        return {a.id for a, _ in self.articles} | self.unchanged
+        return self.read | self.unchanged
 
 
 def collect(paths: Iterable[Path], store: Store, known: set[str], everything: bool,
-            progress: bool) -> Collected:
-    """Read the files under ``paths``; with ``everything``, even the unchanged ones."""
+            progress: bool, out: Collected,
+            batch: int = BATCH) -> Iterator[list[tuple[Article, str]]]:
+    """The articles under ``paths``, read and extracted, in batches of ``batch``; with
+    ``everything``, even those of unchanged files. ``out`` gathers the rest as it goes."""
     recorded = {} if everything else store.source_files()
-    out = Collected()
     first_origin: dict[str, str] = {}
+    pending: list[tuple[Article, str]] = []
     bar = tqdm(desc="reading", unit=" articles", disable=not progress, leave=False)
     for item in discover(paths):
         if isinstance(item, Skipped):
             out.skipped.append(item)
             continue
         key = str(item.resolve())
-        out.seen.append(key)
         try:
             info = item.stat()
         except OSError as error:
@@ -65,43 +69,52 @@ def collect(paths: Iterable[Path], store: Store, known: set[str], everything: bo
             out.unchanged.update(last.articles)
             bar.update(len(last.articles))
             continue
-        ids, clean = _read_one(item, out, first_origin, bar)
+        ids: list[str] = []
+        clean = True
+        for article, raw_text in _read_one(item, out, first_origin, bar):
+            if article is None:  # a problem in this file: it is read again next time
+                clean = False
+                continue
+            ids.append(article.id)
+            out.read.add(article.id)
+            pending.append((article, raw_text))
+            if len(pending) >= batch:
+                yield pending
+                pending = []
         if clean:
             out.files.append(SourceFile(key, info.st_size, info.st_mtime_ns, tuple(ids)))
+    if pending:
+        yield pending
     bar.close()
-    return out
 
 
-def _read_one(path: Path, out: Collected, first_origin: dict[str, str],
-              bar: tqdm) -> tuple[list[str], bool]:
-    """Read one file into ``out``; its article ids, and whether it read without a problem."""
-    ids: list[str] = []
-    clean = True
+def _read_one(path: Path, out: Collected, first_origin: dict[str, str], bar: tqdm
+              ) -> Iterator[tuple[Article | None, str]]:
+    """The articles of one file, and (None, "") for each problem met (recorded in ``out``)."""
     items = read_file(path)  # streamed: a crawl of any size is never held whole
     while True:
         try:
             item = next(items)
         except StopIteration:
-            break
+            return
         except UnreadableFile as error:
             out.skipped.append(Skipped(str(path), str(error)))
-            return ids, False
+            yield None, ""
+            return
         bar.update(1)
         result = extract.extract(item) if isinstance(item, RawArticle) else item
         if isinstance(result, Skipped):
             out.skipped.append(result)
-            clean = False
+            yield None, ""
             continue
         article, raw_text = result
         if article.id in first_origin:
             out.skipped.append(Skipped(article.origin,
                                        f"same article id as {first_origin[article.id]}"))
-            clean = False
+            yield None, ""
             continue
         first_origin[article.id] = article.origin
         if article.truncated:
             out.truncated.append(Skipped(article.origin, article.truncated))
-            clean = False
-        ids.append(article.id)
-        out.articles.append((article, raw_text))
-    return ids, clean
+            yield None, ""  # indexed, but reported again next time
+        yield article, raw_text

@@ -108,3 +108,44 @@ def test_common_terms_are_counted_again_once_the_passages_move_by_a_percent(
     write(folder / "two.jsonl", rows("w", 2))
     build_index(fake_settings, [folder], embedder=fake_embedder)
     assert counted_at() == 153  # 3 in 150, past a percent: counted again
+
+
+def test_a_build_in_small_batches_makes_the_same_index(fake_embedder, tmp_path, monkeypatch):
+    from fakes import FAKE_MODEL
+
+    from indexer.settings import Settings
+    from indexer.storage import generations
+    from indexer.storage.store import Store
+
+    folder = tmp_path / "in"
+    footer = "Copyright Example Wire. All rights reserved."
+    # Digits fold away when lines are counted: each story needs words of its own.
+    shared = [{**r, "text": f"Hearing on {chr(97 + n)}{chr(98 + n)}x roads.\n\nA second "
+               f"paragraph about {chr(99 + n)}q schools.\n\n{footer}"}
+              for n, r in enumerate(rows("s", 12))]
+    write(folder / "a.jsonl", shared[:7] + rows("a", 9))
+    write(folder / "b.jsonl", shared[7:] + rows("b", 6))
+
+    def contents(index_dir: Path) -> tuple:
+        store = Store.open_read_only(generations.live_database(index_dir))
+        try:
+            texts = sorted(store.db.execute("select id, text from articles").fetchall())
+            passages = sorted(store.db.execute(
+                "select article_id, seq, text from passages").fetchall())
+            stories: dict = {}
+            for aid, story in store.db.execute("select id, story_id from articles"):
+                stories.setdefault(story, set()).add(aid)
+            return texts, passages, sorted(sorted(s) for s in stories.values())
+        finally:
+            store.close()
+
+    built = {}
+    for batch in (500, 4):
+        monkeypatch.setattr(indexer.collect, "BATCH", batch)
+        monkeypatch.setattr(indexer.collect.collect, "__defaults__", (batch,))
+        settings = Settings(index_dir=tmp_path / f"index-{batch}", model=FAKE_MODEL)
+        report = build_index(settings, [folder], embedder=fake_embedder)
+        assert report.added == 27
+        built[batch] = contents(settings.index_dir)
+    assert built[4] == built[500]
+    assert not any(footer in text for _, text in built[4][0])  # boilerplate: in 12

@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ABP = ROOT.parent / "shared" / "data" / "abp"
 EXTRA = 20
+PER_FILE = 2_000
 
 
 def abp_articles(folder: Path):
@@ -45,7 +46,11 @@ def write_corpora(work: Path, sizes: list[int], abp: Path) -> tuple[dict[int, Pa
         folder = work / f"corpus-{size}"
         if not folder.is_dir():
             folder.mkdir(parents=True)
-            (folder / "articles.jsonl").write_text("".join(lines[:size]), encoding="utf-8")
+            # Files of 2,000 articles, as a collection grows by exports (one file is also
+            # held to 200 MB, like any input).
+            for part, start in enumerate(range(0, size, PER_FILE)):
+                (folder / f"articles-{part:03d}.jsonl").write_text(
+                    "".join(lines[start:min(size, start + PER_FILE)]), encoding="utf-8")
         corpora[size] = folder
     extra = work / "extra"
     extra.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,8 @@ class BuildReport:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    # Articles taken out with `presslens remove` and indexed again: still in their input.
+    readded: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     # Indexed, but cut short (a huge file or text): where, and what was cut.
     truncated: list[Skipped] = field(default_factory=list)
@@ -137,6 +139,7 @@ def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildRepo
             else:
                 with store.db.conn:
                     boilerplate.remove(store, settings, gone, len(known))
+                    store.mark_removed(gone, now())
                     _remove(store, gone, [], settings, _cache_key(config), dimension, report)
                 _finish(settings, draft, config, dimension, rebuild=False, report=report)
                 report.generation = draft.publish()["generation"]
@@ -299,6 +302,7 @@ def _write(store: Store, settings: Settings, config: IndexConfig, embedder: Embe
                    for a, ps in chunked}
     _embed_missing(store, embedder, [t for ts in embed_texts.values() for t in ts], report,
                    progress)
+    new: list[str] = []
     with store.db.conn:
         for article, passages in chunked:
             if article.id in recleaned:
@@ -309,9 +313,11 @@ def _write(store: Store, settings: Settings, config: IndexConfig, embedder: Embe
                     report.updated += 1
                 else:
                     report.added += 1
+                    new.append(article.id)
                 store.put_article(article, raw_text, digest, store.story_of(article.id))
             store.replace_passages(article.id, passages,
                                    [text_hash(t) for t in embed_texts[article.id]])
+        report.readded += store.take_back_removed(new)
     report.passages += sum(len(ps) for _, ps in chunked)
     return [a.id for a, _ in chunked]
 

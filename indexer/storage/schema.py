@@ -109,10 +109,18 @@ def m008_source_files(db: sqlite_utils.Database) -> None:
                               pk="path")
 
 
+@MIGRATIONS()
+def m009_removed_articles(db: sqlite_utils.Database) -> None:
+    # Articles taken out with `presslens remove`: one found in its input again is indexed
+    # again, and the report says so.
+    db["removed_articles"].create({"article_id": str, "removed_at": str}, pk="article_id")
+
+
 # An index without these is still searched as it is: only a build reads the line counts
 # and source files, and search reads a generation without segments from its one vector
 # file.
-INDEXING_ONLY = frozenset({"m006_line_counts", "m007_vector_segments", "m008_source_files"})
+INDEXING_ONLY = frozenset({"m006_line_counts", "m007_vector_segments", "m008_source_files",
+                           "m009_removed_articles"})
 
 
 def _names() -> list[str]:

@@ -40,3 +40,18 @@ class SourceRows:
     def forget_source_files(self, paths: list[str]) -> None:
         self.db.conn.executemany("delete from source_files where path = ?",
                                  [(p,) for p in paths])
+
+    def mark_removed(self, article_ids: list[str], when: str) -> None:
+        self.db.conn.executemany(
+            "insert or replace into removed_articles (article_id, removed_at) values (?, ?)",
+            [(aid, when) for aid in article_ids])
+
+    def take_back_removed(self, article_ids: list[str]) -> int:
+        """Of these articles, forget the ones `presslens remove` took out; how many."""
+        found = 0
+        for i in range(0, len(article_ids), 500):
+            part = article_ids[i:i + 500]
+            marks = ",".join("?" * len(part))
+            found += self.db.execute(
+                f"delete from removed_articles where article_id in ({marks})", part).rowcount
+        return found

@@ -61,6 +61,9 @@ def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix
                f"in {report.seconds:.1f}s")
     for name in ("added", "updated", "unchanged", "removed"):
         click.echo(f"  {name:<10} {getattr(report, name):>7,}")
+    if report.readded:
+        click.echo(f"  re-added {report.readded:,} removed article(s): still in their input "
+                   "files, so indexed again (take them out of the files to keep them out)")
     click.echo(f"  {'skipped':<10} {len(report.skipped):>7,}")
     for skipped in report.skipped[:50]:
         click.echo(f"    {skipped.origin}: {skipped.reason}")

@@ -138,3 +138,16 @@ def test_a_new_index_of_a_missing_folder_is_not_made(run, tmp_path):
     result = run("index", str(tmp_path / "gone"))
     assert result.exit_code == 1 and "no such file or folder" in result.output
     assert live_name(tmp_path / "index") is None
+
+
+def test_a_removed_article_still_in_its_input_comes_back_and_the_report_says_so(
+        run, seeds_dir):
+    assert run("index", str(seeds_dir)).exit_code == 0
+    found = json.loads(run("search", "tariffs", "--json", "--no-collapse").output)
+    removed = found["results"][0]["article"]["id"]
+    assert run("remove", removed).exit_code == 0
+    result = run("index", str(seeds_dir))
+    assert result.exit_code == 0
+    assert "re-added 1 removed article(s): still in their input files" in result.output
+    report = json.loads(run("index", str(seeds_dir), "--json").output)
+    assert report["readded"] == 0 and report["unchanged"] == 2

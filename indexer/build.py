@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import fcntl
 import json
+import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ from tqdm import tqdm
 from . import boilerplate
 from .collect import Collected, collect
 from .embed import Embedder, cache_key, load_embedder
-from .errors import IndexBusy, IndexNotFound, NothingRead
+from .errors import DiskFull, IndexBusy, IndexNotFound, NothingRead
 from .ingest.chunk import chunk_article
 from .models import Article, Passage, Skipped
 from .settings import Settings
@@ -86,13 +88,15 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
     with _exclusive(settings.index_dir / ".build.lock"):
         draft = Draft(settings.index_dir, from_scratch=rebuild)
         try:
-            changed = _build(settings, draft, paths, rebuild, prune, progress, embedder, report)
-            if changed:
-                report.generation = draft.publish()["generation"]
-            else:  # nothing to switch to: the live generation stays
-                draft.discard()
-                report.vectors = "unchanged"
-                report.generation = generations.live_name(settings.index_dir) or ""
+            with _disk_full(draft):
+                changed = _build(settings, draft, paths, rebuild, prune, progress, embedder,
+                                 report)
+                if changed:
+                    report.generation = draft.publish()["generation"]
+                else:  # nothing to switch to: the live generation stays
+                    draft.discard()
+                    report.vectors = "unchanged"
+                    report.generation = generations.live_name(settings.index_dir) or ""
         except BaseException:
             draft.discard()
             raise
@@ -125,24 +129,25 @@ def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildRepo
     with _exclusive(settings.index_dir / ".build.lock"):
         draft = Draft(settings.index_dir)
         try:
-            store = draft.store
-            config = choose(settings, store.get_meta())
-            dimension = int(store.get_meta().get("dimension", 0))
-            known = store.article_hashes()
-            wanted = list(dict.fromkeys(article_ids))
-            gone = [aid for aid in wanted if aid in known]
-            report.skipped = [Skipped(aid, "no article with this id in the index")
-                              for aid in wanted if aid not in known]
-            if not gone:
-                draft.discard()
-                report.generation = generations.live_name(settings.index_dir) or ""
-            else:
-                with store.db.conn:
-                    boilerplate.remove(store, settings, gone, len(known))
-                    store.mark_removed(gone, now())
-                    _remove(store, gone, [], settings, _cache_key(config), dimension, report)
-                _finish(settings, draft, config, dimension, rebuild=False, report=report)
-                report.generation = draft.publish()["generation"]
+            with _disk_full(draft):
+                store = draft.store
+                config = choose(settings, store.get_meta())
+                dimension = int(store.get_meta().get("dimension", 0))
+                known = store.article_hashes()
+                wanted = list(dict.fromkeys(article_ids))
+                gone = [aid for aid in wanted if aid in known]
+                report.skipped = [Skipped(aid, "no article with this id in the index")
+                                  for aid in wanted if aid not in known]
+                if not gone:
+                    draft.discard()
+                    report.generation = generations.live_name(settings.index_dir) or ""
+                else:
+                    with store.db.conn:
+                        boilerplate.remove(store, settings, gone, len(known))
+                        store.mark_removed(gone, now())
+                        _remove(store, gone, [], settings, _cache_key(config), dimension, report)
+                    _finish(settings, draft, config, dimension, rebuild=False, report=report)
+                    report.generation = draft.publish()["generation"]
         except BaseException:
             draft.discard()
             raise
@@ -197,6 +202,22 @@ def _gone(store: Store, paths: list[Path], read: set[str], skipped: list[Skipped
     return [aid for aid, origin in store.article_origins()
             if aid not in read and any(under(origin, r) for r in roots)
             and not any(under(origin, k) for k in kept)]
+
+
+@contextlib.contextmanager
+def _disk_full(draft: Draft):
+    """A full disk before the draft went live, as the file system or SQLite reports it, as
+    one typed error; the draft is then rolled back, and the live state stays."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno != errno.ENOSPC or draft.live:
+            raise
+        raise DiskFull(draft.index_dir, error.strerror or "no space left on device") from None
+    except sqlite3.OperationalError as error:
+        if "full" not in str(error) or draft.live:
+            raise
+        raise DiskFull(draft.index_dir, str(error)) from None
 
 
 @contextlib.contextmanager

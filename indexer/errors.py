@@ -108,3 +108,15 @@ class NothingRead(PressLensError):
     def describe(self) -> str:
         where = ", ".join(map(str, self.paths))
         return f"no article could be read from {where}; the index in {self.index_dir} is unchanged"
+
+
+@dataclass(eq=False)
+class DiskFull(PressLensError):
+    """The disk filled during a build; the build was rolled back, the live state stays."""
+
+    index_dir: Path
+    detail: str
+
+    def describe(self) -> str:
+        return (f"the disk holding {self.index_dir} is full ({self.detail}); the build was "
+                "rolled back and the index is as it was")

@@ -261,6 +261,8 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
             changed += _write(store, settings, config, embedder, fresh, [], total, after,
                               known, report, progress)
             total = after
+        collected.bar.set_postfix(read=len(collected.read), passages=report.passages,
+                                  embedded=report.embedded)
     report.skipped.extend(collected.skipped)
     report.truncated.extend(collected.truncated)
     if not collected.read and not collected.unchanged:

@@ -10,6 +10,7 @@ is read every time, so the report keeps naming them; ``--rebuild`` reads everyth
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ class Collected:
     skipped: list[Skipped] = field(default_factory=list)
     truncated: list[Skipped] = field(default_factory=list)
     files: list[SourceFile] = field(default_factory=list)  # read cleanly: remember them
+    bar: tqdm | None = None  # the build's progress, in bytes of the files to read
 
     @property
     def ids(self) -> set[str]:
@@ -48,30 +50,39 @@ def collect(paths: Iterable[Path], store: Store, known: set[str], everything: bo
     """The articles under ``paths``, read and extracted, in batches of ``batch``; with
     ``everything``, even those of unchanged files. ``out`` gathers the rest as it goes."""
     recorded = {} if everything else store.source_files()
-    first_origin: dict[str, str] = {}
-    pending: list[tuple[Article, str]] = []
-    bar = tqdm(desc="reading", unit=" articles", disable=not progress, leave=False)
+    found: list[tuple[Path, str, os.stat_result]] = []
     for item in discover(paths):
         if isinstance(item, Skipped):
             out.skipped.append(item)
             continue
-        key = str(item.resolve())
         try:
-            info = item.stat()
+            found.append((item, str(item.resolve()), item.stat()))
         except OSError as error:
             out.skipped.append(Skipped(str(item), f"cannot read: {error.strerror}"))
-            continue
+
+    def as_recorded(key: str, info: os.stat_result) -> SourceFile | None:
         last = recorded.get(key)
-        if (last is not None and (last.size, last.mtime_ns) == (info.st_size, info.st_mtime_ns)
-                and all(aid in known and aid not in first_origin for aid in last.articles)):
+        if last is not None and (last.size, last.mtime_ns) == (info.st_size, info.st_mtime_ns):
+            return last
+        return None
+
+    # Progress in bytes of the files to read, so the bar can say how long is left.
+    out.bar = tqdm(total=sum(i.st_size for _, k, i in found if as_recorded(k, i) is None),
+                   desc="indexing", unit="B", unit_scale=True, disable=not progress,
+                   leave=False)
+    first_origin: dict[str, str] = {}
+    pending: list[tuple[Article, str]] = []
+    for item, key, info in found:
+        last = as_recorded(key, info)
+        if last is not None and all(aid in known and aid not in first_origin
+                                    for aid in last.articles):
             for aid in last.articles:
                 first_origin[aid] = str(item)
             out.unchanged.update(last.articles)
-            bar.update(len(last.articles))
             continue
         ids: list[str] = []
         clean = True
-        for article, raw_text in _read_one(item, out, first_origin, bar):
+        for article, raw_text in _read_one(item, out, first_origin):
             if article is None:  # a problem in this file: it is read again next time
                 clean = False
                 continue
@@ -81,14 +92,15 @@ def collect(paths: Iterable[Path], store: Store, known: set[str], everything: bo
             if len(pending) >= batch:
                 yield pending
                 pending = []
+        out.bar.update(info.st_size if last is None else 0)
         if clean:
             out.files.append(SourceFile(key, info.st_size, info.st_mtime_ns, tuple(ids)))
     if pending:
         yield pending
-    bar.close()
+    out.bar.close()
 
 
-def _read_one(path: Path, out: Collected, first_origin: dict[str, str], bar: tqdm
+def _read_one(path: Path, out: Collected, first_origin: dict[str, str]
               ) -> Iterator[tuple[Article | None, str]]:
     """The articles of one file, and (None, "") for each problem met (recorded in ``out``)."""
     items = read_file(path)  # streamed: a crawl of any size is never held whole
@@ -101,7 +113,6 @@ def _read_one(path: Path, out: Collected, first_origin: dict[str, str], bar: tqd
             out.skipped.append(Skipped(str(path), str(error)))
             yield None, ""
             return
-        bar.update(1)
         result = extract.extract(item) if isinstance(item, RawArticle) else item
         if isinstance(result, Skipped):
             out.skipped.append(result)

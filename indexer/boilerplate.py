@@ -66,10 +66,11 @@ def update(store: Store, settings: Settings, fresh: dict[str, str], leaving: Ite
     stored articles whose old text goes (changed and removed ones). Returns the new
     threshold and the stored articles (not fresh, still there) that must be cleaned again.
     """
-    everything = store.lines_pending()
-    if everything:  # counts never kept for this index: fill them once, check everyone once
-        filled = store.add_lines({aid: keys_of(raw) for aid, raw, _, _ in
-                                  store.iter_raw_texts()})
+    everyone: set[str] = set()
+    if store.lines_pending():  # counts never kept for this index: fill them once, and
+        lines = {aid: keys_of(raw) for aid, raw, _, _ in store.iter_raw_texts()}
+        everyone = set(lines)  # check every stored article once
+        filled = store.add_lines(lines)
         store.db.execute("delete from line_counts")
         store.bump_line_counts(filled)
         store.set_lines_pending(False)
@@ -85,9 +86,7 @@ def update(store: Store, settings: Settings, fresh: dict[str, str], leaving: Ite
                if ((now.get(k, 0) - by) >= before) != (now.get(k, 0) >= after)}
     if before != after:  # the threshold moved past these counts, which did not change
         flipped.update(store.keys_counted_between(min(before, after), max(before, after)))
-    recheck = store.articles_with_lines(flipped) | store.to_recheck()
-    if everything:
-        recheck |= {aid for aid, *_ in store.iter_raw_texts()}
+    recheck = store.articles_with_lines(flipped) | store.to_recheck() | everyone
     gone = set(leaving) - set(fresh)
     return Counts(after, recheck - set(fresh) - gone)
 

@@ -9,7 +9,7 @@ import fcntl
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -236,10 +236,16 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
     """Update the draft generation; returns whether anything changed."""
     store = draft.store
     config = choose(settings, {} if rebuild else store.get_meta())
-    if embedder is None or (embedder.name, embedder.backend) != (config.model,
-                                                                   config.backend):
-        embedder = load_embedder(config.model, backend=config.backend,
-                                 batch_size=settings.batch_size)
+    # The model is loaded when something must be chunked and embedded, not before: an
+    # update that finds nothing new, or only removals, never loads it.
+    loaded = [embedder] if embedder is not None and (embedder.name, embedder.backend) == (
+        config.model, config.backend) else []
+
+    def model() -> Embedder:
+        if not loaded:
+            loaded.append(load_embedder(config.model, backend=config.backend,
+                                        batch_size=settings.batch_size))
+        return loaded[0]
 
     known = store.article_hashes()
     collected = Collected()
@@ -258,7 +264,7 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
                 fresh[article.id] = (article, raw_text, digest)
         if fresh:
             after = total + sum(aid not in known for aid in fresh)
-            changed += _write(store, settings, config, embedder, fresh, [], total, after,
+            changed += _write(store, settings, config, model, fresh, [], total, after,
                               known, report, progress)
             total = after
         collected.bar.set_postfix(read=len(collected.read), passages=report.passages,
@@ -273,11 +279,14 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
     report.unchanged += len(collected.unchanged)
     gone = _gone(store, paths, collected.ids, report.skipped) if prune else []
     if gone or store.to_recheck():  # removed articles, or a removal's cleaning to finish
-        changed += _write(store, settings, config, embedder, {}, gone, total,
+        changed += _write(store, settings, config, model, {}, gone, total,
                           total - len(gone), known, report, progress)
+    meta = store.get_meta()
+    dimension = model().dimension if loaded or "dimension" not in meta else int(
+        meta["dimension"])
     with store.db.conn:
-        _remove(store, gone, list(dict.fromkeys(changed)), settings, embedder.cache_key,
-                embedder.dimension, report)
+        _remove(store, gone, list(dict.fromkeys(changed)), settings, _cache_key(config),
+                dimension, report)
         store.put_source_files(collected.files)
         remembered = json.dumps([str(p.resolve()) for p in paths])
         moved = store.get_meta().get("paths") != remembered
@@ -285,11 +294,12 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
     if not (changed or gone or moved or rebuild or not draft.base_has_vectors
             or draft.from_old_layout):
         return False
-    _finish(settings, draft, config, embedder.dimension, rebuild, report)
+    _finish(settings, draft, config, dimension, rebuild, report)
     return True
 
 
-def _write(store: Store, settings: Settings, config: IndexConfig, embedder: Embedder,
+def _write(store: Store, settings: Settings, config: IndexConfig,
+           model: Callable[[], Embedder],
            fresh: dict[str, tuple[Article, str, str]], gone: list[str], before: int,
            after: int, known: dict[str, str], report: BuildReport,
            progress: bool) -> list[str]:
@@ -318,6 +328,9 @@ def _write(store: Store, settings: Settings, config: IndexConfig, embedder: Embe
             to_chunk.append(Article(id=aid, title=title, text=cleaned, origin=""))
     store.set_recheck([])
 
+    if not to_chunk:
+        return []
+    embedder = model()
     max_tokens = min(config.chunk_tokens, embedder.passage_tokens)
     chunked = [(a, chunk_article(a, embedder, max_tokens, settings.overlap_sentences))
                for a in to_chunk]

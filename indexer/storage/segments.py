@@ -95,7 +95,6 @@ class VectorSet:
         """The segments the generation's database lists; a segment ``reuse`` already holds
         (the same file, by hard link) is not read again."""
         segments = store.vector_segments()
-        dimension = int(store.get_meta().get("dimension", 0) or 0)
         if not segments:
             legacy = folder / LEGACY
             if not legacy.is_file():
@@ -126,8 +125,7 @@ class VectorSet:
                                        f"segment {segment.name} is unreadable: {exc}") from None
             parts.append((segment, *held))
             files.append(file)
-        dimension = parts[0][1].dimension if parts else dimension
-        vectors = cls(parts, store.vector_tombstones(), dimension)
+        vectors = cls(parts, store.vector_tombstones(), parts[0][1].dimension)
         vectors._files = files
         return vectors
 
@@ -193,23 +191,24 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
     from the embedding cache.
     """
     want = store.passage_ids()
+    listed = store.vector_segments()
+    before = store.vector_tombstones()
     kept: list[tuple[Segment, np.ndarray]] = []
-    if not rebuild and base is not None and store.vector_segments():
+    if not rebuild and base is not None and listed:
         try:
-            kept = [(s, read_ids(base, s.name)) for s in store.vector_segments()]
+            kept = [(s, read_ids(base, s.name)) for s in listed]
         except (OSError, ValueError):  # unreadable: written again from the cache below
             kept = []
     if not kept or int(store.get_meta().get("dimension", dimension) or 0) != dimension:
         ids, vectors = store.passage_vectors(cache_key, dimension)
         segment = write(folder, _next_name(store), ids, vectors, dimension)
         store.set_vector_segments([segment])
-        store.set_vector_tombstones(np.zeros(0, dtype=np.int64))
+        store.change_vector_tombstones(added=np.zeros(0, dtype=np.int64), dropped=before)
         return "rebuilt"
     held = np.concatenate([ids for _, ids in kept])
-    tombstones = np.union1d(store.vector_tombstones(),
-                            np.setdiff1d(held, want, assume_unique=True))
+    tombstones = np.union1d(before, np.setdiff1d(held, want, assume_unique=True))
     missing = np.setdiff1d(want, np.setdiff1d(held, tombstones), assume_unique=True)
-    changed = bool(len(missing)) or len(tombstones) != len(store.vector_tombstones())
+    changed = bool(len(missing)) or len(tombstones) != len(before)
 
     # Segments mostly of tombstones are written again, and the smallest are merged while
     # there are too many; what is left is taken over as it is.
@@ -238,5 +237,8 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
         segments.append(_written(store, folder, np.sort(pending), cache_key, dimension))
     remaining = np.concatenate([ids for _, ids in kept]) if kept else np.zeros(0, np.int64)
     store.set_vector_segments(segments)
-    store.set_vector_tombstones(np.intersect1d(tombstones, remaining, assume_unique=True))
+    after = np.intersect1d(tombstones, remaining, assume_unique=True)
+    # Only what changed is written: the tombstones can number a quarter of a segment.
+    store.change_vector_tombstones(added=np.setdiff1d(after, before, assume_unique=True),
+                                   dropped=np.setdiff1d(before, after, assume_unique=True))
     return "updated" if changed or rewrite else "unchanged"

@@ -35,7 +35,8 @@ class VectorRows:
         rows = self.db.execute("select passage_id from vector_tombstones order by passage_id")
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
-    def set_vector_tombstones(self, ids: np.ndarray) -> None:
-        self.db.execute("delete from vector_tombstones")
+    def change_vector_tombstones(self, added: np.ndarray, dropped: np.ndarray) -> None:
+        self.db.conn.executemany("delete from vector_tombstones where passage_id = ?",
+                                 [(int(i),) for i in dropped])
         self.db.conn.executemany("insert into vector_tombstones (passage_id) values (?)",
-                                 [(int(i),) for i in ids])
+                                 [(int(i),) for i in added])

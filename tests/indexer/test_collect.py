@@ -149,3 +149,22 @@ def test_a_build_in_small_batches_makes_the_same_index(fake_embedder, tmp_path, 
         built[batch] = contents(settings.index_dir)
     assert built[4] == built[500]
     assert not any(footer in text for _, text in built[4][0])  # boilerplate: in 12
+
+
+def test_an_update_with_nothing_to_embed_loads_no_model(fake_settings, fake_embedder,
+                                                        tmp_path, monkeypatch):
+    import indexer.build
+
+    folder = tmp_path / "in"
+    write(folder / "a.jsonl", rows("a", 5))
+    write(folder / "b.jsonl", rows("b", 5))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(indexer.build, "load_embedder", no_model)
+    assert build_index(fake_settings, [folder]).unchanged == 10
+    (folder / "b.jsonl").unlink()
+    report = build_index(fake_settings, [folder], prune=True)
+    assert report.removed == 5 and report.generation

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-_PART = 500
+from .batches import in_parts
 
 
 class EmbeddingCache:
@@ -35,22 +35,16 @@ class EmbeddingCache:
 
     def vectors(self, model: str, hashes: Iterable[str]) -> dict[str, bytes]:
         """The cached vector (float32 bytes) of each hash that has one."""
-        wanted = list(set(hashes))
         out: dict[str, bytes] = {}
-        for i in range(0, len(wanted), _PART):
-            part = wanted[i:i + _PART]
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(set(hashes)):
             out.update(self.conn.execute(
                 f"select hash, vector from embeddings where model = ? and hash in ({marks})",
                 [model, *part]))
         return out
 
     def held(self, model: str, hashes: Iterable[str]) -> set[str]:
-        wanted = list(set(hashes))
         found: set[str] = set()
-        for i in range(0, len(wanted), _PART):
-            part = wanted[i:i + _PART]
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(set(hashes)):
             found.update(r[0] for r in self.conn.execute(
                 f"select hash from embeddings where model = ? and hash in ({marks})",
                 [model, *part]))

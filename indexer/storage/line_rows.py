@@ -1,7 +1,7 @@
 """The rows that boilerplate counts are kept in: in how many articles each line occurs, and
 which lines each article has. Part of ``Store``.
 
-A line is known by a 64-bit key (``indexer/ingest/boilerplate.py`` makes it), so a change to
+A line is known by a 64-bit key (``indexer/boilerplate.py`` makes it), so a change to
 N articles updates the counts of their lines alone instead of counting the collection again.
 """
 
@@ -11,15 +11,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from .batches import in_parts
+
 if TYPE_CHECKING:
     import sqlite_utils
-
-_PART = 500  # ids per statement, well under SQLite's limit on parameters
-
-
-def _parts(values: Sequence) -> Iterable[list]:
-    for i in range(0, len(values), _PART):
-        yield list(values[i:i + _PART])
 
 
 class LineRows:
@@ -47,8 +42,7 @@ class LineRows:
         """Forget the line keys of these articles; returns how much each key's count goes
         down."""
         gone: Counter = Counter()
-        for part in _parts(list(article_ids)):
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(article_ids):
             gone.update(r[0] for r in self.db.execute(
                 f"select key from article_lines where article_id in ({marks})", part))
             self.db.execute(f"delete from article_lines where article_id in ({marks})", part)
@@ -66,8 +60,7 @@ class LineRows:
     def line_counts(self, keys: Iterable[int]) -> dict[int, int]:
         """The count of each key that occurs anywhere (absent keys occur nowhere)."""
         out: dict[int, int] = {}
-        for part in _parts(list(set(keys))):
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(set(keys)):
             out.update(self.db.execute(
                 f"select key, articles from line_counts where key in ({marks})", part))
         return out
@@ -79,8 +72,7 @@ class LineRows:
 
     def articles_with_lines(self, keys: Iterable[int]) -> set[str]:
         out: set[str] = set()
-        for part in _parts(list(set(keys))):
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(set(keys)):
             out.update(r[0] for r in self.db.execute(
                 f"select distinct article_id from article_lines where key in ({marks})", part))
         return out
@@ -97,8 +89,7 @@ class LineRows:
     def raw_texts_of(self, article_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
         """(raw_text, text, title) of these articles."""
         out: dict[str, tuple[str, str, str]] = {}
-        for part in _parts(list(article_ids)):
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(article_ids):
             for aid, raw, text, title in self.db.execute(
                     f"select id, raw_text, text, title from articles where id in ({marks})",
                     part):

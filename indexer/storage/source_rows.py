@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .batches import in_parts
+
 if TYPE_CHECKING:
     import sqlite_utils
 
@@ -49,9 +51,7 @@ class SourceRows:
     def take_back_removed(self, article_ids: list[str]) -> int:
         """Of these articles, forget the ones `presslens remove` took out; how many."""
         found = 0
-        for i in range(0, len(article_ids), 500):
-            part = article_ids[i:i + 500]
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(article_ids):
             found += self.db.execute(
                 f"delete from removed_articles where article_id in ({marks})", part).rowcount
         return found

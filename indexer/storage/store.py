@@ -13,6 +13,7 @@ import sqlite_utils
 
 from ..models import Article, Filters, Passage
 from . import schema
+from .batches import in_parts
 from .cache import EmbeddingCache
 from .fts import FtsReader
 from .line_rows import LineRows
@@ -204,10 +205,7 @@ class Store(StoryRows, LineRows, SourceRows, VectorRows):
                    passage_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """Cached vectors of some passages (those that have one), with their ids."""
         rows = []
-        wanted = [int(i) for i in passage_ids]
-        for i in range(0, len(wanted), 500):
-            part = wanted[i:i + 500]
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(int(i) for i in passage_ids):
             rows.extend(self.db.execute(
                 f"select id, embed_hash from passages where id in ({marks})", part))
         rows.sort()

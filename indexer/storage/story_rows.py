@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .batches import in_parts
+
 if TYPE_CHECKING:
     import sqlite_utils
 
@@ -21,9 +23,7 @@ class StoryRows:
                              dimension: int) -> dict[str, np.ndarray]:
         """Each article's passage vectors averaged and scaled to unit length."""
         out: dict[str, np.ndarray] = {}
-        for i in range(0, len(article_ids), 500):
-            part = list(article_ids[i:i + 500])
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(article_ids):
             rows = self.db.execute(f"select article_id, embed_hash from passages "
                                    f"where article_id in ({marks})", part).fetchall()
             cached = self.cache.vectors(model, (h for _, h in rows))

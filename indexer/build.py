@@ -104,6 +104,18 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
     return report
 
 
+def _built(index_dir: Path) -> bool:
+    """Whether a build ever went live here (a build that failed leaves an empty database)."""
+    database = generations.live_database(index_dir)
+    if not database.exists():
+        return False
+    store = Store.open_read_only(database)
+    try:
+        return bool(store.get_meta().get("model"))
+    finally:
+        store.close()
+
+
 def remembered_paths(index_dir: Path) -> list[Path]:
     """The paths the live generation was last built from (none for a new index)."""
     database = generations.live_database(index_dir)
@@ -124,7 +136,7 @@ def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildRepo
     """
     started = time.perf_counter()
     report = BuildReport()
-    if not generations.live_database(settings.index_dir).exists():
+    if not _built(settings.index_dir):
         raise IndexNotFound(settings.index_dir)
     with _exclusive(settings.index_dir / ".build.lock"):
         draft = Draft(settings.index_dir)

@@ -151,3 +151,9 @@ def test_a_removed_article_still_in_its_input_comes_back_and_the_report_says_so(
     assert "re-added 1 removed article(s): still in their input files" in result.output
     report = json.loads(run("index", str(seeds_dir), "--json").output)
     assert report["readded"] == 0 and report["unchanged"] == 2
+
+
+def test_remove_where_no_build_went_live_says_there_is_no_index(run, tmp_path):
+    assert run("index", str(tmp_path / "gone")).exit_code == 1  # leaves an empty database
+    result = run("remove", "abc")
+    assert result.exit_code == 1 and "no index in" in result.output

@@ -52,8 +52,9 @@ def write(folder: Path, name: str, ids: np.ndarray, vectors: np.ndarray,
     """Write a new segment; the id list goes last, so a segment is whole once it exists."""
     faiss_path, ids_path = paths(folder, name)
     faiss_path.parent.mkdir(parents=True, exist_ok=True)
-    order = np.argsort(ids, kind="stable")
-    ids, vectors = ids[order], vectors[order]
+    if len(ids) > 1 and not np.all(ids[:-1] < ids[1:]):  # a copy only when not in order
+        order = np.argsort(ids, kind="stable")
+        ids, vectors = ids[order], vectors[order]
     VectorIndex.build(ids, vectors, dimension).save(faiss_path)
     tmp = ids_path.with_suffix(".tmp")
     with open(tmp, "wb") as handle:

@@ -9,6 +9,10 @@ of it is written again without them, and when there are more than ``MAX_SEGMENTS
 smallest are merged, so the number of segments stays small and each vector is rewritten
 a few times at most (the way Lucene merges segments).
 
+A segment holds ``SEGMENT_LIMIT`` passages at most and is written from the embedding cache
+a part at a time, so writing one costs the same memory whatever the collection's size; a
+large collection has a few large segments, which merges leave alone.
+
 The database lists the live segments (``vector_segments``) in the same generation as the
 passages, so the two always agree; ``verify`` checks that they do.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +33,12 @@ from .vectors import VectorIndex
 
 SEGMENTS = "segments"
 LEGACY = "passages.faiss"  # the single vector file of generations before segments
-MAX_SEGMENTS = 8
+MAX_SEGMENTS = 8  # segments below half the limit; larger ones are not merged
 MERGE_FACTOR = 4
 REWRITE_DEAD_SHARE = 0.25
+# About 380 MB of vectors at 384 dimensions, and its graph: what writing a segment holds.
+SEGMENT_LIMIT = 250_000
+READ_PART = 20_000  # vectors read from the cache at a time while a segment is written
 
 
 @dataclass(frozen=True)
@@ -47,15 +55,22 @@ def paths(folder: Path, name: str) -> tuple[Path, Path]:
     return folder / SEGMENTS / f"{name}.faiss", folder / SEGMENTS / f"{name}.ids.npy"
 
 
-def write(folder: Path, name: str, ids: np.ndarray, vectors: np.ndarray,
-          dimension: int) -> Segment:
-    """Write a new segment; the id list goes last, so a segment is whole once it exists."""
+def write(folder: Path, name: str, size: int,
+          parts: Iterable[tuple[np.ndarray, np.ndarray]], dimension: int) -> Segment:
+    """Write a new segment of about ``size`` vectors from ``parts`` (ids ascending across
+    them, and their vectors); the id list goes last, so a segment is whole once it exists."""
     faiss_path, ids_path = paths(folder, name)
     faiss_path.parent.mkdir(parents=True, exist_ok=True)
-    if len(ids) > 1 and not np.all(ids[:-1] < ids[1:]):  # a copy only when not in order
-        order = np.argsort(ids, kind="stable")
-        ids, vectors = ids[order], vectors[order]
-    VectorIndex.build(ids, vectors, dimension).save(faiss_path)
+    index = VectorIndex.empty(dimension, size)
+    held = []
+    for part_ids, vectors in parts:
+        index.add(part_ids, vectors)
+        held.append(part_ids)
+    ids = np.concatenate(held) if held else np.zeros(0, dtype=np.int64)
+    if len(ids) > 1 and not np.all(ids[:-1] < ids[1:]):
+        raise ValueError("a segment's passages must come in ascending order")
+    index.save(faiss_path)
+    del index
     tmp = ids_path.with_suffix(".tmp")
     with open(tmp, "wb") as handle:
         np.save(handle, ids.astype(np.int64))
@@ -177,9 +192,21 @@ def _next_name(store: Store) -> str:
 
 
 def _written(store: Store, folder: Path, ids: np.ndarray, cache_key: str,
-             dimension: int) -> Segment:
-    found, vectors = store.vectors_of(cache_key, dimension, ids)
-    return write(folder, _next_name(store), found, vectors, dimension)
+             dimension: int) -> list[Segment]:
+    """New segments of the passages ``ids`` (ascending), none over ``SEGMENT_LIMIT``, their
+    vectors read from the embedding cache a part at a time."""
+    pieces = np.array_split(ids, -(-len(ids) // SEGMENT_LIMIT)) if len(ids) else []
+    written = []
+    for piece in pieces:
+        parts = (store.vectors_of(cache_key, dimension, piece[i:i + READ_PART])
+                 for i in range(0, len(piece), READ_PART))
+        written.append(write(folder, _next_name(store), len(piece), parts, dimension))
+    return written
+
+
+def _large(ids: np.ndarray) -> bool:
+    """A segment that merges leave alone (one of half the limit or more)."""
+    return 2 * len(ids) >= SEGMENT_LIMIT
 
 
 def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimension: int,
@@ -201,9 +228,7 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
         except (OSError, ValueError):  # unreadable: written again from the cache below
             kept = []
     if not kept or int(store.get_meta().get("dimension", dimension) or 0) != dimension:
-        ids, vectors = store.passage_vectors(cache_key, dimension)
-        segment = write(folder, _next_name(store), ids, vectors, dimension)
-        store.set_vector_segments([segment])
+        store.set_vector_segments(_written(store, folder, want, cache_key, dimension))
         store.change_vector_tombstones(added=np.zeros(0, dtype=np.int64), dropped=before)
         return "rebuilt"
     held = np.concatenate([ids for _, ids in kept])
@@ -225,17 +250,20 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
         fresh.append(missing)
     # Tiered, as Lucene merges: the new segment takes in the segments not much larger than
     # itself, so segment sizes grow geometrically and an update rewrites a few times its own
-    # size at most; past MAX_SEGMENTS the smallest are merged whatever their size.
-    kept.sort(key=lambda pair: len(pair[1]))
-    while fresh and kept and (len(kept[0][1]) < MERGE_FACTOR * sum(map(len, fresh))
-                              or len(kept) + 1 > MAX_SEGMENTS):
-        fresh.append(live(kept.pop(0)[1]))
+    # size at most; past MAX_SEGMENTS the smallest are merged whatever their size. Large
+    # segments stay as they are.
+    large = [pair for pair in kept if _large(pair[1])]
+    small = sorted((pair for pair in kept if not _large(pair[1])), key=lambda p: len(p[1]))
+    while fresh and small and (len(small[0][1]) < MERGE_FACTOR * sum(map(len, fresh))
+                               or len(small) + 1 > MAX_SEGMENTS):
+        fresh.append(live(small.pop(0)[1]))
+    kept = large + small
     segments = [s for s, _ in kept]
     for s, _ in kept:
         link(base, folder, s.name)
     pending = np.concatenate(fresh) if fresh else np.zeros(0, dtype=np.int64)
     if len(pending):
-        segments.append(_written(store, folder, np.sort(pending), cache_key, dimension))
+        segments.extend(_written(store, folder, np.sort(pending), cache_key, dimension))
     remaining = np.concatenate([ids for _, ids in kept]) if kept else np.zeros(0, np.int64)
     store.set_vector_segments(segments)
     after = np.intersect1d(tombstones, remaining, assume_unique=True)

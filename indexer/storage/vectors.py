@@ -31,18 +31,21 @@ class VectorIndex:
         return "exact" if size <= exact_limit else "hnsw"
 
     @classmethod
-    def build(cls, ids: np.ndarray, vectors: np.ndarray, dimension: int,
-              exact_limit: int = EXACT_LIMIT) -> VectorIndex:
-        if cls.kind_for(len(ids), exact_limit) == "exact":
+    def empty(cls, dimension: int, size: int, exact_limit: int = EXACT_LIMIT) -> VectorIndex:
+        """An index of the kind that suits ``size`` vectors, to be filled with ``add``."""
+        if cls.kind_for(size, exact_limit) == "exact":
             inner = faiss.IndexFlatIP(dimension)
         else:
             inner = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index = faiss.IndexIDMap2(inner)
-        if len(ids):
-            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
-                               np.ascontiguousarray(ids, dtype=np.int64))
-        return cls(index)
+        return cls(faiss.IndexIDMap2(inner))
+
+    @classmethod
+    def build(cls, ids: np.ndarray, vectors: np.ndarray, dimension: int,
+              exact_limit: int = EXACT_LIMIT) -> VectorIndex:
+        index = cls.empty(dimension, len(ids), exact_limit)
+        index.add(ids, vectors)
+        return index
 
     @classmethod
     def load(cls, path: Path) -> VectorIndex:

@@ -13,6 +13,9 @@ from ..storage.vectors import VectorIndex
 from . import duplicates
 from .grouping import Edge, Grouper, StoryConfig
 
+PART = 1_000  # articles read and signed at a time
+SHINGLES_HELD = 2_000  # articles whose shingles are kept for the next comparisons
+
 
 @dataclass
 class GroupReport:
@@ -37,14 +40,22 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
         grouper.detach(aid)
     store.delete_edges_of([*changed, *removed])
 
-    # Article vectors and MinHash signatures of the changed articles.
-    store.put_article_vectors(store.mean_passage_vectors(model_key, changed, dimension))
-    texts = store.texts(changed)
-    shingle_sets = {aid: duplicates.shingles(texts[aid]) for aid in changed if aid in texts}
-    signatures = dict(zip(shingle_sets, duplicates.signatures(list(shingle_sets.values())),
-                          strict=True))
-    bands = {aid: duplicates.band_keys(sig) for aid, sig in signatures.items()}
-    store.put_minhashes(signatures, bands)
+    # Article vectors and MinHash signatures of the changed articles, a part at a time: the
+    # shingles of a whole collection would not fit in memory, their signatures do.
+    signatures: dict[str, np.ndarray] = {}
+    bands: dict[str, list[int]] = {}
+    for start in range(0, len(changed), PART):
+        part = changed[start:start + PART]
+        store.put_article_vectors(store.mean_passage_vectors(model_key, part, dimension))
+        texts = store.texts(part)
+        shingle_sets = [duplicates.shingles(texts[aid]) for aid in part if aid in texts]
+        found = dict(zip([aid for aid in part if aid in texts],
+                         duplicates.signatures(shingle_sets), strict=True))
+        del texts, shingle_sets
+        keys = {aid: duplicates.band_keys(sig) for aid, sig in found.items()}
+        store.put_minhashes(found, keys)
+        signatures.update(found)
+        bands.update(keys)
 
     ids, matrix = store.all_article_vectors(dimension)
     row_of = {aid: i for i, aid in enumerate(ids)}
@@ -58,7 +69,7 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
 
     assignments: dict[str, int] = {}
     edges: list[Edge] = []
-    shingle_cache: dict[str, set[str]] = dict(shingle_sets)
+    shingle_cache: dict[str, set[str]] = {}
     for aid, (rows_, scores) in zip(todo, neighbor_lists, strict=True):
         vector = matrix[row_of[aid]]
         neighbors = [(ids[r], float(s)) for r, s in zip(rows_, scores, strict=True)
@@ -97,7 +108,7 @@ def _neighbors(index: VectorIndex, matrix: np.ndarray, rows: list[int],
 
 def _shingles(store: Store, aid: str, cache: dict[str, set[str]]) -> set[str]:
     if aid not in cache:
-        if len(cache) > 20_000:  # bounded: a whole collection's shingles would not fit
+        if len(cache) > SHINGLES_HELD:  # bounded: a collection's shingles would not fit
             cache.clear()
         cache[aid] = duplicates.shingles(store.texts([aid]).get(aid, ""))
     return cache[aid]

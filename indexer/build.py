@@ -145,8 +145,8 @@ def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildRepo
                 store = draft.store
                 config = choose(settings, store.get_meta())
                 dimension = int(store.get_meta().get("dimension", 0))
-                known = store.article_hashes()
                 wanted = list(dict.fromkeys(article_ids))
+                known = store.article_hashes(wanted)
                 gone = [aid for aid in wanted if aid in known]
                 report.skipped = [Skipped(aid, "no article with this id in the index")
                                   for aid in wanted if aid not in known]
@@ -155,7 +155,7 @@ def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildRepo
                     report.generation = generations.live_name(settings.index_dir) or ""
                 else:
                     with store.db.conn:
-                        boilerplate.remove(store, settings, gone, len(known))
+                        boilerplate.remove(store, settings, gone, store.article_count())
                         store.mark_removed(gone, now())
                         _remove(store, gone, [], settings, _cache_key(config), dimension, report)
                     _finish(settings, draft, config, dimension, rebuild=False, report=report)
@@ -259,14 +259,13 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
                                         batch_size=settings.batch_size))
         return loaded[0]
 
-    known = store.article_hashes()
     collected = Collected()
-    total = len(known)
+    total = store.article_count()
     changed: list[str] = []
     # Read, clean, chunk, embed and write a batch at a time, so memory stays bounded and
     # the first vectors are embedded as soon as the first batch is read.
-    for batch in collect(paths, store, set(known), everything=rebuild, progress=progress,
-                         out=collected):
+    for batch in collect(paths, store, everything=rebuild, progress=progress, out=collected):
+        known = store.article_hashes(article.id for article, _ in batch)
         fresh: dict[str, tuple[Article, str, str]] = {}
         for article, raw_text in batch:
             digest = content_hash(raw_text, article)
@@ -292,7 +291,7 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
     gone = _gone(store, paths, collected.ids, report.skipped) if prune else []
     if gone or store.to_recheck():  # removed articles, or a removal's cleaning to finish
         changed += _write(store, settings, config, model, {}, gone, total,
-                          total - len(gone), known, report, progress)
+                          total - len(gone), {}, report, progress)
     meta = store.get_meta()
     dimension = model().dimension if loaded or "dimension" not in meta else int(
         meta["dimension"])

@@ -44,9 +44,8 @@ class Collected:
         return self.read | self.unchanged
 
 
-def collect(paths: Iterable[Path], store: Store, known: set[str], everything: bool,
-            progress: bool, out: Collected,
-            batch: int = BATCH) -> Iterator[list[tuple[Article, str]]]:
+def collect(paths: Iterable[Path], store: Store, everything: bool, progress: bool,
+            out: Collected, batch: int = BATCH) -> Iterator[list[tuple[Article, str]]]:
     """The articles under ``paths``, read and extracted, in batches of ``batch``; with
     ``everything``, even those of unchanged files. ``out`` gathers the rest as it goes."""
     recorded = {} if everything else store.source_files()
@@ -74,8 +73,8 @@ def collect(paths: Iterable[Path], store: Store, known: set[str], everything: bo
     pending: list[tuple[Article, str]] = []
     for item, key, info in found:
         last = as_recorded(key, info)
-        if last is not None and all(aid in known and aid not in first_origin
-                                    for aid in last.articles):
+        if (last is not None and not any(aid in first_origin for aid in last.articles)
+                and store.article_count(last.articles) == len(last.articles)):
             for aid in last.articles:
                 first_origin[aid] = str(item)
             out.unchanged.update(last.articles)

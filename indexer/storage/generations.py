@@ -198,21 +198,25 @@ def clean(index_dir: Path) -> list[str]:
 
 
 def verify(folder: Path) -> dict[str, str]:
-    """Check a generation: its database and its segments agree; returns its metadata."""
+    """Check a generation throughout: its database and its segments agree id for id;
+    returns its metadata."""
     store = Store.open_read_only(database(folder), snapshot=True)
     try:
-        return check(store, folder)
+        return check(store, folder, full=True)
     finally:
         store.close()
 
 
-def check(store: Store, folder: Path) -> dict[str, str]:
+def check(store: Store, folder: Path, full: bool = False) -> dict[str, str]:
     """Check the state ``store`` sees against the generation in ``folder``.
 
     The database must be fully migrated and name this generation; every segment it lists
     must be there at its recorded size (the ones this build wrote are read whole), and the
     segments less the tombstones must hold exactly the passages the database holds. A
-    build checks its own state this way before it commits.
+    build checks its own state this way before it commits: ``full`` compares every id;
+    without it, what this build wrote is compared id for id and the rest by count (the
+    segments taken over by link were checked when they were written), so the check costs
+    what changed.
     """
     if not store.is_current():
         raise IndexDamaged(folder.name, "database is not fully migrated")
@@ -220,24 +224,50 @@ def check(store: Store, folder: Path) -> dict[str, str]:
     if meta.get("generation") != folder.name:
         raise IndexDamaged(folder.name, f"the database names generation "
                            f"{meta.get('generation')}")
-    want = store.passage_ids()
     listed = store.vector_segments()
     tombstones = store.vector_tombstones()
     if not listed:
         raise IndexDamaged(folder.name, "the database lists no vector segments")
-    held = np.concatenate([_verified_segment(folder, segment, meta) for segment in listed])
-    if len(np.unique(held)) != len(held) or len(np.setdiff1d(tombstones, held)):
-        raise IndexDamaged(folder.name, "vector segments overlap or tombstones are not held")
-    live = np.setdiff1d(held, tombstones)
-    if len(live) != len(want) or not np.array_equal(live, want):
-        raise IndexDamaged(folder.name, f"the vector index holds {len(live):,} passages, "
-                           f"the database {len(want):,}")
+    parts = [_verified_segment(folder, segment, meta) for segment in listed]
+    if full:
+        want = store.passage_ids()
+        held = np.sort(np.concatenate([ids for ids, _ in parts]))
+        if np.any(held[1:] == held[:-1]) or not segments.within(tombstones, held).all():
+            raise IndexDamaged(folder.name, "vector segments overlap or tombstones are not "
+                               "held")
+        live = held[~segments.within(held, tombstones)]
+        if len(live) != len(want) or not np.array_equal(live, want):
+            raise IndexDamaged(folder.name, f"the vector index holds {len(live):,} "
+                               f"passages, the database {len(want):,}")
+        return meta
+    linked = [ids for ids, written in parts if not written]
+    written = [ids for ids, written in parts if written]
+    # What this build wrote overlaps nothing, and holds every passage newer than the rest.
+    for i, ids in enumerate(written):
+        for other in [*linked, *written[i + 1:]]:
+            if segments.within(ids, other).any():
+                raise IndexDamaged(folder.name, "vector segments overlap")
+    last = max((int(ids[-1]) for ids in linked if len(ids)), default=0)
+    newer = store.passage_ids_after(last)
+    found = np.zeros(len(newer), dtype=bool)
+    for ids in written:
+        found |= segments.within(newer, ids)
+    held_tombstones = np.zeros(len(tombstones), dtype=bool)
+    for ids, _ in parts:
+        held_tombstones |= segments.within(tombstones, ids)
+    held = sum(len(ids) for ids, _ in parts) - len(tombstones)
+    count = store.passage_count()
+    if not found.all() or not held_tombstones.all() or held != count:
+        raise IndexDamaged(folder.name, f"the vector index holds {held:,} passages, the "
+                           f"database {count:,}")
     return meta
 
 
-def _verified_segment(folder: Path, segment: segments.Segment, meta: dict) -> np.ndarray:
-    """The ids of a segment that is there whole; one written by this build (a file of its
-    own, not a link to an earlier generation's) is read and checked throughout."""
+def _verified_segment(folder: Path, segment: segments.Segment,
+                      meta: dict) -> tuple[np.ndarray, bool]:
+    """The ids of a segment that is there whole, and whether this build wrote it; one it
+    wrote (a file of its own, not a link to an earlier generation's) is read and checked
+    throughout."""
     faiss_path, ids_path = segments.paths(folder, segment.name)
     try:
         info = faiss_path.stat()
@@ -255,10 +285,10 @@ def _verified_segment(folder: Path, segment: segments.Segment, meta: dict) -> np
         if str(index.dimension) != meta.get("dimension"):
             raise IndexDamaged(folder.name, f"vectors of dimension {index.dimension}, "
                                f"database says {meta.get('dimension')}")
-        if not np.array_equal(np.sort(index.ids()), ids):
+        if not np.array_equal(np.sort(index.ids()), ids) or np.any(ids[1:] <= ids[:-1]):
             raise IndexDamaged(folder.name, f"segment {segment.name} holds other ids than "
                                "its list")
-    return ids
+    return ids, info.st_nlink == 1
 
 
 class Draft:

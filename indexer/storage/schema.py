@@ -116,11 +116,18 @@ def m009_removed_articles(db: sqlite_utils.Database) -> None:
     db["removed_articles"].create({"article_id": str, "removed_at": str}, pk="article_id")
 
 
+@MIGRATIONS()
+def m010_story_rows_index(db: sqlite_utils.Database) -> None:
+    # Every update reads each article's story and date (indexer/stories/update.py): from
+    # this index alone, not from rows that hold whole texts.
+    db["articles"].create_index(["story_id", "published", "id"], if_not_exists=True)
+
+
 # An index without these is still searched as it is: only a build reads the line counts
 # and source files, and search reads a generation without segments from its one vector
 # file.
 INDEXING_ONLY = frozenset({"m006_line_counts", "m007_vector_segments", "m008_source_files",
-                           "m009_removed_articles"})
+                           "m009_removed_articles", "m010_story_rows_index"})
 
 
 def _names() -> list[str]:

@@ -209,18 +209,25 @@ def _large(ids: np.ndarray) -> bool:
     return 2 * len(ids) >= SEGMENT_LIMIT
 
 
+def within(values: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``held`` (ascending): a look-up per value, so the cost
+    follows ``values``, not the size of ``held``."""
+    if not len(held) or not len(values):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(held, values), len(held) - 1)
+    return held[at] == values
+
+
 def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimension: int,
            rebuild: bool) -> str:
     """Write the vectors of the generation in ``folder`` in step with its passages, from the
     segments of the generation in ``base``; say how: rebuilt, updated or unchanged.
 
-    The database is the source of truth: passages it holds that no live segment does go to a
-    new segment, and vectors of passages it no longer holds become tombstones. Vectors come
-    from the embedding cache.
+    What changed is found without comparing every id: passage ids only grow, so the
+    passages past the last one a segment holds are the new ones, and a removed passage was
+    recorded as a tombstone when it was deleted. Vectors come from the embedding cache.
     """
-    want = store.passage_ids()
     listed = store.vector_segments()
-    before = store.vector_tombstones()
     kept: list[tuple[Segment, np.ndarray]] = []
     if not rebuild and base is not None and listed:
         try:
@@ -228,21 +235,29 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
         except (OSError, ValueError):  # unreadable: written again from the cache below
             kept = []
     if not kept or int(store.get_meta().get("dimension", dimension) or 0) != dimension:
-        store.set_vector_segments(_written(store, folder, want, cache_key, dimension))
-        store.change_vector_tombstones(added=np.zeros(0, dtype=np.int64), dropped=before)
+        store.set_vector_segments(_written(store, folder, store.passage_ids(), cache_key,
+                                           dimension))
+        store.drop_vector_tombstones()
+        store.set_meta(tombstones=0)
         return "rebuilt"
-    held = np.concatenate([ids for _, ids in kept])
-    tombstones = np.union1d(before, np.setdiff1d(held, want, assume_unique=True))
-    missing = np.setdiff1d(want, np.setdiff1d(held, tombstones), assume_unique=True)
-    changed = bool(len(missing)) or len(tombstones) != len(before)
+    last = max((int(ids[-1]) for _, ids in kept if len(ids)), default=0)
+    tombstones = store.vector_tombstones()
+    # A passage written and removed since the segments were is in none of them.
+    never = tombstones[tombstones > last]
+    tombstones = tombstones[tombstones <= last]
+    missing = store.passage_ids_after(last)
+    changed = bool(len(missing)) or len(tombstones) != int(
+        store.get_meta().get("tombstones", 0) or 0)
+
+    def dead(ids: np.ndarray) -> int:
+        return int(within(tombstones, ids).sum())
+
+    def live(ids: np.ndarray) -> np.ndarray:
+        return ids[~within(ids, tombstones)]
 
     # Segments mostly of tombstones are written again, and the smallest are merged while
     # there are too many; what is left is taken over as it is.
-    def live(ids: np.ndarray) -> np.ndarray:
-        return np.setdiff1d(ids, tombstones, assume_unique=True)
-
-    rewrite = [(s, ids) for s, ids in kept
-               if len(ids) - len(live(ids)) > REWRITE_DEAD_SHARE * len(ids)]
+    rewrite = [(s, ids) for s, ids in kept if dead(ids) > REWRITE_DEAD_SHARE * len(ids)]
     rewritten = {segment.name for segment, _ in rewrite}
     kept = [(segment, ids) for segment, ids in kept if segment.name not in rewritten]
     fresh = [live(ids) for _, ids in rewrite]
@@ -264,10 +279,11 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
     pending = np.concatenate(fresh) if fresh else np.zeros(0, dtype=np.int64)
     if len(pending):
         segments.extend(_written(store, folder, np.sort(pending), cache_key, dimension))
-    remaining = np.concatenate([ids for _, ids in kept]) if kept else np.zeros(0, np.int64)
     store.set_vector_segments(segments)
-    after = np.intersect1d(tombstones, remaining, assume_unique=True)
-    # Only what changed is written: the tombstones can number a quarter of a segment.
-    store.change_vector_tombstones(added=np.setdiff1d(after, before, assume_unique=True),
-                                   dropped=np.setdiff1d(before, after, assume_unique=True))
+    # Tombstones stay only while a segment still holds their vector.
+    held = np.zeros(len(tombstones), dtype=bool)
+    for _, ids in kept:
+        held |= within(tombstones, ids)
+    store.drop_vector_tombstones(np.concatenate([never, tombstones[~held]]))
+    store.set_meta(tombstones=int(held.sum()))
     return "updated" if changed or rewrite else "unchanged"

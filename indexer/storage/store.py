@@ -121,9 +121,20 @@ class Store(StoryRows, LineRows, SourceRows, VectorRows):
             [{"key": k, "value": str(v)} for k, v in values.items()], pk="key")
 
     # Articles ---------------------------------------------------------------------------
-    def article_hashes(self) -> dict[str, str]:
-        return {row[0]: row[1] for row in
-                self.db.execute("select id, content_hash from articles").fetchall()}
+    def article_hashes(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """The content hash of each of these articles that is stored."""
+        out: dict[str, str] = {}
+        for part, marks in in_parts(article_ids):
+            out.update(self.db.execute(
+                f"select id, content_hash from articles where id in ({marks})", part))
+        return out
+
+    def article_count(self, article_ids: Iterable[str] | None = None) -> int:
+        """How many articles are stored (of ``article_ids``, when given)."""
+        if article_ids is None:
+            return self.db.execute("select count(*) from articles").fetchone()[0]
+        return sum(self.db.execute(f"select count(*) from articles where id in ({marks})",
+                                   part).fetchone()[0] for part, marks in in_parts(article_ids))
 
     def iter_raw_texts(self) -> Iterator[tuple[str, str, str, str]]:
         """(id, raw_text, text, title) of every stored article."""
@@ -174,6 +185,7 @@ class Store(StoryRows, LineRows, SourceRows, VectorRows):
         Ids are not reused, so the vector index, which is updated after the database, can
         tell stale vectors from current ones by id alone.
         """
+        self.tombstone_passages_of([article_id])
         self.db.execute("delete from passages where article_id = ?", [article_id])
         rows = [{"article_id": p.article_id, "seq": p.seq, "text": p.text,
                  "char_start": p.char_start, "char_end": p.char_end, "embed_hash": h}
@@ -329,6 +341,7 @@ class Store(StoryRows, LineRows, SourceRows, VectorRows):
     def delete_articles(self, article_ids: Sequence[str]) -> None:
         """Forget articles: their text, passages (and so their keyword index), vectors,
         signatures and edges. Cached embeddings stay, keyed by text, for a later return."""
+        self.tombstone_passages_of(article_ids)
         for i in range(0, len(article_ids), 500):
             part = list(article_ids[i:i + 500])
             marks = ",".join("?" * len(part))

@@ -3,9 +3,12 @@ live, and which passage ids they hold that are no longer passages. Part of ``Sto
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .batches import in_parts
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -35,8 +38,25 @@ class VectorRows:
         rows = self.db.execute("select passage_id from vector_tombstones order by passage_id")
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
-    def change_vector_tombstones(self, added: np.ndarray, dropped: np.ndarray) -> None:
+    def tombstone_passages_of(self, article_ids: Sequence[str]) -> None:
+        """Record the passages of these articles as removed, before they are deleted: so
+        the vectors of removed passages are known without comparing every id."""
+        for part, marks in in_parts(article_ids):
+            self.db.execute("insert or ignore into vector_tombstones (passage_id) "
+                            f"select id from passages where article_id in ({marks})", part)
+
+    def drop_vector_tombstones(self, ids: np.ndarray | None = None) -> None:
+        """Forget tombstones no segment holds any more (all of them, without ``ids``)."""
+        if ids is None:
+            self.db.execute("delete from vector_tombstones")
+            return
         self.db.conn.executemany("delete from vector_tombstones where passage_id = ?",
-                                 [(int(i),) for i in dropped])
-        self.db.conn.executemany("insert into vector_tombstones (passage_id) values (?)",
-                                 [(int(i),) for i in added])
+                                 [(int(i),) for i in ids])
+
+    def passage_ids_after(self, last: int) -> np.ndarray:
+        """Ids of the passages written after passage ``last`` (ids only grow), ascending."""
+        rows = self.db.execute("select id from passages where id > ? order by id", [last])
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def passage_count(self) -> int:
+        return self.db.execute("select count(*) from passages").fetchone()[0]

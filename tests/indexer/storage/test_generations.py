@@ -105,15 +105,26 @@ def test_an_engine_keeps_the_generation_it_opened(base_index, embedder):
     assert fresh.search("quokka tariff", k=1).results[0].article.id == "quokka-1"
 
 
+# Damage done after every write of a build, just before it is checked: a passage gone
+# without a tombstone (an old one, checked by count), and a new passage that no segment
+# holds (checked id for id).
+DAMAGES = {
+    "old passage gone": "delete from passages where id = (select min(id) from passages)",
+    "new passage not held": "insert into passages (id, article_id, seq, text, char_start, "
+                            "char_end, embed_hash) select max(id) + 1, article_id, 99, text, "
+                            "0, 1, embed_hash from passages",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
 def test_a_generation_that_fails_verification_never_goes_live(base_index, embedder,
-                                                             monkeypatch):
+                                                             monkeypatch, damage):
     settings, folder, before = base_index
     live = live_name(settings.index_dir)
     real_check = generations.check
 
     def damage_then_check(store, folder):
-        # Damage after every write of the build, just before it is checked.
-        store.db.execute("delete from passages where id = (select min(id) from passages)")
+        store.db.execute(DAMAGES[damage])
         return real_check(store, folder)
 
     monkeypatch.setattr(generations, "check", damage_then_check)

@@ -63,6 +63,37 @@ def test_an_update_writes_a_new_segment_and_links_the_others(fake_settings, fake
     generations.verify(generations.live_dir(fake_settings.index_dir))
 
 
+def test_segments_stay_under_the_limit_and_large_ones_are_left_out_of_merges(
+        fake_settings, fake_embedder, tmp_path, monkeypatch):
+    # A small limit stands in for 250,000 passages; vectors are read a few at a time.
+    monkeypatch.setattr(segments, "SEGMENT_LIMIT", 24)
+    monkeypatch.setattr(segments, "READ_PART", 5)
+    folder = tmp_path / "in"
+    write(folder, "base.jsonl", articles(0, 60))
+    build_index(fake_settings, [folder], embedder=fake_embedder, rebuild=True)
+    first = listed(fake_settings)
+    _, store = live(fake_settings)
+    total = len(store.passage_ids())
+    store.close()
+    assert len(first) == -(-total // 24) and all(s.vectors <= 24 for s in first)
+    generations.verify(generations.live_dir(fake_settings.index_dir))
+
+    for step in range(3):
+        write(folder, f"more-{step}.jsonl", articles(1000 + step, 1))
+        build_index(fake_settings, [folder], embedder=fake_embedder)
+    now = listed(fake_settings)
+    # The large segments are taken over as they are; the new passages merge among
+    # themselves.
+    assert [s.name for s in now[:len(first)]] == [s.name for s in first]
+    assert all(s.vectors <= 24 for s in now)
+    generations.verify(generations.live_dir(fake_settings.index_dir))
+    engine = Engine.open(fake_settings, embedder=fake_embedder)
+    try:
+        assert engine.search("Council item 1002", k=1, mode="vector").results
+    finally:
+        engine.close()
+
+
 def test_removed_passages_are_never_found_and_a_mostly_removed_segment_is_rewritten(
         fake_settings, fake_embedder, tmp_path):
     folder = tmp_path / "in"

@@ -353,6 +353,7 @@ def _write(store: Store, settings: Settings, config: IndexConfig,
     with store.db.conn:
         for article, passages in chunked:
             if article.id in recleaned:
+                failpoints.reached("reclean")
                 store.set_article_text(article.id, article.text)
             else:
                 _, raw_text, digest = fresh[article.id]

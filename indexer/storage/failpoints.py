@@ -13,6 +13,8 @@ import signal
 FAILPOINTS = (
     "embedding",    # after the first group of new vectors is in the embedding cache
     "faiss-write",  # the new vector index is half written (its temporary file exists)
+    "merge",        # smaller segments are about to be merged into a new one
+    "reclean",      # a stored article cleaned again (a line's status moved) is being written
     "switch",       # the new generation is verified, the pointer to it not yet replaced
     "switched",     # the pointer is replaced; old generations not yet cleaned up
 )

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import IndexDamaged, IndexNotFound
+from . import failpoints
 from .store import Store
 from .vectors import VectorIndex
 
@@ -276,6 +277,8 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
     segments = [s for s, _ in kept]
     for s, _ in kept:
         link(base, folder, s.name)
+    if len(fresh) > bool(len(missing)):  # segments written again or merged
+        failpoints.reached("merge")
     pending = np.concatenate(fresh) if fresh else np.zeros(0, dtype=np.int64)
     if len(pending):
         segments.extend(_written(store, folder, np.sort(pending), cache_key, dimension))

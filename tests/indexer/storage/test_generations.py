@@ -200,6 +200,65 @@ def test_a_build_killed_at_any_point_leaves_a_working_index(base_index, embedder
     assert not list(index_dir.glob("*.tmp"))
 
 
+FOOTER = "The Gazette is published by the Ward Press cooperative of Riverton."
+
+
+WARDS = ["Ashford", "Birchley", "Coldwater", "Dunmore", "Elmstead", "Fernhill"]
+
+
+def footed(n: int) -> str:
+    """An article of its own (digits do not tell lines apart) that carries the footer."""
+    ward = WARDS[n]
+    return json.dumps({"id": f"footed-{n}", "title": f"{ward} council splits on budgets",
+                       "text": f"The {ward} council split over ward budgets this week, "
+                               f"aldermen said.\n\n{FOOTER}\n\nIn {ward}, the next vote "
+                               f"on the roads budget is due after the {ward} fair.",
+                       "source": "Gazette", "date": "2024-05-07"})
+
+
+@pytest.mark.parametrize("point", ["merge", "reclean"])
+def test_a_build_killed_in_a_merge_or_a_re_clean_leaves_a_working_index(base_index, embedder,
+                                                                       point):
+    settings, folder, _ = base_index
+    index_dir = settings.index_dir
+    if point == "merge":
+        # A small second segment, which the next update's new segment takes in.
+        (folder / "one.jsonl").write_text(footed(0) + "\n", encoding="utf-8")
+    else:
+        # A footer in four articles, one short of the threshold of five: the next update
+        # brings two more, and the four stored ones must be cleaned again.
+        (folder / "four.jsonl").write_text("".join(footed(n) + "\n" for n in range(4)),
+                                           encoding="utf-8")
+    build_index(settings, [folder], embedder=embedder)
+    live = live_name(index_dir)
+    before = answers(settings, embedder)
+    if point == "merge":
+        write_new(folder)
+    else:
+        (folder / "two.jsonl").write_text("".join(footed(n) + "\n" for n in (4, 5)),
+                                          encoding="utf-8")
+
+    killed = run_index(index_dir, folder, failpoint=point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert live_name(index_dir) == live
+    assert answers(settings, embedder) == before
+    generations.verify(generations.live_dir(index_dir))
+
+    rerun = build_index(settings, [folder], embedder=embedder)
+    assert rerun.generation != live and rerun.embedded == 0 and rerun.cached > 0
+    generations.verify(generations.live_dir(index_dir))
+    engine = Engine.open(settings, embedder=embedder)
+    try:
+        if point == "reclean":
+            # The footer is boilerplate now: cleaned out of every article that had it.
+            texts = [engine.article(f"footed-{n}").text for n in range(6)]
+            assert texts and not any(FOOTER in text for text in texts)
+        else:
+            assert engine.search("quokka tariff", k=1).results[0].article.id == "quokka-1"
+    finally:
+        engine.close()
+
+
 def test_a_build_killed_from_outside_mid_run_leaves_a_working_index(base_index, embedder):
     settings, folder, before = base_index
     index_dir = settings.index_dir

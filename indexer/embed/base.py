@@ -23,6 +23,26 @@ def cache_key(model: str, backend: str) -> str:
     return model if backend == "torch" else f"{model}@{backend}"
 
 
+def plan_batches(lengths: Sequence[int], budget: int, multiple: int, max_tokens: int,
+                 max_rows: int) -> list[tuple[int, int, int]]:
+    """Batches of texts sorted longest first, as (start, end, padded length).
+
+    Each batch is padded to its first (longest) text rounded up to ``multiple`` tokens, and
+    holds as many texts as fit in ``budget`` tokens of input, padding included, up to
+    ``max_rows``: short texts go many to a batch, long ones few, and every input shape is a
+    multiple the CPU kernels handle well.
+    """
+    batches = []
+    start = 0
+    while start < len(lengths):
+        width = min(max_tokens, max(multiple, -(-int(lengths[start]) // multiple) * multiple))
+        rows = max(1, min(max_rows, budget // width))
+        end = min(len(lengths), start + rows)
+        batches.append((start, end, width))
+        start = end
+    return batches
+
+
 class Embedder(ABC):
     """One loaded model: counts tokens for chunking and turns texts into unit vectors.
 

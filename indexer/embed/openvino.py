@@ -23,9 +23,13 @@ import openvino as ov
 from tokenizers import Tokenizer
 
 from . import export as openvino_export
-from .base import Embedder
+from .base import Embedder, plan_batches
 
 _USUAL_MODULES = (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"])
+# Inputs are padded to a multiple of this many tokens, and a batch holds batch_size × 128
+# tokens of input (see plan_batches and docs/embedding.md for the measurements).
+PAD_MULTIPLE = 16
+TOKENS_PER_ROW = 128
 
 
 def _usual_shape(root: Path) -> tuple[dict, bool] | None:
@@ -75,11 +79,8 @@ class OpenVINOEmbedder(Embedder):
         self._single = copy.deepcopy(tokenizer)
         self._single.no_padding()
         self._single.enable_truncation(max_tokens)
-        self._batch = copy.deepcopy(tokenizer)
-        self._batch.enable_truncation(max_tokens)
         pad = tokenizer.padding or {}
-        self._batch.enable_padding(pad_id=pad.get("pad_id", tokenizer.token_to_id("[PAD]") or 0),
-                                   pad_token=pad.get("pad_token", "[PAD]"))
+        self._pad_id = pad.get("pad_id", tokenizer.token_to_id("[PAD]") or 0)
         self._normalize = normalize
         self._batches: queue.Queue = queue.Queue()
         self._batches.put(compiled.create_infer_request())
@@ -153,14 +154,33 @@ class OpenVINOEmbedder(Embedder):
             with self._in_flight_lock:
                 self._in_flight -= 1
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        return np.concatenate([self._infer_batch(texts[b:b + self.batch_size])
-                               for b in range(0, len(texts), self.batch_size)])
+    def encode(self, texts: Sequence[str],
+               progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Unit vectors in the order of ``texts``: tokenized once, sorted by token count,
+        and cut into batches by a token budget (``plan_batches``)."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        encoded = self._single.encode_batch(list(texts))
+        lengths = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64,
+                              count=len(encoded))
+        order = np.argsort(-lengths, kind="stable")
+        for start, end, width in plan_batches(lengths[order], self.batch_size * TOKENS_PER_ROW,
+                                              PAD_MULTIPLE, self.max_tokens,
+                                              4 * self.batch_size):
+            rows = order[start:end]
+            ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            types = np.zeros((len(rows), width), dtype=np.int64)
+            for row, j in enumerate(rows):
+                e = encoded[j]
+                ids[row, :len(e.ids)] = e.ids
+                mask[row, :len(e.ids)] = 1
+                types[row, :len(e.ids)] = e.type_ids
+            out[rows] = self._infer(ids, mask, types, self._batches)
+            if progress:
+                progress(len(rows))
+        return out
 
-    def _infer_batch(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of a batch, padded to its longest text (thread-safe)."""
-        encoded = self._batch.encode_batch(list(texts))
-        return self._infer(np.array([e.ids for e in encoded], dtype=np.int64),
-                           np.array([e.attention_mask for e in encoded], dtype=np.int64),
-                           np.array([e.type_ids for e in encoded], dtype=np.int64),
-                           self._batches)
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)

@@ -1,0 +1,125 @@
+"""Embedding speed on real passages against fixed-shape batches of the same mean length.
+
+Real passages: the first articles of ../shared/data/abp/ cleaned and chunked as a build does
+(128-token passages, each embedded after its article's title). Each round runs, one after
+the other: `Embedder.encode` on the real passages (the build's path), the same passages
+padded to their longest in batches of 32 in character-length order (the path before token
+budgets), and fixed batches of 32 × L tokens for L in the widths given, through the same
+inference request. Rounds alternate the order of the sides; medians are printed, with how
+many passages are longer than 128 tokens once their title is on and how many are cut at
+the model's window.
+
+    .venv/bin/python benchmarks/bench_shapes.py --passages 3000 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gzip
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indexer.build import embed_text  # noqa: E402
+from indexer.embed import load_embedder  # noqa: E402
+from indexer.ingest import extract  # noqa: E402
+from indexer.ingest.chunk import chunk_article  # noqa: E402
+from indexer.ingest.sources import from_record  # noqa: E402
+from indexer.models import RawArticle  # noqa: E402
+from indexer.settings import DEFAULT_BACKEND, DEFAULT_MODEL  # noqa: E402
+
+ABP = ROOT.parent / "shared" / "data" / "abp"
+
+
+def real_passages(embedder, count: int, abp: Path) -> list[str]:
+    texts: list[str] = []
+    for path in sorted(abp.glob("abp_articles_*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                item = from_record(json.loads(line), f"{path}:{number}")
+                result = extract.extract(item) if isinstance(item, RawArticle) else item
+                if not isinstance(result, tuple):
+                    continue
+                article, raw = result
+                article = dataclasses.replace(article, text=raw)
+                for passage in chunk_article(article, embedder, 128, 1):
+                    texts.append(embed_text(article, passage, True))
+                if len(texts) >= count:
+                    return texts[:count]
+    return texts
+
+
+def old_path(embedder, texts: list[str]) -> None:
+    """Batches of 32 in character-length order, each padded to its longest text."""
+    tokenizer = embedder._single
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    for start in range(0, len(order), 32):
+        encoded = tokenizer.encode_batch([texts[i] for i in order[start:start + 32]])
+        width = max(len(e.ids) for e in encoded)
+        ids = np.zeros((len(encoded), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, e in enumerate(encoded):
+            ids[row, :len(e.ids)] = e.ids
+            mask[row, :len(e.ids)] = 1
+        embedder._infer(ids, mask, np.zeros_like(ids), embedder._batches)
+
+
+def fixed(embedder, width: int, batches: int) -> None:
+    ids = np.full((32, width), 1000, dtype=np.int64)
+    ids[:, 0], ids[:, -1] = 101, 102
+    mask = np.ones_like(ids)
+    for _ in range(batches):
+        embedder._infer(ids, mask, np.zeros_like(ids), embedder._batches)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--passages", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--widths", default="64,128,144")
+    parser.add_argument("--backend", default=DEFAULT_BACKEND)
+    parser.add_argument("--abp", type=Path, default=ABP)
+    args = parser.parse_args()
+    embedder = load_embedder(DEFAULT_MODEL, backend=args.backend)
+    if not hasattr(embedder, "_infer"):
+        raise SystemExit(f"{args.backend} is not an OpenVINO backend")
+    texts = real_passages(embedder, args.passages, args.abp)
+    tokens = np.array([len(e.ids) for e in embedder._single.encode_batch(texts)])
+    full = embedder._counter.encode_batch(texts)
+    over_window = sum(len(e.ids) + 2 > embedder.max_tokens for e in full)
+    widths = [int(w) for w in args.widths.split(",")]
+    sides = {"encode (token budget)": lambda: embedder.encode(texts),
+             "32 a batch, padded to longest": lambda: old_path(embedder, texts)}
+    for width in widths:
+        sides[f"fixed 32 × {width}"] = (lambda w=width: fixed(embedder, w, len(texts) // 32))
+    counts = {name: len(texts) if not name.startswith("fixed") else 32 * (len(texts) // 32)
+              for name in sides}
+    embedder.encode(texts[:64])  # warm up
+    seconds: dict[str, list[float]] = {name: [] for name in sides}
+    names = list(sides)
+    for round_ in range(args.rounds):
+        for name in (names if round_ % 2 == 0 else names[::-1]):
+            started = time.perf_counter()
+            sides[name]()
+            seconds[name].append(time.perf_counter() - started)
+    print(f"{len(texts):,} real passages: mean {tokens.mean():.1f} tokens with the special "
+          f"ones, {int((tokens > 130).sum()):,} over 128 of text, {over_window:,} cut at the "
+          f"model's {embedder.max_tokens}-token window; backend {args.backend}")
+    print("| input | passages/s |")
+    print("| --- | --- |")
+    for name in names:
+        print(f"| {name} | {counts[name] / statistics.median(seconds[name]):,.0f} |")
+    print(f"\n{args.rounds} rounds, order alternating; medians. Command: "
+          f"{' '.join([sys.executable, *sys.argv])}")
+
+
+if __name__ == "__main__":
+    main()

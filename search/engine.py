@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 
@@ -43,6 +45,32 @@ log = logging.getLogger("presslens.search")
 # An index of at most this many passages loads its in-memory keyword index while it opens
 # (a fraction of a second); a larger one loads it in the background, FTS5 answering meanwhile.
 KEYWORDS_LOAD_AT_OPEN = 5_000
+# Query vectors kept for the queries asked last: the same words asked again (another filter,
+# the page and then the API, a search typed and then corrected back) skip the model.
+RECENT_QUERIES = 256
+
+
+class RecentVectors:
+    """The vectors of the last queries, by their words (thread-safe, least recent out)."""
+
+    def __init__(self, size: int = RECENT_QUERIES):
+        self.size = size
+        self._held: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str, compute: Callable[[str], np.ndarray]) -> np.ndarray:
+        with self._lock:
+            vector = self._held.get(text)
+            if vector is not None:
+                self._held.move_to_end(text)
+                return vector
+        vector = compute(text)
+        vector.setflags(write=False)  # shared by every search that asks it
+        with self._lock:
+            self._held[text] = vector
+            while len(self._held) > self.size:
+                self._held.popitem(last=False)
+        return vector
 
 
 class Engine:
@@ -56,6 +84,7 @@ class Engine:
         self.embedder = embedder
         self.meta = meta
         self.generation = meta.get("generation", "")
+        self.recent = RecentVectors()
         self.planner = KeywordPlanner(store.common_terms(), store.counts()["passages"])
         # The keyword half of a search, from memory once loaded (see search/keywords.py);
         # until then, and for queries it cannot answer exactly, FTS5 answers.
@@ -167,7 +196,8 @@ class Engine:
         query = " ".join(query.split())
         filters = Filters(source=source, since=since, until=until, language=language)
         allowed = self.store.passage_ids_matching(filters) if filters else None
-        vector = self.embedder.encode_query(query) if mode != "keyword" else None
+        vector = (self.recent.get(query, self.embedder.encode_query) if mode != "keyword"
+                  else None)
         plan = self.planner.plan(query) if mode != "vector" else []
         match = keyword_query(word for word, _ in plan)
         results = self._retrieve(vector, match, k, filters, allowed, collapse,

@@ -132,3 +132,32 @@ def test_keyword_index_follows_changes(settings, tmp_path, embedder):
     engine = Engine.open(settings, embedder=embedder)
     assert ids(engine.search("Quorvex", mode="keyword")) == []
     assert ids(engine.search("Blandor", mode="keyword")) == ["x"]
+
+
+def test_a_query_asked_again_skips_the_model_and_gets_the_same_answer(fake_settings,
+                                                                      fake_embedder, tmp_path):
+    path = tmp_path / "articles.jsonl"
+    path.write_text("\n".join(json.dumps(
+        {"id": i, "source": s, "date": d, "title": t, "text": x})
+        for i, s, d, t, x in ARTICLES))
+    build_index(fake_settings, [path], embedder=fake_embedder)
+    engine = Engine.open(fake_settings, embedder=fake_embedder)
+    asked = []
+    real = fake_embedder.encode_query
+    fake_embedder.encode_query = lambda text: asked.append(text) or real(text)
+    try:
+        first = ids(engine.search("border wall money", k=3))
+        # The same words with a filter, and with other spacing: the vector is reused.
+        assert ids(engine.search("border  wall money", k=3)) == first
+        engine.search("border wall money", k=3, source="AP")
+        assert asked == ["border wall money"]
+        engine.search("border wall", k=3)
+        assert asked == ["border wall money", "border wall"]
+        # Only the last queries are held.
+        engine.recent.size = 2
+        for query in ("senate judge", "zyxcorp fine", "border wall money"):
+            engine.search(query, k=1)
+        assert asked[-3:] == ["senate judge", "zyxcorp fine", "border wall money"]
+    finally:
+        del fake_embedder.encode_query
+        engine.close()

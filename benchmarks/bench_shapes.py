@@ -2,8 +2,9 @@
 
 Real passages: the first articles of ../shared/data/abp/ cleaned and chunked as a build does
 (128-token passages, each embedded after its article's title). Each round runs, one after
-the other: `Embedder.encode` on the real passages (the build's path), the same passages
-padded to their longest in batches of 32 in character-length order (the path before token
+the other: `Embedder.encode` on the real passages (the build's path, with a batch in
+flight on each core, and with one batch at a time across both), the same passages padded
+to their longest in batches of 32 in character-length order (the path before token
 budgets), and fixed batches of 32 × L tokens for L in the widths given, through the same
 inference request. Rounds alternate the order of the sides; medians are printed, with how
 many passages are longer than 128 tokens once their title is on and how many are cut at
@@ -72,12 +73,25 @@ def old_path(embedder, texts: list[str]) -> None:
         embedder._infer(ids, mask, np.zeros_like(ids), embedder._batches)
 
 
-def fixed(embedder, width: int, batches: int) -> None:
+def fixed(embedder, width: int, batches: int, overlap: bool) -> None:
+    """Batches of 32 × ``width`` tokens, as ``encode`` runs them (pooled, one per core in
+    flight, or one at a time across both)."""
     ids = np.full((32, width), 1000, dtype=np.int64)
     ids[:, 0], ids[:, -1] = 101, 102
     mask = np.ones_like(ids)
+    if not overlap:
+        for _ in range(batches):
+            embedder._infer(ids, mask, np.zeros_like(ids), embedder._batches)
+        return
+    pipeline = embedder._pipeline()
+    pipeline.set_callback(lambda request, _: embedder._pool(
+        np.array(request.get_output_tensor(0).data), mask))
     for _ in range(batches):
-        embedder._infer(ids, mask, np.zeros_like(ids), embedder._batches)
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in embedder._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        pipeline.start_async(feed, None)
+    pipeline.wait_all()
 
 
 def main() -> None:
@@ -95,11 +109,19 @@ def main() -> None:
     tokens = np.array([len(e.ids) for e in embedder._single.encode_batch(texts)])
     full = embedder._counter.encode_batch(texts)
     over_window = sum(len(e.ids) + 2 > embedder.max_tokens for e in full)
-    widths = [int(w) for w in args.widths.split(",")]
-    sides = {"encode (token budget)": lambda: embedder.encode(texts),
-             "32 a batch, padded to longest": lambda: old_path(embedder, texts)}
+    # The fixed shapes asked for, and one of the real passages' mean length.
+    widths = sorted({int(w) for w in args.widths.split(",")} | {round(float(tokens.mean()))})
+    def encode(overlap: bool) -> None:
+        embedder.overlap = overlap
+        embedder.encode(texts)
+
+    sides = {"encode: token budget, a batch per core in flight": lambda: encode(True),
+             "encode: token budget, one batch at a time on both cores": lambda: encode(False),
+             "32 a batch, padded to longest (before)": lambda: old_path(embedder, texts)}
     for width in widths:
-        sides[f"fixed 32 × {width}"] = (lambda w=width: fixed(embedder, w, len(texts) // 32))
+        for overlap, how in ((True, "a batch per core"), (False, "one at a time")):
+            sides[f"fixed 32 × {width}, {how}"] = (
+                lambda w=width, o=overlap: fixed(embedder, w, len(texts) // 32, o))
     counts = {name: len(texts) if not name.startswith("fixed") else 32 * (len(texts) // 32)
               for name in sides}
     embedder.encode(texts[:64])  # warm up

@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--widths", default="64,128,144")
     parser.add_argument("--backend", default=DEFAULT_BACKEND)
     parser.add_argument("--abp", type=Path, default=ABP)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     embedder = load_embedder(DEFAULT_MODEL, backend=args.backend)
     if not hasattr(embedder, "_infer"):
@@ -121,8 +122,8 @@ def main() -> None:
     for width in widths:
         for overlap, how in ((True, "a batch per core"), (False, "one at a time")):
             sides[f"fixed 32 × {width}, {how}"] = (
-                lambda w=width, o=overlap: fixed(embedder, w, len(texts) // 32, o))
-    counts = {name: len(texts) if not name.startswith("fixed") else 32 * (len(texts) // 32)
+                lambda w=width, o=overlap: fixed(embedder, w, max(1, len(texts) // 32), o))
+    counts = {name: len(texts) if not name.startswith("fixed") else 32 * max(1, len(texts) // 32)
               for name in sides}
     embedder.encode(texts[:64])  # warm up
     seconds: dict[str, list[float]] = {name: [] for name in sides}
@@ -141,6 +142,13 @@ def main() -> None:
         print(f"| {name} | {counts[name] / statistics.median(seconds[name]):,.0f} |")
     print(f"\n{args.rounds} rounds, order alternating; medians. Command: "
           f"{' '.join([sys.executable, *sys.argv])}")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "passages": len(texts), "mean_tokens": round(float(tokens.mean()), 1),
+            "over_128": int((tokens > 130).sum()), "cut_at_window": over_window,
+            "mean_width": round(float(tokens.mean())),
+            "speeds": {name: counts[name] / statistics.median(seconds[name])
+                       for name in names}}, indent=2))
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ def test_bench_reports_every_comparison(shared, tmp_path):
     default = next(r for r in rows if f"--backend {DEFAULT_BACKEND} (default)" in r)
     assert "x as fast" in default and default.rstrip(" |").endswith(("yes", "no"))
     assert any("txtai (torch)" in r and "x as fast" in r for r in rows)
+    # real passages against fixed shapes of their mean length
+    shapes = next(r for r in rows if "real passages" in r and "Embedder.encode" in r)
+    assert "of fixed" in shapes and shapes.rstrip(" |").endswith(("yes", "no"))
     # 2. in-process search against txtai on the same passages
     search_rows = [r for r in rows if r.startswith("| search in process")]
     assert {("hybrid" in r, "vector" in r) for r in search_rows} == {(True, False),

@@ -88,6 +88,7 @@ class OpenVINOEmbedder(Embedder):
         self._batches: queue.Queue = queue.Queue()
         self._batches.put(compiled.create_infer_request())
         self._queries: queue.Queue | None = None
+        self._streams: tuple[object, int] | None = None
         self._async: ov.AsyncInferQueue | None = None
         self._encoding = threading.Lock()
         self.overlap = OVERLAP
@@ -116,13 +117,22 @@ class OpenVINOEmbedder(Embedder):
                    query_compile=lambda: core.compile_model(str(folder / file_name), "CPU",
                                                             query_config))
 
+    def _per_core(self) -> tuple[object, int]:
+        """The compilation with a stream per core, made once on first need (queries that
+        overlap and passage batches both run on it), and its number of requests."""
+        with self._queries_ready:
+            if self._streams is None:
+                compiled = self._query_compile()
+                self._streams = (compiled, max(1, int(
+                    compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))))
+        return self._streams
+
     def _query_requests(self) -> queue.Queue:
+        compiled, count = self._per_core()
         with self._queries_ready:
             if self._queries is None:
-                compiled = self._query_compile()
-                count = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
                 requests: queue.Queue = queue.Queue()
-                for _ in range(max(1, count)):
+                for _ in range(count):
                     requests.put(compiled.create_infer_request())
                 self._queries = requests
         return self._queries
@@ -151,11 +161,10 @@ class OpenVINOEmbedder(Embedder):
     def _pipeline(self) -> ov.AsyncInferQueue:
         """Requests on the compilation with a stream per core, to keep a batch in flight on
         each core while the next one is made ready (see ``encode``)."""
+        compiled, count = self._per_core()
         with self._queries_ready:
             if self._async is None:
-                compiled = self._query_compile()
-                jobs = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
-                self._async = ov.AsyncInferQueue(compiled, max(2, jobs))
+                self._async = ov.AsyncInferQueue(compiled, max(2, count))
         return self._async
 
     def encode_query(self, text: str) -> np.ndarray:

@@ -97,3 +97,19 @@ def test_concurrent_queries_each_get_their_own_vector(embedder):
         together = list(pool.map(embedder.encode_query, QUERIES * 4))
     for i, vector in enumerate(together):
         assert np.allclose(vector, one_by_one[i % len(QUERIES)], atol=1e-5)
+
+
+def test_passage_batches_and_overlapping_queries_compile_the_model_once(embedder):
+    from indexer.embed import load_embedder
+
+    if embedder.backend == "torch":
+        pytest.skip("the default backend is torch")
+    fresh = load_embedder(embedder.name, backend=embedder.backend)
+    compiles = []
+    compile_once = fresh._query_compile
+    fresh._query_compile = lambda: compiles.append(1) or compile_once()
+    texts = sample_passages(200)  # several batches, so they go through the pipeline
+    assert np.allclose(fresh.encode(texts), embedder.encode(texts), atol=1e-5)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(fresh.encode_query, QUERIES * 2))
+    assert len(compiles) == 1

@@ -104,28 +104,26 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
     return report
 
 
-def _built(index_dir: Path) -> bool:
-    """Whether a build ever went live here (a build that failed leaves an empty database)."""
+def _live_meta(index_dir: Path) -> dict[str, str]:
+    """The live generation's metadata (empty where no build ever went live)."""
     database = generations.live_database(index_dir)
     if not database.exists():
-        return False
+        return {}
     store = Store.open_read_only(database)
     try:
-        return bool(store.get_meta().get("model"))
+        return store.get_meta()
     finally:
         store.close()
+
+
+def _built(index_dir: Path) -> bool:
+    """Whether a build ever went live here (a build that failed leaves an empty database)."""
+    return bool(_live_meta(index_dir).get("model"))
 
 
 def remembered_paths(index_dir: Path) -> list[Path]:
     """The paths the live generation was last built from (none for a new index)."""
-    database = generations.live_database(index_dir)
-    if not database.exists():
-        return []
-    store = Store.open_read_only(database)
-    try:
-        remembered = store.get_meta().get("paths")
-    finally:
-        store.close()
+    remembered = _live_meta(index_dir).get("paths")
     return [Path(p) for p in json.loads(remembered)] if remembered else []
 
 

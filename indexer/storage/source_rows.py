@@ -39,10 +39,6 @@ class SourceRows:
             "values (?, ?, ?, ?)",
             [(f.path, f.size, f.mtime_ns, json.dumps(list(f.articles))) for f in files])
 
-    def forget_source_files(self, paths: list[str]) -> None:
-        self.db.conn.executemany("delete from source_files where path = ?",
-                                 [(p,) for p in paths])
-
     def mark_removed(self, article_ids: list[str], when: str) -> None:
         self.db.conn.executemany(
             "insert or replace into removed_articles (article_id, removed_at) values (?, ?)",

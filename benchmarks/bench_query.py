@@ -22,8 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from indexer.errors import PressLensError  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
 from search.engine import Engine  # noqa: E402
+from search.messages import explain  # noqa: E402
 
 QUERIES = ROOT.parent / "shared" / "data" / "story_groups" / "queries.jsonl"
 
@@ -47,7 +49,10 @@ def main() -> None:
     args = parser.parse_args()
     texts = [json.loads(line)["text"] for line in
              args.file.read_text(encoding="utf-8").splitlines()][:args.queries]
-    engine = Engine.open(Settings.from_env(args.index))
+    try:
+        engine = Engine.open(Settings.from_env(args.index))
+    except PressLensError as error:
+        raise SystemExit(explain(error, args.index, searching=True)) from None
     engine.wait_for_keywords()
     for text in texts[:20]:  # warm-up, with other words than the measured ones
         engine.search(text[::-1], k=10)

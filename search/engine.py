@@ -48,6 +48,10 @@ KEYWORDS_LOAD_AT_OPEN = 5_000
 # Query vectors kept for the queries asked last: the same words asked again (another filter,
 # the page and then the API, a search typed and then corrected back) skip the model.
 RECENT_QUERIES = 256
+# Article rows (metadata, no text) kept from earlier searches. An engine serves one generation,
+# whose rows never change, and results of different queries share many articles: the same
+# story's members come back again and again.
+ARTICLES_HELD = 20_000
 
 
 class RecentVectors:
@@ -73,6 +77,63 @@ class RecentVectors:
         return vector
 
 
+class ArticleRows:
+    """``Store.get_articles`` through a cache of the rows read last (thread-safe)."""
+
+    def __init__(self, read: Callable[[list[str]], dict[str, dict]], size: int = ARTICLES_HELD):
+        self.read = read
+        self.size = size
+        self._held: OrderedDict[str, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, ids: list[str]) -> dict[str, dict]:
+        found, missing = {}, []
+        with self._lock:
+            for article_id in ids:
+                row = self._held.get(article_id)
+                if row is None:
+                    missing.append(article_id)
+                else:
+                    self._held.move_to_end(article_id)
+                    found[article_id] = row
+        if missing:
+            read = self.read(missing)
+            found.update(read)
+            with self._lock:
+                self._held.update(read)
+                while len(self._held) > self.size:
+                    self._held.popitem(last=False)
+        return found
+
+
+class PassageArticles:
+    """Which article each passage belongs to, from memory: an article's passages are written
+    together, so their ids make one run, and a search looks its passages up among the runs
+    rather than asking SQLite for each (which hands Python's GIL back at every row)."""
+
+    def __init__(self, starts: np.ndarray, ends: np.ndarray, articles: list[str]):
+        self.starts, self.ends, self.articles = starts, ends, articles
+
+    @classmethod
+    def load(cls, store: Store) -> PassageArticles | None:
+        """The runs of ``store``'s passages, or None where an article's are not one run."""
+        runs = sorted(store.passage_runs(), key=lambda run: run[1])
+        if any(last - first + 1 != count for _, first, last, count in runs):
+            return None
+        return cls(np.fromiter((r[1] for r in runs), dtype=np.int64, count=len(runs)),
+                   np.fromiter((r[2] for r in runs), dtype=np.int64, count=len(runs)),
+                   [r[0] for r in runs])
+
+    def of(self, passage_ids: list[int]) -> dict[int, str]:
+        """Passage id -> article id, for those of ``passage_ids`` the index holds."""
+        ids = np.asarray(passage_ids, dtype=np.int64)
+        run = np.searchsorted(self.starts, ids, side="right") - 1
+        inside = (run >= 0) & (ids <= self.ends[np.maximum(run, 0)])
+        articles = self.articles
+        return {pid: articles[r] for pid, r, ok in
+                zip(ids.tolist(), run.tolist(), inside.tolist(), strict=True) if ok}
+
+
 class Engine:
     """Everything a query needs, loaded once: the database, the vectors and the model."""
 
@@ -85,12 +146,20 @@ class Engine:
         self.meta = meta
         self.generation = meta.get("generation", "")
         self.recent = RecentVectors()
+        self.articles = ArticleRows(store.get_articles)
+        self.passage_articles = PassageArticles.load(store)
         self.planner = KeywordPlanner(store.common_terms(), store.counts()["passages"])
         # The keyword half of a search, from memory once loaded (see search/keywords.py);
         # until then, and for queries it cannot answer exactly, FTS5 answers.
         self.keywords: KeywordIndex | None = None
         self._keywords_loader: threading.Thread | None = None
         self._closing = threading.Event()
+        # The part of a search after the model runs one search at a time. It holds Python's
+        # GIL nearly throughout, and threads that take it in turns (SQLite hands it back at
+        # every row) cost more than they gain: measured at 230,000 passages, 7.6 ms of CPU
+        # a search with 8 threads at once against 3.0 ms taking turns. The model's part,
+        # which leaves the GIL, still runs beside it.
+        self._searching = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None,
@@ -195,13 +264,14 @@ class Engine:
         started = time.perf_counter()
         query = " ".join(query.split())
         filters = Filters(source=source, since=since, until=until, language=language)
-        allowed = self.store.passage_ids_matching(filters) if filters else None
         vector = (self.recent.get(query, self.embedder.encode_query) if mode != "keyword"
                   else None)
-        plan = self.planner.plan(query) if mode != "vector" else []
-        match = keyword_query(word for word, _ in plan)
-        results = self._retrieve(vector, match, k, filters, allowed, collapse,
-                                 terms=[terms for _, terms in plan])
+        with self._searching:
+            allowed = self.store.passage_ids_matching(filters) if filters else None
+            plan = self.planner.plan(query) if mode != "vector" else []
+            match = keyword_query(word for word, _ in plan)
+            results = self._retrieve(vector, match, k, filters, allowed, collapse,
+                                     terms=[terms for _, terms in plan])
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=query, took_ms=round(took, 2), results=results)
 
@@ -228,8 +298,9 @@ class Engine:
                 passage_hits.append(hits)
                 weights.append(KEYWORD_WEIGHT)
                 more |= len(hits) == n
-            article_of = self.store.article_ids_of(
-                sorted({pid for hits in passage_hits for pid, _ in hits}))
+            found = sorted({pid for hits in passage_hits for pid, _ in hits})
+            article_of = (self.passage_articles.of(found) if self.passage_articles is not None
+                          else self.store.article_ids_of(found))
             rankings = [best_per_article(hits, article_of) for hits in passage_hits]
             ranked = rankings[0] if len(rankings) == 1 else fuse(rankings, weights)
             results = self._results(ranked, k, collapse)
@@ -253,7 +324,7 @@ class Engine:
 
     def _results(self, ranked: list[Hit], k: int, collapse: bool) -> list[SearchResult]:
         window = ranked[: k * 4] if collapse else ranked[:k]
-        articles = self.store.get_articles([h.article_id for h in window])
+        articles = self.articles.get([h.article_id for h in window])
         chosen: list[tuple[Hit, dict]] = []
         seen: set = set()
         for hit in window:
@@ -297,7 +368,7 @@ class Engine:
         wanted = sorted({m for ms in others.values() for m in ms})
         if not wanted:
             return {a["id"]: [] for a in articles}
-        refs = self.store.get_articles(wanted)
+        refs = self.articles.get(wanted)
         edges = self.store.edges_among([a["id"] for a in articles if others[a["id"]]])
         out: dict[str, list[tuple[CoverageItem, int | None]]] = {}
         for article in articles:

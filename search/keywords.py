@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 # FTS5's bm25() constants, with every column weighted 1.0 (the default).
 K1 = 1.2
 B = 0.75
+# A query whose postings number under 1/SPARSE_SHARE of the passages is scored passage by
+# matched passage; one with more, over an array of every passage (cheaper past that share).
+SPARSE_SHARE = 8
 
 
 class Cancelled(Exception):
@@ -199,11 +202,18 @@ class KeywordIndex:
                         ends - starts)
         # Term by term in the query's order, as bm25() adds them up.
         contribution = idf * ((freqs * (K1 + 1.0)) / (freqs + self._norm[rows]))
-        scores = np.bincount(rows, weights=contribution, minlength=len(self.ids))
-        matched = np.flatnonzero(scores)  # every matched passage scores above zero
+        if len(rows) * SPARSE_SHARE < len(self.ids):
+            # Few postings: sum per distinct passage, not over an array of every passage
+            # (bincount adds each bin's weights in input order either way).
+            matched, slot = np.unique(rows, return_inverse=True)
+            found = np.bincount(slot, weights=contribution)
+        else:
+            scores = np.bincount(rows, weights=contribution, minlength=len(self.ids))
+            matched = np.flatnonzero(scores)  # every matched passage scores above zero
+            found = scores[matched]
         if allowed is not None:
-            matched = matched[self._allowed_mask(allowed)[matched]]
-        found = scores[matched]
+            keep = self._allowed_mask(allowed)[matched]
+            matched, found = matched[keep], found[keep]
         if len(matched) > n:
             # Keep everything tied with the n-th best, so ties are cut in rowid order.
             nth = np.partition(found, len(found) - n)[len(found) - n]

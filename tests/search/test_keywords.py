@@ -17,6 +17,7 @@ from indexer.settings import Settings
 from indexer.storage.store import Store, text_hash
 from search import engine as engine_module
 from search.engine import Engine
+from search import keywords
 from search.keywords import Cancelled, KeywordIndex
 from search.retrieve import KeywordPlanner, keyword_query, query_words, stems
 
@@ -144,7 +145,14 @@ def test_load_reads_what_fts5_holds(sample_store, full_index, index):
     assert "zyxcorp" in index.terms
 
 
-def test_rankings_equal_fts5(sample_store, full_index):
+@pytest.fixture(params=["sparse", "dense"])
+def scoring(request, monkeypatch):
+    """Both ways a query is scored: per matched passage, and over every passage."""
+    monkeypatch.setattr(keywords, "SPARSE_SHARE", 0 if request.param == "sparse" else 10**9)
+    return request.param
+
+
+def test_rankings_equal_fts5(sample_store, full_index, scoring):
     queries = sample_queries(sample_store)
     assert len(queries) > 150
     answered = 0
@@ -158,7 +166,7 @@ def test_rankings_equal_fts5(sample_store, full_index):
     assert answered > 250
 
 
-def test_rankings_equal_fts5_for_the_planners_words(sample_store, index):
+def test_rankings_equal_fts5_for_the_planners_words(sample_store, index, scoring):
     store = sample_store
     planner = KeywordPlanner(store.common_terms(), store.counts()["passages"])
     titles = [r[0] for r in store.db.execute("select title from articles order by id")]
@@ -178,7 +186,7 @@ def test_rankings_equal_fts5_for_the_planners_words(sample_store, index):
     assert answered > 200 and declined < answered
 
 
-def test_filters_restrict_results_but_not_statistics(sample_store, full_index):
+def test_filters_restrict_results_but_not_statistics(sample_store, full_index, scoring):
     sources = [s for s, _ in sample_store.top_sources(limit=6)]
     queries = sample_queries(sample_store, count=20)
     compared = 0

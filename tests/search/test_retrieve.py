@@ -8,7 +8,7 @@ import pytest
 
 from indexer.build import build_index
 from indexer.settings import Settings
-from search.engine import Engine
+from search.engine import Engine, PassageArticles
 from search.retrieve import Hit, KeywordPlanner, fuse, keyword_query, query_words, stems
 
 ARTICLES = [
@@ -160,4 +160,64 @@ def test_a_query_asked_again_skips_the_model_and_gets_the_same_answer(fake_setti
         assert asked[-3:] == ["senate judge", "zyxcorp fine", "border wall money"]
     finally:
         del fake_embedder.encode_query
+        engine.close()
+
+
+def test_passages_find_their_article_from_memory_as_from_sqlite(fake_settings, fake_embedder,
+                                                                tmp_path):
+    path = tmp_path / "articles.jsonl"
+    path.write_text("\n".join(json.dumps(
+        {"id": i, "source": s, "date": d, "title": t, "text": x})
+        for i, s, d, t, x in ARTICLES))
+    build_index(fake_settings, [path], embedder=fake_embedder)
+    # A rewritten article gets new passage ids past every other's.
+    rewritten = ARTICLES[0][:4] + (ARTICLES[0][4] + " The council met again on Friday.",)
+    path.write_text("\n".join(json.dumps(
+        {"id": i, "source": s, "date": d, "title": t, "text": x})
+        for i, s, d, t, x in [rewritten, *ARTICLES[1:]]))
+    build_index(fake_settings, [path], embedder=fake_embedder)
+    engine = Engine.open(fake_settings, embedder=fake_embedder)
+    try:
+        assert engine.passage_articles is not None
+        held = engine.store.passage_ids().tolist()
+        asked = held + [max(held) + 1, 0, -5]  # ids the index does not hold find nothing
+        assert engine.passage_articles.of(asked) == engine.store.article_ids_of(asked)
+        # Article rows come the same through the cache, asked twice.
+        wanted = sorted(set(engine.store.article_ids_of(held).values()))
+        assert engine.articles.get(wanted) == engine.store.get_articles(wanted)
+        assert engine.articles.get(wanted[:2] + ["no such article"]) == \
+            engine.store.get_articles(wanted[:2])
+    finally:
+        engine.close()
+
+
+def test_an_article_whose_passages_are_not_one_run_is_looked_up_in_sqlite(
+        fake_settings, fake_embedder, tmp_path):
+    class Runs:
+        def __init__(self, runs):
+            self.runs = runs
+
+        def passage_runs(self):
+            return self.runs
+
+    # Article b holds 5 passages among the 6 ids from 4 to 9: another's may sit between.
+    assert PassageArticles.load(Runs([("a", 1, 3, 3), ("b", 4, 9, 5)])) is None
+    runs = PassageArticles.load(Runs([("b", 4, 8, 5), ("a", 1, 3, 3)]))
+    assert runs.of([1, 3, 4, 8, 9, 0]) == {1: "a", 3: "a", 4: "b", 8: "b"}
+
+    path = tmp_path / "articles.jsonl"
+    path.write_text("\n".join(json.dumps(
+        {"id": i, "source": s, "date": d, "title": t, "text": x})
+        for i, s, d, t, x in ARTICLES))
+    build_index(fake_settings, [path], embedder=fake_embedder)
+    engine = Engine.open(fake_settings, embedder=fake_embedder)
+    try:
+        queries = ["border wall money", "senate judge", "zyxcorp fine", "council budget"]
+        from_memory = [engine.search(q, k=5).model_dump() for q in queries]
+        engine.passage_articles = None  # what an engine does with such an index
+        from_sqlite = [engine.search(q, k=5).model_dump() for q in queries]
+        for a, b in zip(from_memory, from_sqlite, strict=True):
+            a.pop("took_ms"), b.pop("took_ms")
+        assert from_memory == from_sqlite and any(r["results"] for r in from_memory)
+    finally:
         engine.close()

@@ -70,7 +70,9 @@ def main() -> None:
                                                      engine.planner.plan))  # a frozen one
     store = engine.store
     engine.articles.read = timed(spent, "SQLite reads", engine.articles.read)
-    engine.passage_articles.of = timed(spent, "passage -> article (memory)", engine.passage_articles.of)
+    if engine.passage_articles is not None:
+        engine.passage_articles.of = timed(spent, "passage -> article (memory)",
+                                           engine.passage_articles.of)
     for name in ("article_ids_of", "get_passages", "story_members",
                  "edges_among", "passage_ids_matching"):
         if hasattr(store, name):

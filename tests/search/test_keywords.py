@@ -16,8 +16,8 @@ from indexer.models import Article, Filters, Passage
 from indexer.settings import Settings
 from indexer.storage.store import Store, text_hash
 from search import engine as engine_module
-from search.engine import Engine
 from search import keywords
+from search.engine import Engine
 from search.keywords import Cancelled, KeywordIndex
 from search.retrieve import KeywordPlanner, keyword_query, query_words, stems
 

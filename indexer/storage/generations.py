@@ -278,7 +278,7 @@ def _verified_segment(folder: Path, segment: segments.Segment,
         raise IndexDamaged(folder.name, f"segment {segment.name} is not as recorded")
     if info.st_nlink == 1:
         try:
-            index = VectorIndex.load(faiss_path)
+            index = VectorIndex.load(faiss_path, mmap=True)
         except RuntimeError as exc:
             raise IndexDamaged(folder.name,
                                f"unreadable vector index {segment.name}: {exc}") from None

@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import IndexDamaged, IndexNotFound
 from . import failpoints
 from .store import Store
-from .vectors import VectorIndex
+from .vectors import IVF_FROM, IVF_TRAIN_PER_LIST, VectorIndex, ivf_lists
 
 SEGMENTS = "segments"
 LEGACY = "passages.faiss"  # the single vector file of generations before segments
@@ -42,6 +42,13 @@ REWRITE_DEAD_SHARE = 0.25
 # About 380 MB of vectors at 384 dimensions, and its graph: what writing a segment holds.
 SEGMENT_LIMIT = 250_000
 READ_PART = 20_000  # vectors read from the cache at a time while a segment is written
+# A collection of IVF_FROM passages or more keeps most of them in one base segment of IVF
+# lists, trained on a sample of it (see vectors.py); new passages go to small segments beside
+# it, as below. Those are folded into a new base once they hold FOLD_SHARE of what the base
+# does (the base's lists take them as they are: no training), and the base is trained anew
+# once the collection has grown RETRAIN_GROWTH times past what it was trained on.
+FOLD_SHARE = 0.25
+RETRAIN_GROWTH = 4.0
 
 # One query gains nothing from FAISS's OpenMP threads, and they cost: after each search they
 # spin waiting for more work while the calling thread goes on (measured at 230,000 passages:
@@ -71,13 +78,19 @@ def paths(folder: Path, name: str) -> tuple[Path, Path]:
 
 
 def write(folder: Path, name: str, size: int,
-          parts: Iterable[tuple[np.ndarray, np.ndarray]], dimension: int) -> Segment:
+          parts: Iterable[tuple[np.ndarray, np.ndarray]], dimension: int,
+          index: VectorIndex | None = None, held_ids: np.ndarray | None = None) -> Segment:
     """Write a new segment of about ``size`` vectors from ``parts`` (ids ascending across
-    them, and their vectors); the id list goes last, so a segment is whole once it exists."""
+    them, and their vectors); the id list goes last, so a segment is whole once it exists.
+
+    ``index``, when given, is filled instead of a new one of the kind that suits ``size``:
+    a trained IVF index, possibly holding ``held_ids`` already (below those of ``parts``).
+    """
     faiss_path, ids_path = paths(folder, name)
     faiss_path.parent.mkdir(parents=True, exist_ok=True)
-    index = VectorIndex.empty(dimension, size)
-    held = []
+    if index is None:
+        index = VectorIndex.empty(dimension, size)
+    held = [] if held_ids is None else [held_ids]
     for part_ids, vectors in parts:
         index.add(part_ids, vectors)
         held.append(part_ids)
@@ -150,7 +163,8 @@ class VectorSet:
             held = known.get(file)
             if held is None:
                 try:
-                    held = (VectorIndex.load(faiss_path), read_ids(folder, segment.name))
+                    held = (VectorIndex.load(faiss_path, mmap=True),
+                            read_ids(folder, segment.name))
                 except (RuntimeError, OSError, ValueError) as exc:
                     raise IndexDamaged(folder.name,
                                        f"segment {segment.name} is unreadable: {exc}") from None
@@ -220,6 +234,49 @@ def _written(store: Store, folder: Path, ids: np.ndarray, cache_key: str,
     return written
 
 
+def _base_written(store: Store, folder: Path, ids: np.ndarray, cache_key: str,
+                  dimension: int) -> Segment:
+    """A base segment of the passages ``ids`` (ascending): IVF lists trained on a sample
+    of them, then filled from the embedding cache a part at a time."""
+    lists = ivf_lists(len(ids))
+    rng = np.random.default_rng(len(ids))
+    sample = np.sort(rng.choice(ids, min(len(ids), IVF_TRAIN_PER_LIST * lists), replace=False))
+    index = VectorIndex.trained(dimension, store.vectors_of(cache_key, dimension, sample)[1],
+                                lists)
+    parts = (store.vectors_of(cache_key, dimension, ids[i:i + READ_PART])
+             for i in range(0, len(ids), READ_PART))
+    name = _next_name(store)
+    segment = write(folder, name, len(ids), parts, dimension, index=index)
+    store.set_meta(vector_base=name, vector_base_trained=len(ids))
+    return segment
+
+
+def _base_folded(store: Store, base: Path, folder: Path, segment: Segment, ids: np.ndarray,
+                 dead: np.ndarray, extra: np.ndarray, cache_key: str,
+                 dimension: int) -> Segment:
+    """A new base: the base ``segment`` (holding ``ids``) without its ``dead`` passages,
+    and with the passages ``extra`` (ascending, past ``ids``) put in its trained lists."""
+    index = VectorIndex.load(paths(base, segment.name)[0])  # a copy in memory, to change
+    index.remove(dead)
+    kept = ids[~within(ids, dead)]
+    parts = (store.vectors_of(cache_key, dimension, extra[i:i + READ_PART])
+             for i in range(0, len(extra), READ_PART))
+    name = _next_name(store)
+    folded = write(folder, name, len(kept) + len(extra), parts, dimension, index=index,
+                   held_ids=kept)
+    store.set_meta(vector_base=name)
+    return folded
+
+
+def _rebuilt(store: Store, folder: Path, cache_key: str, dimension: int) -> list[Segment]:
+    """Segments of every passage, written anew: one base, or segments under the limit."""
+    ids = store.passage_ids()
+    if len(ids) >= IVF_FROM:
+        return [_base_written(store, folder, ids, cache_key, dimension)]
+    store.set_meta(vector_base="", vector_base_trained=0)
+    return _written(store, folder, ids, cache_key, dimension)
+
+
 def _large(ids: np.ndarray) -> bool:
     """A segment that merges leave alone (one of half the limit or more)."""
     return 2 * len(ids) >= SEGMENT_LIMIT
@@ -250,9 +307,9 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
             kept = [(s, read_ids(base, s.name)) for s in listed]
         except (OSError, ValueError):  # unreadable: written again from the cache below
             kept = []
-    if not kept or int(store.get_meta().get("dimension", dimension) or 0) != dimension:
-        store.set_vector_segments(_written(store, folder, store.passage_ids(), cache_key,
-                                           dimension))
+    meta = store.get_meta()
+    if not kept or int(meta.get("dimension", dimension) or 0) != dimension:
+        store.set_vector_segments(_rebuilt(store, folder, cache_key, dimension))
         store.drop_vector_tombstones()
         store.set_meta(tombstones=0)
         return "rebuilt"
@@ -262,14 +319,43 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
     never = tombstones[tombstones > last]
     tombstones = tombstones[tombstones <= last]
     missing = store.passage_ids_after(last)
-    changed = bool(len(missing)) or len(tombstones) != int(
-        store.get_meta().get("tombstones", 0) or 0)
+    changed = bool(len(missing)) or len(tombstones) != int(meta.get("tombstones", 0) or 0)
 
     def dead(ids: np.ndarray) -> int:
         return int(within(tombstones, ids).sum())
 
     def live(ids: np.ndarray) -> np.ndarray:
         return ids[~within(ids, tombstones)]
+
+    # The base, when the collection has one: trained (again) on the collection as it is
+    # once it has grown enough, or taking in the small segments once they hold enough.
+    core = next(((s, ids) for s, ids in kept if s.name == meta.get("vector_base")), None)
+    total = sum(len(ids) for _, ids in kept) - len(tombstones) + len(missing)
+    trained_on = int(meta.get("vector_base_trained", 0) or 0)
+    if (core is None and total >= IVF_FROM) or (
+            core is not None and total >= RETRAIN_GROWTH * max(trained_on, 1)):
+        failpoints.reached("merge")
+        store.set_vector_segments(_rebuilt(store, folder, cache_key, dimension))
+        store.drop_vector_tombstones()
+        store.set_meta(tombstones=0)
+        return "updated"
+    carried: list[tuple[Segment, np.ndarray]] = []
+    if core is not None:
+        others = [(s, ids) for s, ids in kept if s.name != core[0].name]
+        beside = sum(len(ids) - dead(ids) for _, ids in others) + len(missing)
+        base_dead = core[1][within(core[1], tombstones)]
+        if (beside > FOLD_SHARE * (len(core[1]) - len(base_dead))
+                or len(base_dead) > REWRITE_DEAD_SHARE * len(core[1])):
+            failpoints.reached("merge")
+            extra = [live(ids) for _, ids in others] + [missing]
+            folded = _base_folded(store, base, folder, core[0], core[1],
+                                  base_dead, np.sort(np.concatenate(extra)), cache_key,
+                                  dimension)
+            store.set_vector_segments([folded])
+            store.drop_vector_tombstones()
+            store.set_meta(tombstones=0)
+            return "updated"
+        carried, kept = [core], others
 
     # Segments mostly of tombstones are written again, and the smallest are merged while
     # there are too many; what is left is taken over as it is.
@@ -288,7 +374,7 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
     while fresh and small and (len(small[0][1]) < MERGE_FACTOR * sum(map(len, fresh))
                                or len(small) + 1 > MAX_SEGMENTS):
         fresh.append(live(small.pop(0)[1]))
-    kept = large + small
+    kept = carried + large + small
     segments = [s for s, _ in kept]
     for s, _ in kept:
         link(base, folder, s.name)

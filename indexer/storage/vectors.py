@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -15,6 +16,26 @@ from . import failpoints
 # benchmarks/bench_vectors.py on real passage vectors; see the README).
 EXACT_LIMIT = 20_000
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 64
+# Past IVF_FROM passages in a collection, HNSW's 1.8 KB a passage stops fitting beside the
+# rest (10 million passages would take 18 GB): the bulk of the vectors goes into one base
+# segment of IVF lists with 8-bit scalar quantization, about 400 bytes a passage, trained on
+# a sample of the collection (see segments.py for how it is kept up and retrained).
+IVF_FROM = 1_000_000
+IVF_TRAIN_PER_LIST = 40  # training vectors per list (FAISS asks for at least 39)
+IVF_MIN_LISTS = 64
+IVF_MAX_LISTS = 8192  # k-means past this costs minutes on two cores, for little gain
+IVF_HNSW_QUANTIZER_FROM = 4096  # lists: past this, lists are found through an HNSW graph
+IVF_TRAIN_ITERATIONS = 10
+# Lists searched a query: recall@10 0.971 against exact search on the 506,970 real ABP
+# passages with 2,048 lists, 0.32 ms a query (benchmarks/bench_vectors.py).
+IVF_NPROBE = 32
+
+
+def ivf_lists(passages: int) -> int:
+    """How many lists to train for a collection of ``passages``: a power of two near four
+    times its square root (FAISS's rule of thumb), within [IVF_MIN_LISTS, IVF_MAX_LISTS]."""
+    wanted = 4 * math.sqrt(max(passages, 1))
+    return int(min(IVF_MAX_LISTS, max(IVF_MIN_LISTS, 2 ** round(math.log2(wanted)))))
 
 
 class VectorIndex:
@@ -22,6 +43,13 @@ class VectorIndex:
 
     def __init__(self, index: faiss.Index):
         self.index = index
+        self._ivf = _ivf_of(index)
+        if self._ivf is not None:
+            self._ivf.nprobe = min(IVF_NPROBE, self._ivf.nlist)
+            quantizer = faiss.downcast_index(self._ivf.quantizer)
+            if isinstance(quantizer, faiss.IndexHNSW):
+                quantizer.hnsw.efSearch = max(HNSW_EF_SEARCH, 2 * IVF_NPROBE)
+            return
         inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
         if isinstance(inner, faiss.IndexHNSW):
             inner.hnsw.efSearch = HNSW_EF_SEARCH
@@ -48,8 +76,23 @@ class VectorIndex:
         return index
 
     @classmethod
-    def load(cls, path: Path) -> VectorIndex:
-        return cls(faiss.read_index(str(path)))
+    def trained(cls, dimension: int, sample: np.ndarray, lists: int) -> VectorIndex:
+        """An empty IVF index with scalar-quantized vectors, its lists and quantizer
+        trained on ``sample`` (unit vectors); fill it with ``add``."""
+        quantizer = "_HNSW32" if lists >= IVF_HNSW_QUANTIZER_FROM else ""
+        index = faiss.index_factory(dimension, f"IVF{lists}{quantizer},SQ8",
+                                    faiss.METRIC_INNER_PRODUCT)
+        ivf = faiss.extract_index_ivf(index)
+        ivf.cp.niter = IVF_TRAIN_ITERATIONS
+        ivf.cp.seed = 1234
+        index.train(np.ascontiguousarray(sample, dtype=np.float32))
+        return cls(index)
+
+    @classmethod
+    def load(cls, path: Path, mmap: bool = False) -> VectorIndex:
+        """Read an index; with ``mmap`` the lists of an IVF index stay in the file, mapped
+        (read-only: such an index is searched, never changed)."""
+        return cls(faiss.read_index(str(path), faiss.IO_FLAG_MMAP if mmap else 0))
 
     def save(self, path: Path) -> None:
         """Write beside the target and rename, so a reader never sees half a file."""
@@ -63,6 +106,11 @@ class VectorIndex:
     # Updates in place -------------------------------------------------------------------
     def ids(self) -> np.ndarray:
         """The passage ids held (removed ones excluded)."""
+        if self._ivf is not None:
+            lists = self._ivf.invlists
+            held = [faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+                    for i in range(lists.nlist) if lists.list_size(i)]
+            return np.concatenate(held) if held else np.zeros(0, dtype=np.int64)
         held = faiss.vector_to_array(self.index.id_map)
         return held[held >= 0]
 
@@ -82,7 +130,7 @@ class VectorIndex:
         if not len(ids):
             return
         ids = np.ascontiguousarray(ids, dtype=np.int64)
-        if self.kind == "exact":
+        if self.kind in ("exact", "ivf"):
             self.index.remove_ids(faiss.IDSelectorBatch(ids))
             return
         held = faiss.vector_to_array(self.index.id_map)
@@ -92,6 +140,8 @@ class VectorIndex:
 
     @property
     def kind(self) -> str:
+        if self._ivf is not None:
+            return "ivf"
         inner = faiss.downcast_index(self.index.index)
         return "hnsw" if isinstance(inner, faiss.IndexHNSW) else "exact"
 
@@ -126,7 +176,13 @@ class VectorIndex:
                 keep.extend([selector, out])
                 out = faiss.IDSelectorAnd(selector, out)
             selector = out
-        if selector is not None:
+        if self._ivf is not None:
+            # A filter that lets few passages through finds them in few of the lists a
+            # query visits: more lists are searched, up to all of them.
+            share = 1.0 if allowed is None else max(len(allowed), 1) / max(self.size, 1)
+            nprobe = min(self._ivf.nlist, math.ceil(self._ivf.nprobe / min(share, 1.0)))
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+        elif selector is not None:
             if self.kind == "hnsw":
                 params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, n))
             else:
@@ -135,3 +191,11 @@ class VectorIndex:
             np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), n, params=params)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
+
+
+def _ivf_of(index: faiss.Index):
+    """The IVF index within ``index``, or None when it is not one."""
+    try:
+        return faiss.extract_index_ivf(index)
+    except RuntimeError:
+        return None

@@ -11,7 +11,7 @@ import pytest
 
 from indexer.build import build_index, remove_articles
 from indexer.errors import IndexDamaged
-from indexer.storage import generations, segments
+from indexer.storage import generations, segments, vectors
 from indexer.storage.segments import VectorSet
 from indexer.storage.store import Store
 from search.engine import Engine
@@ -204,3 +204,78 @@ def test_a_reload_reads_only_the_segments_it_does_not_hold(fake_settings, fake_e
     finally:
         old.close()
         new.close()
+
+
+def test_a_large_collection_keeps_a_trained_base_with_small_segments_beside_it(
+        fake_settings, fake_embedder, tmp_path, monkeypatch):
+    # Small numbers stand in for a million passages and thousands of lists.
+    monkeypatch.setattr(segments, "IVF_FROM", 60)
+    monkeypatch.setattr(vectors, "IVF_MIN_LISTS", 4)
+    monkeypatch.setattr(vectors, "IVF_TRAIN_PER_LIST", 10)
+
+    def state():
+        folder_now, store = live(fake_settings)
+        try:
+            meta = store.get_meta()
+            return (store.vector_segments(), meta.get("vector_base"),
+                    int(meta.get("vector_base_trained") or 0), len(store.passage_ids()))
+        finally:
+            store.close()
+
+    def top(query: str) -> list[str]:
+        engine = Engine.open(fake_settings, embedder=fake_embedder, keyword_index=False)
+        try:
+            return [r.article.id for r in engine.search(query, k=5, mode="vector",
+                                                        collapse=False).results]
+        finally:
+            engine.close()
+
+    folder = tmp_path / "in"
+    write(folder, "base.jsonl", articles(0, 80))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    (base,), named, trained_on, passages = state()
+    assert named == base.name and trained_on == passages >= 60
+    base_file = segments.paths(generations.live_dir(fake_settings.index_dir), base.name)[0]
+    inode = base_file.stat().st_ino
+    _, store = live(fake_settings)
+    try:
+        assert VectorSet.open(generations.live_dir(fake_settings.index_dir),
+                              store).kind == "ivf"
+    finally:
+        store.close()
+    assert top(articles(7, 1)[0]["text"])[0] == "n7"
+
+    # New passages go beside the base, which is taken over as it is.
+    write(folder, "more.jsonl", articles(1000, 3))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    listed_now, named, _, _ = state()
+    assert [s.name for s in listed_now][0] == base.name == named and len(listed_now) == 2
+    carried = segments.paths(generations.live_dir(fake_settings.index_dir), base.name)[0]
+    assert carried.stat().st_ino == inode
+    assert top(articles(1001, 1)[0]["text"])[0] == "n1001"
+    generations.verify(generations.live_dir(fake_settings.index_dir))
+
+    # A passage removed from the base is never found (nor read again from the input).
+    remove_articles(fake_settings, ["n7"])
+    write(folder, "base.jsonl", [a for a in articles(0, 80) if a["id"] != "n7"])
+    assert "n7" not in top(articles(7, 1)[0]["text"])
+    generations.verify(generations.live_dir(fake_settings.index_dir))
+
+    # Once the segments beside it hold a quarter of what it does, they are folded into a
+    # new base, without training it again.
+    write(folder, "more2.jsonl", articles(2000, 30))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    (folded,), named, trained_again, passages = state()
+    assert folded.name == named != base.name and trained_again == trained_on
+    assert folded.vectors == passages
+    assert top(articles(2005, 1)[0]["text"])[0] == "n2005"
+    assert "n7" not in top(articles(7, 1)[0]["text"])
+    generations.verify(generations.live_dir(fake_settings.index_dir))
+
+    # Grown four times past what it was trained on, the collection gets a base trained anew.
+    write(folder, "more3.jsonl", articles(3000, 240))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    (retrained,), named, trained_last, passages = state()
+    assert retrained.name == named and trained_last == passages >= 4 * trained_on
+    assert top(articles(3100, 1)[0]["text"])[0] == "n3100"
+    generations.verify(generations.live_dir(fake_settings.index_dir))

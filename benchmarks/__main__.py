@@ -31,10 +31,16 @@ from indexer.settings import BACKENDS, PROJECT_ROOT
 @click.option("--backends", default=",".join(BACKENDS), show_default=True,
               help="Embedding backends to index with, comma-separated.")
 @click.option("--no-peer", is_flag=True, help="Leave txtai out.")
+@click.option("--peer-rounds", type=click.IntRange(1, 10), default=2, show_default=True,
+              help="Runs of each server, alternating, against txtai's API server.")
+@click.option("--vector-sizes", default="20000,200000", show_default=True,
+              help="Real passage vectors in each vector index compared (empty: none).")
+@click.option("--synthetic", type=click.IntRange(0), default=10_000_000, show_default=True,
+              help="Synthetic clustered vectors in an IVF-SQ8 base (0: none).")
 @click.option("--only", type=click.Choice(["indexing", "serving"]),
               help="Run one half of the benchmark.")
 def main(shared, work, index_passages, serve_sizes, queries, search_queries, concurrency,
-          backends, no_peer, only):
+          backends, no_peer, peer_rounds, vector_sizes, synthetic, only):
     """Measure indexing, search and serving against plain torch encoding and txtai.
 
     Prints one table (also written to WORK/bench.md, with the raw figures in
@@ -58,15 +64,23 @@ def main(shared, work, index_passages, serve_sizes, queries, search_queries, con
                                  param_hint="--serve-sizes") from None
     if not sizes or min(sizes) < 100:
         raise click.BadParameter("each size must be at least 100", param_hint="--serve-sizes")
+    try:
+        kinds_at = tuple(sorted({int(s) for s in vector_sizes.split(",") if s.strip()}))
+    except ValueError:
+        raise click.BadParameter("give numbers, e.g. 20000,200000",
+                                 param_hint="--vector-sizes") from None
     config = BenchConfig(shared=shared.expanduser(), work=work.expanduser(),
                          index_passages=index_passages, serve_sizes=sizes, queries=queries,
                          search_queries=search_queries, concurrency=concurrency,
-                         backends=chosen, peer=not no_peer)
+                         backends=chosen, peer=not no_peer, peer_rounds=peer_rounds,
+                         vector_sizes=kinds_at, synthetic=synthetic)
     command = shlex.join([
         "presslens", "bench", "--shared", str(shared), "--work", str(work),
         "--index-passages", str(index_passages), "--serve-sizes", ",".join(map(str, sizes)),
         "--queries", str(queries), "--search-queries", str(search_queries),
         "--concurrency", str(concurrency), "--backends", ",".join(chosen),
+        "--peer-rounds", str(peer_rounds), "--vector-sizes", ",".join(map(str, kinds_at)),
+        "--synthetic", str(synthetic),
         *(["--no-peer"] if no_peer else []), *(["--only", only] if only else [])])
     parts = (only,) if only else ("indexing", "serving")
     click.echo(run(config, command, parts))

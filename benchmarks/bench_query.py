@@ -41,6 +41,72 @@ def timed(spent: dict[str, float], name: str, function):
     return wrapper
 
 
+def cpu_by_part(engine: Engine, texts: list[str]) -> dict:
+    """Each text searched once (hybrid, k=10) after a warm-up, every query through the
+    model: CPU ms a query by part on the calling thread, all of it on that thread and on
+    every thread of the process, and the wall-clock p50."""
+    for text in texts[:20]:  # warm-up, with other words than the measured ones
+        engine.search(text[::-1], k=10)
+    size, engine.recent.size = engine.recent.size, 0  # every query goes through the model
+
+    spent: dict[str, float] = defaultdict(float)
+    embedder = engine.embedder
+    tokenizer = embedder._single
+    infer = embedder._infer
+    embedder._single = type("Timed", (), {"encode": staticmethod(
+        timed(spent, "tokenize", tokenizer.encode))})()
+    embedder._infer = timed(spent, "infer and pool", infer)
+    search = engine.vectors.search
+    engine.vectors.search = timed(spent, "vector search", search)
+    keyword_hits = engine.keyword_hits
+    engine.keyword_hits = timed(spent, "keyword search", keyword_hits)
+    planner = engine.planner
+    object.__setattr__(planner, "plan", timed(spent, "keyword plan", planner.plan))
+    store = engine.store
+    read = engine.articles.read
+    engine.articles.read = timed(spent, "SQLite reads", read)
+    runs = engine.passage_articles
+    if runs is not None:
+        runs.of = timed(spent, "passage -> article (memory)", runs.of)
+    names = [n for n in ("article_ids_of", "get_passages", "story_members", "edges_among",
+                         "passage_ids_matching") if hasattr(store, n)]
+    for name in names:
+        setattr(store, name, timed(spent, "SQLite reads", getattr(store, name)))
+    try:
+        thread_total, process_total, walls = 0.0, 0.0, []
+        json_cpu = 0.0
+        for text in texts:
+            wall, thread, process = time.perf_counter(), time.thread_time(), time.process_time()
+            response = engine.search(text, k=10)
+            encoded = time.thread_time()
+            response.model_dump_json()
+            json_cpu += time.thread_time() - encoded
+            thread_total += time.thread_time() - thread
+            process_total += time.process_time() - process
+            walls.append(time.perf_counter() - wall)
+    finally:  # the engine as it was
+        embedder._single, embedder._infer = tokenizer, infer
+        engine.vectors.search, engine.keyword_hits = search, keyword_hits
+        object.__delattr__(planner, "plan")
+        engine.articles.read = read
+        if runs is not None:
+            del runs.of
+        for name in names:
+            delattr(store, name)
+        engine.recent.size = size
+    count = len(texts)
+    parts = dict(spent)
+    parts["JSON (pydantic model_dump_json)"] = json_cpu
+    parts["the rest (fusion, rolling up, models)"] = thread_total - sum(parts.values())
+    return {"queries": count, "passages": engine.stats().passages,
+            "vectors": engine.vectors.kind,
+            "parts_ms": {name: round(seconds / count * 1000, 2)
+                         for name, seconds in parts.items()},
+            "thread_ms": round(thread_total / count * 1000, 2),
+            "process_ms": round(process_total / count * 1000, 2),
+            "p50_ms": round(statistics.median(walls) * 1000, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, required=True)
@@ -54,57 +120,19 @@ def main() -> None:
     except PressLensError as error:
         raise SystemExit(explain(error, args.index, searching=True)) from None
     engine.wait_for_keywords()
-    for text in texts[:20]:  # warm-up, with other words than the measured ones
-        engine.search(text[::-1], k=10)
-    engine.recent.size = 0  # every query goes through the model
-
-    spent: dict[str, float] = defaultdict(float)
-    embedder = engine.embedder
-    tokenizer = embedder._single
-    embedder._single = type("Timed", (), {"encode": staticmethod(
-        timed(spent, "tokenize", tokenizer.encode))})()
-    embedder._infer = timed(spent, "infer and pool", embedder._infer)
-    engine.vectors.search = timed(spent, "vector search", engine.vectors.search)
-    engine.keyword_hits = timed(spent, "keyword search", engine.keyword_hits)
-    object.__setattr__(engine.planner, "plan", timed(spent, "keyword plan",
-                                                     engine.planner.plan))  # a frozen one
-    store = engine.store
-    engine.articles.read = timed(spent, "SQLite reads", engine.articles.read)
-    if engine.passage_articles is not None:
-        engine.passage_articles.of = timed(spent, "passage -> article (memory)",
-                                           engine.passage_articles.of)
-    for name in ("article_ids_of", "get_passages", "story_members",
-                 "edges_among", "passage_ids_matching"):
-        if hasattr(store, name):
-            setattr(store, name, timed(spent, "SQLite reads", getattr(store, name)))
-
-    thread_total, process_total, walls = 0.0, 0.0, []
-    json_cpu = 0.0
-    for text in texts:
-        wall, thread, process = time.perf_counter(), time.thread_time(), time.process_time()
-        response = engine.search(text, k=10)
-        encoded = time.thread_time()
-        response.model_dump_json()
-        json_cpu += time.thread_time() - encoded
-        thread_total += time.thread_time() - thread
-        process_total += time.process_time() - process
-        walls.append(time.perf_counter() - wall)
-    count = len(texts)
-    parts = dict(spent)
-    parts["JSON (pydantic model_dump_json)"] = json_cpu
-    parts["the rest (fusion, rolling up, models)"] = thread_total - sum(parts.values())
-    print(f"{count} queries, hybrid, k=10, on {engine.stats().passages:,} passages "
-          f"({engine.vectors.kind}), one at a time")
+    got = cpu_by_part(engine, texts)
+    engine.close()
+    print(f"{got['queries']} queries, hybrid, k=10, on {got['passages']:,} passages "
+          f"({got['vectors']}), one at a time")
     print("| part | CPU ms a query (this thread) |")
     print("| --- | --- |")
-    for name, seconds in parts.items():
-        print(f"| {name} | {seconds / count * 1000:.2f} |")
-    print(f"| all, this thread | {thread_total / count * 1000:.2f} |")
-    print(f"| all, every thread of the process | {process_total / count * 1000:.2f} |")
-    print(f"\nwall p50 {statistics.median(walls) * 1000:.1f} ms; other threads (the model's "
-          f"workers) {(process_total - thread_total) / count * 1000:.2f} ms a query. "
+    for name, ms in got["parts_ms"].items():
+        print(f"| {name} | {ms:.2f} |")
+    print(f"| all, this thread | {got['thread_ms']:.2f} |")
+    print(f"| all, every thread of the process | {got['process_ms']:.2f} |")
+    print(f"\nwall p50 {got['p50_ms']:.1f} ms; other threads (the model's stream threads) "
+          f"{got['process_ms'] - got['thread_ms']:.2f} ms a query. "
           f"Command: {' '.join([sys.executable, *sys.argv])}")
-    engine.close()
 
 
 if __name__ == "__main__":

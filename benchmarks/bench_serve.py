@@ -193,9 +193,22 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def presslens_request(query: str, k: int) -> tuple[str, dict]:
+    return "/api/search", {"q": query, "k": k}
+
+
+def presslens_answered(body) -> bool:
+    return isinstance(body, dict) and "results" in body
+
+
 def http_load(base: str, queries: list[str], concurrency: int, k: int,
-              server_pid: int | None = None) -> Figures:
-    """Each of ``concurrency`` threads keeps one connection and sends the next query."""
+              server_pid: int | None = None, request=presslens_request,
+              answered=presslens_answered, label: str | None = None) -> Figures:
+    """Each of ``concurrency`` threads keeps one connection and sends the next query.
+
+    ``request`` makes a query's path and parameters and ``answered`` tells a good answer's
+    body, so that another server (txtai's, in benchmarks/peer_server.py) takes the same load.
+    """
     # Threads with blocking clients: httpx's async client costs about twice the CPU per
     # request, which on a small machine is taken straight from the server being measured.
     latencies: list[float] = []
@@ -212,8 +225,9 @@ def http_load(base: str, queries: list[str], concurrency: int, k: int,
                     return
                 started = time.perf_counter()
                 try:
-                    response = client.get("/api/search", params={"q": query, "k": k})
-                    ok = response.status_code == 200 and "results" in response.json()
+                    path, params = request(query, k)
+                    response = client.get(path, params=params)
+                    ok = response.status_code == 200 and answered(response.json())
                     failure = f"HTTP {response.status_code}"
                 except (httpx.HTTPError, ValueError) as exc:
                     ok, failure = False, f"{type(exc).__name__}: {exc}"
@@ -230,7 +244,8 @@ def http_load(base: str, queries: list[str], concurrency: int, k: int,
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
-    result = figures(f"HTTP, {concurrency} connections", latencies, len(errors), seconds)
+    result = figures(label or f"HTTP, {concurrency} connections", latencies, len(errors),
+                     seconds)
     result.client_cpu_ms = round((time.process_time() - client_before) / len(queries) * 1000, 2)
     cpu_after = process_cpu_seconds(server_pid) if server_pid else None
     if cpu_before is not None and cpu_after is not None:

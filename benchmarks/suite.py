@@ -42,6 +42,9 @@ INDEXING_TARGET = 6.0  # default backend's whole indexing process against plain 
 SHAPES_TARGET = 0.9  # real passages through Embedder.encode against fixed batches, same length
 SEARCH_TARGET = 0.5  # in-process search p50 against txtai's
 SERVE_TARGETS = {"p50_ms": 30.0, "p99_ms": 100.0}  # /api/search at the largest size
+SERVER_CPU_TARGET = 7.0  # ms of server CPU a search, 8 clients, at the largest size
+PEER_SERVER_TARGET = 3.0  # presslens serve's throughput against txtai's API server
+VECTOR_TARGETS = {"gb": 4.5, "p50_ms": 5.0, "recall": 0.95}  # the synthetic base
 
 
 @dataclass
@@ -56,6 +59,9 @@ class BenchConfig:
     backends: tuple[str, ...] = BACKENDS
     peer: bool = True
     year: str = "2019"
+    peer_rounds: int = 2  # runs of each server, alternating, against txtai's API server
+    vector_sizes: tuple[int, ...] = (20_000, 200_000)  # real vectors, from the serving index
+    synthetic: int = 10_000_000  # clustered synthetic vectors in an IVF-SQ8 base; 0: none
 
 
 @dataclass
@@ -72,6 +78,7 @@ class Row:
 class Results:
     rows: list[Row] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
+    tables: list[str] = field(default_factory=list)  # printed after the main one
 
 
 def _env() -> dict:
@@ -355,8 +362,8 @@ def bench_serving(config: BenchConfig, results: Results) -> None:
             http = http_load(base, queries, config.concurrency, 10, server.pid)
         row = Row(f"/api/search, {config.concurrency} clients on loopback, {passages:,} "
                   f"passages: p50 / p99", f"{http.p50_ms:.1f} / {http.p99_ms:.1f} ms",
-                  f"{http.per_second:.1f} req/s, {http.errors} errors, "
-                  f"{http.cpu_ms} ms server CPU a request")
+                  f"{http.per_second:.1f} req/s, {http.errors} errors; the load generator "
+                  f"took {http.client_cpu_ms} ms CPU a request")
         if size == largest:
             row.target = (f"p50 <= {SERVE_TARGETS['p50_ms']:.0f}, "
                           f"p99 <= {SERVE_TARGETS['p99_ms']:.0f} ms")
@@ -364,9 +371,90 @@ def bench_serving(config: BenchConfig, results: Results) -> None:
                    and http.p99_ms <= SERVE_TARGETS["p99_ms"])
             row.met = "yes" if met else "no"
         results.rows.append(row)
+        cpu = Row(f"server CPU a search, {config.concurrency} clients, {passages:,} passages",
+                  f"{http.cpu_ms} ms")
+        if size == largest and http.cpu_ms is not None:
+            cpu.target = f"<= {SERVER_CPU_TARGET:.0f} ms"
+            cpu.met = "yes" if http.cpu_ms <= SERVER_CPU_TARGET else "no"
+        results.rows.append(cpu)
         results.figures[f"serve-{size}"] = {"passages": passages, "vectors": kind,
                                             "in_process": local, "txtai": peer,
                                             "http": asdict(http)}
+        if size == largest:
+            bench_cpu_parts(config, results, index_dir)
+        if config.peer and size == min(config.serve_sizes):
+            bench_peer_server(config, results, index_dir, queries)
+    if config.vector_sizes or config.synthetic:
+        bench_vector_kinds(config, results, seed)
+
+
+def bench_cpu_parts(config: BenchConfig, results: Results, index_dir: Path) -> None:
+    """Where a search's CPU goes, one query at a time in one process, part by part."""
+    from benchmarks.bench_query import cpu_by_part
+    from benchmarks.bench_serve import load_queries
+    from search.engine import Engine
+
+    _say("CPU of a search by part ...")
+    engine = Engine.open(Settings(index_dir=index_dir))
+    try:
+        engine.wait_for_keywords()
+        got = cpu_by_part(engine, load_queries(config.shared, config.search_queries))
+    finally:
+        engine.close()
+    split = "; ".join(f"{name} {ms:.2f}" for name, ms in got["parts_ms"].items())
+    results.rows.append(Row(
+        f"CPU of one search by part, in process, {got['passages']:,} passages "
+        f"(ms, the calling thread)", f"{got['thread_ms']:.2f} ms ({split})",
+        f"{got['process_ms']:.2f} ms on every thread (the model's stream thread included)"))
+    results.figures["cpu_by_part"] = got
+
+
+def bench_peer_server(config: BenchConfig, results: Results, index_dir: Path,
+                      queries: list[str]) -> None:
+    """txtai's own API server against `presslens serve`, alternating (peer_server.py)."""
+    from benchmarks.peer_server import compare
+
+    _say(f"txtai's API server against presslens serve, {config.peer_rounds} rounds ...")
+    got = compare(index_dir, config.work, queries[:max(400, config.queries // 5)],
+                  config.concurrency, config.peer_rounds)
+    ours, theirs = got["runs"]["presslens"], got["runs"]["txtai"]
+
+    def span(runs: list[dict], key: str) -> str:
+        values = sorted(r[key] for r in runs)
+        return f"{values[0]}" if values[0] == values[-1] else f"{values[0]}-{values[-1]}"
+
+    results.rows.append(Row(
+        f"txtai's API server (uvicorn) and presslens serve, same passages, "
+        f"{config.concurrency} clients, {len(ours)} runs each alternating: req/s; p50 / p99",
+        f"{span(ours, 'per_second')} req/s; {span(ours, 'p50_ms')} / {span(ours, 'p99_ms')} ms",
+        f"txtai {span(theirs, 'per_second')} req/s; {span(theirs, 'p50_ms')} / "
+        f"{span(theirs, 'p99_ms')} ms",
+        f"throughput x{got['throughput_ratio']}, p99 x{got['p99_ratio']}",
+        f">= {PEER_SERVER_TARGET:.0f}x, p99 no worse",
+        "yes" if got["throughput_ratio"] >= PEER_SERVER_TARGET and got["p99_ratio"] <= 1.0
+        else "no"))
+    results.figures["txtai_server"] = got
+
+
+def bench_vector_kinds(config: BenchConfig, results: Results, index_dir: Path) -> None:
+    """Exact, HNSW and IVF-SQ8 on real vectors, and an IVF-SQ8 base of synthetic ones."""
+    import numpy as np
+
+    from benchmarks import bench_vectors
+
+    _say("vector indexes on real passage vectors ...")
+    matrix, queries = bench_vectors.real_vectors(
+        index_dir, config.shared / "story_groups" / "queries.jsonl", config.search_queries)
+    rows = bench_vectors.bench_real(matrix, queries, sorted(config.vector_sizes),
+                                    out=sys.stderr)
+    if config.synthetic:
+        _say(f"an IVF-SQ8 base of {config.synthetic:,} synthetic vectors ...")
+        rows += bench_vectors.bench_synthetic(matrix, np.asarray(queries), config.synthetic,
+                                              config.work, out=sys.stderr)
+    results.tables.append("Vector indexes (one query at a time, one thread; recall@10 "
+                          "against exact search):\n\n" + bench_vectors.HEADER + "\n"
+                          + "\n".join(rows))
+    results.figures["vectors"] = rows
 
 
 def _txtai_search(config: BenchConfig, index_dir: Path, queries: list[str]) -> dict:
@@ -397,6 +485,8 @@ def render(results: Results, command: str) -> str:
              "| --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {r.what} | {r.presslens} | {r.other} | {r.ratio} | {r.target} | {r.met} |"
               for r in results.rows]
+    for extra in results.tables:
+        lines += ["", extra]
     lines += ["", f"Reproduce: {command}"]
     return "\n".join(lines)
 

@@ -44,7 +44,8 @@ def test_bench_reports_every_comparison(shared, tmp_path):
     done = run_presslens("bench", "--shared", str(shared), "--work", str(work),
                          "--index-passages", "60", "--serve-sizes", "150", "--queries", "40",
                          "--search-queries", "12", "--concurrency", "2",
-                         "--backends", DEFAULT_BACKEND)
+                         "--backends", DEFAULT_BACKEND, "--peer-rounds", "1",
+                         "--vector-sizes", "100", "--synthetic", "3000")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     table = done.stdout
     rows = [line for line in table.splitlines() if line.startswith("| ")]
@@ -66,6 +67,22 @@ def test_bench_reports_every_comparison(shared, tmp_path):
     # 3. /api/search under concurrent clients, with no errors
     http = next(r for r in rows if r.startswith("| /api/search, 2 clients"))
     assert " 0 errors" in http and http.rstrip(" |").endswith(("yes", "no"))
+    assert "load generator took" in http
+    cpu = next(r for r in rows if r.startswith("| server CPU a search"))
+    assert " ms |" in cpu and cpu.rstrip(" |").endswith(("yes", "no"))
+    parts = next(r for r in rows if r.startswith("| CPU of one search by part"))
+    assert all(part in parts for part in ("tokenize", "infer and pool", "vector search",
+                                          "keyword search", "SQLite reads", "JSON"))
+    # txtai's own API server under the same load
+    server = next(r for r in rows if r.startswith("| txtai's API server"))
+    assert "req/s" in server and "throughput x" in server
+    assert server.rstrip(" |").endswith(("yes", "no"))
+    # the vector index table: every kind, on real vectors and on a synthetic base
+    vectors = [line for line in table.splitlines() if line.startswith(("| exact", "| HNSW",
+                                                                         "| IVF"))]
+    assert {line.split(" | ")[0] for line in vectors} >= {"| exact", "| HNSW32"}
+    assert any("memory-mapped" in line and "| 3,000 |" in line for line in vectors)
+    assert "peaked at" in table
 
     figures = json.loads((work / "bench.json").read_text())
     assert figures["indexing"]["passages"] > 0
@@ -73,6 +90,9 @@ def test_bench_reports_every_comparison(shared, tmp_path):
     served = next(v for k, v in figures.items() if k.startswith("serve-"))
     assert served["http"]["errors"] == 0 and served["passages"] >= 150
     assert served["txtai"]["queries"] == 12 and served["txtai"]["results_first"]
+    assert all(run["errors"] == 0 for side in figures["txtai_server"]["runs"].values()
+               for run in side)
+    assert figures["cpu_by_part"]["process_ms"] > 0
     assert (work / "bench.md").read_text().strip() == table.strip()
 
     # The printed command reproduces this run's settings.
@@ -81,7 +101,7 @@ def test_bench_reports_every_comparison(shared, tmp_path):
     assert words[:2] == ["presslens", "bench"]
     options = dict(zip(words[2::2], words[3::2], strict=True))
     assert options["--shared"] == str(shared) and options["--serve-sizes"] == "150"
-    assert options["--backends"] == DEFAULT_BACKEND
+    assert options["--backends"] == DEFAULT_BACKEND and options["--synthetic"] == "3000"
 
 
 def test_bench_refuses_bad_settings_clearly(tmp_path):

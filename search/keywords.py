@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 K1 = 1.2
 B = 0.75
 # A query whose postings number under 1/SPARSE_SHARE of the passages is scored passage by
-# matched passage; one with more, over an array of every passage (cheaper past that share).
-SPARSE_SHARE = 8
+# matched passage; one with more, over an array of every passage, which is cheaper past
+# that share (measured at 230,000 passages: 0.08 ms against 0.71 ms for 5,000 postings, the
+# same 1.2 ms for 60,000, 2.0 against 1.5 ms for 100,000).
+SPARSE_SHARE = 4
 
 
 class Cancelled(Exception):

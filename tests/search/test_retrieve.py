@@ -221,3 +221,13 @@ def test_an_article_whose_passages_are_not_one_run_is_looked_up_in_sqlite(
         assert from_memory == from_sqlite and any(r["results"] for r in from_memory)
     finally:
         engine.close()
+
+
+def test_stems_held_from_earlier_queries_are_what_fts5_gives(monkeypatch):
+    from indexer.storage import fts
+
+    words = ["Running", "senators", "foo_bar", "___", "états", "co-op", "running", "2019"]
+    fresh = fts._stems_of(words)
+    assert stems(words) == fresh and stems(words) == fresh  # asked, then held
+    monkeypatch.setattr(fts, "STEMS_HELD", 2)  # a full store is emptied, not wrong
+    assert stems(["voters", *words]) == fts._stems_of(["voters", *words])

@@ -262,10 +262,32 @@ class Engine:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         started = time.perf_counter()
+        vector = self.query_vector(query, mode)
+        return self.search_with(vector, query, k, source, since, until, collapse, mode,
+                                language, started=started)
+
+    def query_vector(self, query: str, mode: str = "hybrid") -> np.ndarray | None:
+        """The model's part of a search (None in keyword mode): it leaves Python's GIL
+        while it runs, so a server runs it beside the rest of other searches."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        if mode == "keyword":
+            return None
+        return self.recent.get(" ".join(query.split()), self.embedder.encode_query)
+
+    def search_with(self, vector: np.ndarray | None, query: str, k: int = 10,
+                    source: str | None = None, since: str | None = None,
+                    until: str | None = None, collapse: bool = True, mode: str = "hybrid",
+                    language: str | None = None,
+                    started: float | None = None) -> SearchResponse:
+        """``search`` with the query's vector already made (``query_vector``)."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        started = time.perf_counter() if started is None else started
         query = " ".join(query.split())
         filters = Filters(source=source, since=since, until=until, language=language)
-        vector = (self.recent.get(query, self.embedder.encode_query) if mode != "keyword"
-                  else None)
+        if mode == "keyword":
+            vector = None
         with self._searching:
             allowed = self.store.passage_ids_matching(filters) if filters else None
             plan = self.planner.plan(query) if mode != "vector" else []

@@ -6,6 +6,8 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from starlette.concurrency import run_in_threadpool
+
 from indexer.errors import IndexNotFound, PressLensError
 from indexer.settings import Settings
 from indexer.storage import generations
@@ -124,6 +126,17 @@ class EngineHolder:
             if callable(close):
                 close()
         self.engine = None if self._owned else self.engine
+
+
+async def run_search_async(engine: Engine, params: SearchParams) -> SearchResponse:
+    """``run_search`` for an async route: the model's part runs in a worker thread, and the
+    rest on the event loop, one search at a time as it would anyway (see ``Engine``), with
+    no second hand-over to a thread."""
+    vector = await run_in_threadpool(engine.query_vector, params.q, params.mode)
+    return engine.search_with(vector, params.q, k=params.k, source=params.source,
+                              since=params.since, until=params.until,
+                              collapse=params.collapse, mode=params.mode,
+                              language=params.language)
 
 
 def run_search(engine: Engine, params: SearchParams) -> SearchResponse:

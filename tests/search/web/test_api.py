@@ -295,3 +295,29 @@ def test_search_modes_and_language_are_accepted_and_checked(client):
     assert bad.status_code == 422 and "mode" in str(bad.json()["detail"])
     none = client.get("/api/search", params={"q": "budget", "language": "xx"})
     assert none.status_code == 200 and none.json()["results"] == []
+
+
+def test_concurrent_searches_get_the_answers_of_searches_one_at_a_time(index_dir, engine):
+    """Searches in flight together (the model's part on worker threads, the rest on the
+    event loop) each get their own query's answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from web_fixtures import live_server
+
+    queries = ["border wall funding", "senate vote", "supreme court ruling", "tariffs",
+               "election results", "health care bill", "immigration judge", "climate"] * 3
+    app = create_app(Settings(index_dir=index_dir), engine=engine)
+    with live_server(app) as base:
+        with httpx.Client(base_url=base, timeout=30) as alone:
+            want = {q: alone.get("/api/search", params={"q": q}).json()["results"]
+                    for q in set(queries)}
+
+        def ask(query: str):
+            with httpx.Client(base_url=base, timeout=30) as client:
+                return query, client.get("/api/search", params={"q": query}).json()["results"]
+
+        with ThreadPoolExecutor(8) as pool:
+            got = list(pool.map(ask, queries))
+    assert all(results == want[query] for query, results in got)
+    assert any(want.values())

@@ -167,11 +167,16 @@ def running_server(settings: Settings, log: Path):
         keywords_loaded(base)
         yield base, server
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Ask a server to stop; kill it if it has not within 15 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def keywords_loaded(base: str, timeout: float = 300) -> None:

@@ -38,6 +38,7 @@ from benchmarks.bench_serve import (  # noqa: E402
     http_load,
     load_queries,
     running_server,
+    stop,
 )
 from benchmarks.peer import model_path, txtai_config  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
@@ -113,11 +114,7 @@ def txtai_server(saved: Path, work: Path):
             time.sleep(0.5)
         yield base, server
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
 
 
 def compare(index_dir: Path, work: Path, queries: list[str], concurrency: int = 8,

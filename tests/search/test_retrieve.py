@@ -134,14 +134,18 @@ def test_keyword_index_follows_changes(settings, tmp_path, embedder):
     assert ids(engine.search("Blandor", mode="keyword")) == ["x"]
 
 
-def test_a_query_asked_again_skips_the_model_and_gets_the_same_answer(fake_settings,
-                                                                      fake_embedder, tmp_path):
+def built(settings, embedder, tmp_path, rows=ARTICLES) -> Engine:
+    """An engine over an index of ``rows`` (id, source, date, title, text)."""
     path = tmp_path / "articles.jsonl"
     path.write_text("\n".join(json.dumps(
-        {"id": i, "source": s, "date": d, "title": t, "text": x})
-        for i, s, d, t, x in ARTICLES))
-    build_index(fake_settings, [path], embedder=fake_embedder)
-    engine = Engine.open(fake_settings, embedder=fake_embedder)
+        {"id": i, "source": s, "date": d, "title": t, "text": x}) for i, s, d, t, x in rows))
+    build_index(settings, [path], embedder=embedder)
+    return Engine.open(settings, embedder=embedder)
+
+
+def test_a_query_asked_again_skips_the_model_and_gets_the_same_answer(fake_settings,
+                                                                      fake_embedder, tmp_path):
+    engine = built(fake_settings, fake_embedder, tmp_path)
     asked = []
     real = fake_embedder.encode_query
     fake_embedder.encode_query = lambda text: asked.append(text) or real(text)
@@ -165,18 +169,10 @@ def test_a_query_asked_again_skips_the_model_and_gets_the_same_answer(fake_setti
 
 def test_passages_find_their_article_from_memory_as_from_sqlite(fake_settings, fake_embedder,
                                                                 tmp_path):
-    path = tmp_path / "articles.jsonl"
-    path.write_text("\n".join(json.dumps(
-        {"id": i, "source": s, "date": d, "title": t, "text": x})
-        for i, s, d, t, x in ARTICLES))
-    build_index(fake_settings, [path], embedder=fake_embedder)
+    built(fake_settings, fake_embedder, tmp_path).close()
     # A rewritten article gets new passage ids past every other's.
     rewritten = ARTICLES[0][:4] + (ARTICLES[0][4] + " The council met again on Friday.",)
-    path.write_text("\n".join(json.dumps(
-        {"id": i, "source": s, "date": d, "title": t, "text": x})
-        for i, s, d, t, x in [rewritten, *ARTICLES[1:]]))
-    build_index(fake_settings, [path], embedder=fake_embedder)
-    engine = Engine.open(fake_settings, embedder=fake_embedder)
+    engine = built(fake_settings, fake_embedder, tmp_path, [rewritten, *ARTICLES[1:]])
     try:
         assert engine.passage_articles is not None
         held = engine.store.passage_ids().tolist()
@@ -205,12 +201,7 @@ def test_an_article_whose_passages_are_not_one_run_is_looked_up_in_sqlite(
     runs = PassageArticles.load(Runs([("b", 4, 8, 5), ("a", 1, 3, 3)]))
     assert runs.of([1, 3, 4, 8, 9, 0]) == {1: "a", 3: "a", 4: "b", 8: "b"}
 
-    path = tmp_path / "articles.jsonl"
-    path.write_text("\n".join(json.dumps(
-        {"id": i, "source": s, "date": d, "title": t, "text": x})
-        for i, s, d, t, x in ARTICLES))
-    build_index(fake_settings, [path], embedder=fake_embedder)
-    engine = Engine.open(fake_settings, embedder=fake_embedder)
+    engine = built(fake_settings, fake_embedder, tmp_path)
     try:
         queries = ["border wall money", "senate judge", "zyxcorp fine", "council budget"]
         from_memory = [engine.search(q, k=5).model_dump() for q in queries]

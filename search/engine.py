@@ -54,6 +54,16 @@ RECENT_QUERIES = 256
 ARTICLES_HELD = 20_000
 
 
+# Passage ids and their scores, best first, as a vector search gives them.
+VectorHits = tuple[np.ndarray, np.ndarray]
+
+
+def first_fetch(k: int) -> int:
+    """How many passages a search fetches first: passages roll up to articles and articles
+    to stories, so more than results; more again while results are short."""
+    return max(k * 8, 50)
+
+
 class RecentVectors:
     """The vectors of the last queries, by their words (thread-safe, least recent out)."""
 
@@ -275,12 +285,22 @@ class Engine:
             return None
         return self.recent.get(" ".join(query.split()), self.embedder.encode_query)
 
+    def vector_half(self, query: str, k: int = 10, mode: str = "hybrid",
+                    filtered: bool = False) -> tuple[np.ndarray | None, VectorHits | None]:
+        """The query's vector and, unless a filter applies, the first passages it finds:
+        the parts of a search that leave Python's GIL while they run, for ``search_with``."""
+        vector = self.query_vector(query, mode)
+        if vector is None or filtered:
+            return vector, None
+        return vector, self.vectors.search(vector, first_fetch(k))
+
     def search_with(self, vector: np.ndarray | None, query: str, k: int = 10,
                     source: str | None = None, since: str | None = None,
                     until: str | None = None, collapse: bool = True, mode: str = "hybrid",
-                    language: str | None = None,
-                    started: float | None = None) -> SearchResponse:
-        """``search`` with the query's vector already made (``query_vector``)."""
+                    language: str | None = None, started: float | None = None,
+                    found: VectorHits | None = None) -> SearchResponse:
+        """``search`` with the query's vector already made (``query_vector``), and
+        optionally the passages it finds first (``vector_half``)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         started = time.perf_counter() if started is None else started
@@ -293,25 +313,27 @@ class Engine:
             plan = self.planner.plan(query) if mode != "vector" else []
             match = keyword_query(word for word, _ in plan)
             results = self._retrieve(vector, match, k, filters, allowed, collapse,
-                                     terms=[terms for _, terms in plan])
+                                     terms=[terms for _, terms in plan],
+                                     found=None if filters else found)
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=query, took_ms=round(took, 2), results=results)
 
     def _retrieve(self, vector: np.ndarray | None, match: str | None, k: int,
                   filters: Filters, allowed: np.ndarray | None, collapse: bool,
-                  terms: list[list[str]] | None = None) -> list[SearchResult]:
+                  terms: list[list[str]] | None = None,
+                  found: VectorHits | None = None) -> list[SearchResult]:
         """Fused results; ``terms`` are the index terms of the words in ``match``, which
-        let the in-memory keyword index answer instead of FTS5."""
-        # Passages roll up to articles and articles to stories, so fetch more passages than
-        # results, and more again while results are short and either retriever has more.
-        n = max(k * 8, 50)
+        let the in-memory keyword index answer instead of FTS5; ``found``, the vector
+        search's first fetch when it was made already (unfiltered)."""
+        n = first_fetch(k)
         vector_total = self.vectors.size if allowed is None else len(allowed)
         while True:
             rankings, more = [], False
             passage_hits: list[list[tuple[int, float]]] = []
             weights: list[float] = []
             if vector is not None:
-                ids, scores = self.vectors.search(vector, n, allowed)
+                ids, scores = (found if found is not None and n == first_fetch(k)
+                               else self.vectors.search(vector, n, allowed))
                 passage_hits.append(list(zip(ids.tolist(), scores.tolist(), strict=True)))
                 weights.append(1.0)
                 more |= n < vector_total

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from starlette.concurrency import run_in_threadpool
 
 from indexer.errors import IndexNotFound, PressLensError
+from indexer.models import Filters
 from indexer.settings import Settings
 from indexer.storage import generations
 
@@ -129,14 +130,17 @@ class EngineHolder:
 
 
 async def run_search_async(engine: Engine, params: SearchParams) -> SearchResponse:
-    """``run_search`` for an async route: the model's part runs in a worker thread, and the
-    rest on the event loop, one search at a time as it would anyway (see ``Engine``), with
-    no second hand-over to a thread."""
-    vector = await run_in_threadpool(engine.query_vector, params.q, params.mode)
+    """``run_search`` for an async route: the model's part and the first vector search,
+    which leave Python's GIL, run in a worker thread; the rest on the event loop, one search
+    at a time as it would anyway (see ``Engine``), with no second hand-over to a thread."""
+    filtered = bool(Filters(source=params.source, since=params.since, until=params.until,
+                            language=params.language))
+    vector, found = await run_in_threadpool(engine.vector_half, params.q, params.k,
+                                            params.mode, filtered)
     return engine.search_with(vector, params.q, k=params.k, source=params.source,
                               since=params.since, until=params.until,
                               collapse=params.collapse, mode=params.mode,
-                              language=params.language)
+                              language=params.language, found=found)
 
 
 def run_search(engine: Engine, params: SearchParams) -> SearchResponse:

@@ -308,10 +308,12 @@ def test_concurrent_searches_get_the_answers_of_searches_one_at_a_time(index_dir
     queries = ["border wall funding", "senate vote", "supreme court ruling", "tariffs",
                "election results", "health care bill", "immigration judge", "climate"] * 3
     app = create_app(Settings(index_dir=index_dir), engine=engine)
+    # What the engine answers called directly, one search at a time.
+    want = {q: engine.search(q).model_dump(mode="json")["results"] for q in set(queries)}
     with live_server(app) as base:
         with httpx.Client(base_url=base, timeout=30) as alone:
-            want = {q: alone.get("/api/search", params={"q": q}).json()["results"]
-                    for q in set(queries)}
+            assert all(alone.get("/api/search", params={"q": q}).json()["results"] == want[q]
+                       for q in set(queries))
 
         def ask(query: str):
             with httpx.Client(base_url=base, timeout=30) as client:

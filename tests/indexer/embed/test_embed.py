@@ -113,3 +113,23 @@ def test_passage_batches_and_overlapping_queries_compile_the_model_once(embedder
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(fresh.encode_query, QUERIES * 2))
     assert len(compiles) == 1
+
+
+def test_the_model_compiles_where_its_compiled_cache_cannot_be_written(tmp_path):
+    import openvino as ov
+
+    from indexer.embed import export, resolve_model
+    from indexer.embed.openvino import _compiled
+
+    folder, name, config = export.ensure(resolve_model("all-MiniLM-L6-v2"), "openvino-int8")
+    (tmp_path / "compiled").write_text("a file where the cache folder would go")
+    feed = {"input_ids": np.array([[101, 7592, 2088, 102]]),
+            "attention_mask": np.ones((1, 4), dtype=np.int64),
+            "token_type_ids": np.zeros((1, 4), dtype=np.int64)}
+    core = ov.Core()
+    blocked = _compiled(core, str(folder / name), config, tmp_path)
+    cached = _compiled(core, str(folder / name), config, folder)  # the usual place
+    plain = core.compile_model(str(folder / name), "CPU", config)
+    want = plain.create_infer_request().infer(feed)[0]
+    for compiled in (blocked, cached):
+        assert np.allclose(compiled.create_infer_request().infer(feed)[0], want, atol=1e-5)

@@ -348,10 +348,13 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
                 or len(base_dead) > REWRITE_DEAD_SHARE * len(core[1])):
             failpoints.reached("merge")
             extra = [live(ids) for _, ids in others] + [missing]
-            folded = _base_folded(store, base, folder, core[0], core[1],
-                                  base_dead, np.sort(np.concatenate(extra)), cache_key,
-                                  dimension)
-            store.set_vector_segments([folded])
+            try:
+                written = [_base_folded(store, base, folder, core[0], core[1], base_dead,
+                                        np.sort(np.concatenate(extra)), cache_key,
+                                        dimension)]
+            except (RuntimeError, OSError):  # the base cannot be read: all from the cache
+                written = _rebuilt(store, folder, cache_key, dimension)
+            store.set_vector_segments(written)
             store.drop_vector_tombstones()
             store.set_meta(tombstones=0)
             return "updated"

@@ -279,3 +279,29 @@ def test_a_large_collection_keeps_a_trained_base_with_small_segments_beside_it(
     assert retrained.name == named and trained_last == passages >= 4 * trained_on
     assert top(articles(3100, 1)[0]["text"])[0] == "n3100"
     generations.verify(generations.live_dir(fake_settings.index_dir))
+
+
+def test_a_base_that_cannot_be_read_is_written_again_from_the_cache(
+        fake_settings, fake_embedder, tmp_path, monkeypatch):
+    monkeypatch.setattr(segments, "IVF_FROM", 60)
+    monkeypatch.setattr(vectors, "IVF_MIN_LISTS", 4)
+    monkeypatch.setattr(vectors, "IVF_TRAIN_PER_LIST", 10)
+    folder = tmp_path / "in"
+    write(folder, "base.jsonl", articles(0, 80))
+    build_index(fake_settings, [folder], embedder=fake_embedder)
+    (base,) = listed(fake_settings)
+    damaged = segments.paths(generations.live_dir(fake_settings.index_dir), base.name)[0]
+    damaged.write_bytes(b"\0" * damaged.stat().st_size)  # its size as recorded, no index
+    write(folder, "more.jsonl", articles(2000, 30))  # enough to fold into the base
+    report = build_index(fake_settings, [folder], embedder=fake_embedder)
+    assert report.vectors == "updated"
+    (rewritten,) = listed(fake_settings)
+    assert rewritten.name != base.name
+    generations.verify(generations.live_dir(fake_settings.index_dir))
+    engine = Engine.open(fake_settings, embedder=fake_embedder, keyword_index=False)
+    try:
+        found = engine.search(articles(2005, 1)[0]["text"], k=1, mode="vector",
+                              collapse=False).results
+        assert found[0].article.id == "n2005"
+    finally:
+        engine.close()

@@ -75,7 +75,7 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
                                                   raw.author, raw.language)
     if raw.html and not text:
         try:
-            page = _from_html(raw.html)
+            page = _from_html(raw.html, raw.url)
         except Exception as error:  # a hostile page may break the parser in any way
             return Skipped(raw.origin, f"page could not be parsed ({type(error).__name__})")
         if page is None:
@@ -127,9 +127,15 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
     return article, text
 
 
-def _from_html(html: str) -> dict | None:
+# Dates from the page's metadata, markup and address only: searching its text guesses (a
+# page that mentions "the 2016 election" came out as published 2016-01-01).
+_DATE_PARAMS = {"extensive_search": False, "original_date": True}
+
+
+def _from_html(html: str, url: str | None = None) -> dict | None:
     document = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=False)
+        html, url=url, with_metadata=True, include_comments=False, include_tables=False,
+        date_extraction_params=_DATE_PARAMS)
     if document is None or not (document.text or "").strip():
         return None
     lang = _HTML_LANG.search(html[:5000])

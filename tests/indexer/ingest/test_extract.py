@@ -100,6 +100,17 @@ def test_html_page_main_text_and_metadata():
     assert "Home | World" not in article.text and "Leave a comment" not in article.text
 
 
+def test_a_page_without_a_date_stays_undated_whatever_years_its_text_names():
+    body = "<p>Voters still argue about the 2016 election and what came after it.</p>" * 12
+    page = f"<html><head><title>Looking back</title></head><body><article>{body}</article>"
+    article, _ = extract(RawArticle(origin="page.html", title="", html=page + "</html>"))
+    assert article.published is None
+    # A date in the page's address is the page's own.
+    article, _ = extract(RawArticle(origin="page.html", title="", html=page + "</html>",
+                                    url="https://example.com/2018/03/02/looking-back"))
+    assert article.published == "2018-03-02"
+
+
 def test_article_with_only_furniture_is_skipped():
     result = extract(RawArticle(origin="x.txt", title="T", text="ADVERTISEMENT\n\nShare"))
     assert isinstance(result, Skipped) and result.reason == "article has no text"

@@ -295,7 +295,7 @@ def test_coverage_shows_how_many_outlets_carried_the_story_one_click_away():
         story_id=1,
         coverage=[
             CoverageItem(article=ref("b", "Farm bill passes", "Daily Herald"),
-                         relation="duplicate", similarity=0.97),
+                         relation="duplicate", similarity=0.75, shared_text=0.97),
             CoverageItem(article=ref("c", EVIL_TITLE, EVIL_SOURCE), relation="related",
                          similarity=0.71),
             CoverageItem(article=ref("d", "Senate farm vote", "Daily Herald"),
@@ -309,5 +309,8 @@ def test_coverage_shows_how_many_outlets_carried_the_story_one_click_away():
     details = re.search(r'<details class="coverage">(.*?)</details>', html, re.S).group(1)
     assert re.search(r"<summary>\s*Carried by 3 outlets", details)
     assert details.count("<li>") == 3
-    assert 'href="/articles/b"' in details and "same text" in details and "97% similar" in details
+    # A copy says how much text it shares, not its vector similarity; other items say that.
+    assert 'href="/articles/b"' in details and "same text" in details
+    assert "97% of text shared" in details and "75% similar" not in details
+    assert "71% similar" in details and "66% similar" in details
     assert "&lt;script&gt;" in details and "<script" not in details and "<b " not in details

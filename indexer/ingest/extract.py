@@ -35,6 +35,53 @@ _FURNITURE = r"""(?:advertisement|advertising|sponsored(?:\ content)?|thanks\ fo
     |this\ article\ (?:originally\ )?appeared\ .*|getty\ images|ap\ photo.*
     |image\ (?:source|copyright).*|(?:copyright\ *)?©.{0,160}|copyright\ \d{4}.{0,160})"""
 _FURNITURE_LINE = re.compile(rf"^(?:{_FURNITURE}[\s|/·.\-]*)+$", re.I | re.X)
+# Furniture that some outlets put on a line of its own, in words of their own, each rule named
+# by what it is (how many ABP articles held each: docs/inputs.md). A line goes when it matches
+# and is short, so an article's sentence that happens to start alike stays.
+_OUTLET_FURNITURE = {
+    # NPR's photo caption controls with the photo credit: "Enlarge this image toggle
+    # caption Win McNamee/Getty Images Win McNamee/Getty Images".
+    "photo caption controls": re.compile(
+        r"^(?:enlarge\ this\ image|(?:toggle|hide)\ caption)\b", re.I | re.X),
+    # Newsletter forms: The New York Times' "Newsletter Sign Up Continue reading the main
+    # story Please verify you're not a robot ...", POLITICO's "By signing up you agree to
+    # receive email newsletters ...", TIME's "... View Sample Sign Up Now".
+    "newsletter forms": re.compile(
+        r"""(?:please\ verify\ you'?re\ not\ a\ robot|by\ signing\ up,?\ you\ agree\ to
+        |view\ sample\ sign\ up\ now|you\ must\ select\ a\ newsletter|^newsletter\ sign\ up\b)""",
+        re.I | re.X),
+    # Sign-up prompts: The Guardian's "Sign up for the US morning briefing", WND's "Like the
+    # reporting you see here? Sign up for free news alerts ...", POLITICO's "(Sign up for
+    # POLITICO's Morning Education tip sheet)".
+    "sign-up prompts": re.compile(
+        r"""^(?:.{0,60}?[.?!)\]]\s*|.{0,40}?newsletter\s+|\W*)sign\ up\ (?:for|to|here|now|today)\b
+        .*(?:newsletter|briefing|e-?mail|dispatch|alert|tip\ sheet|club|stories|videos)""",
+        re.I | re.X),
+    # Author lines at the end of wire and Daily Caller stories: "Follow Connor on Twitter",
+    # "Send tips to blake@dailycallernewsfoundation.org.", and the Daily Caller News
+    # Foundation's licensing notice.
+    "follow and tips lines": re.compile(
+        r"""^(?:follow\ .{1,60}?\ on\ (?:twitter|facebook)\b
+        |(?:and\ )?send\ (?:story\ )?tips\ to\ \S+@
+        |content\ created\ by\ the\ daily\ caller\ news\ foundation\ is\ available)""",
+        re.I | re.X),
+    # RAND's notice on its reports: "Permission is given to duplicate this electronic
+    # document for personal use only ...", "RAND is a nonprofit institution that helps
+    # improve policy ... RAND's publications do not necessarily reflect ...".
+    "RAND's permissions notice": re.compile(
+        r"""^(?:permission\ is\ given\ to\ duplicate\ this\ electronic\ document
+        |rand\ is\ a\ nonprofit\ institution\ that\ helps\ improve\ policy)""", re.I | re.X),
+}
+_OUTLET_FURNITURE_WORDS = 60  # a longer line is an article's own
+
+
+def outlet_furniture(line: str) -> str | None:
+    """The name of the outlet furniture rule ``line`` matches, if any."""
+    if len(line.split()) > _OUTLET_FURNITURE_WORDS:
+        return None
+    return next((name for name, rule in _OUTLET_FURNITURE.items() if rule.search(line)), None)
+
+
 # Lines that open a tail of furniture: everything from here to the end goes.
 _TAIL_START = re.compile(
     r"""^(?:leave\ a\ (?:comment|reply).*|your\ email\ address\ will\ not\ be\ published.*
@@ -59,6 +106,14 @@ _FEED_END = re.compile(
 _INLINE_GLUED = re.compile(
     r"\b(?P<last>[A-Z][\w'’\-]+) (?:\S+ ){0,5}?(?P=last)(?=[A-Z0-9'‘\"“])[^\n]{0,700}? MORE\b")
 _INLINE_ADVERT = re.compile(r"[ \t]*\bADVERTISEMENT\b[ \t]*")
+# NPR's caption controls inside a paragraph, with the photo credit they print twice:
+# "... Fill In The Blanks Enlarge this image toggle caption Mark Wilson/Getty Images Mark
+# Wilson/Getty Images There are ...".
+_INLINE_CAPTION = re.compile(
+    r"[ \t]*(?:\bEnlarge this image\s+(?:(?:toggle|hide) caption\s+)?|\b(?:toggle|hide) caption\s+)"
+    r"(?P<credit>[^\n]{2,80}?)\s+(?P=credit)(?=\s|$)"
+    # CNN's gallery counter before each caption: "Hide Caption 1 of 9".
+    r"|[ \t]*\bHide Caption \d+ of \d+\b")
 _INLINE_SPACED = re.compile(
     r"\b(?P<name>(?P<first>[A-Z][\w'’\-]+) (?P<last>[A-Z][\w'’\-]+)) (?P=first) "
     r"(?:\S+ ){0,3}?(?P=last) [^\n]{0,700}? MORE\b")
@@ -162,8 +217,10 @@ def clean_text(text: str) -> str:
     text = _INLINE_GLUED.sub(lambda m: m.group("last"), text)
     text = _INLINE_SPACED.sub(lambda m: m.group("name"), text)
     text = _INLINE_ADVERT.sub(" ", text)
+    text = _INLINE_CAPTION.sub(" ", text)
     lines = [_clean_line(line) for line in text.split("\n")]
-    lines = [line for line in lines if line and not _FURNITURE_LINE.match(line)]
+    lines = [line for line in lines if line and not _FURNITURE_LINE.match(line)
+             and outlet_furniture(line) is None]
     lines = _cut_tail(lines)
     return "\n\n".join(lines)
 

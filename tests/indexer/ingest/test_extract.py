@@ -124,3 +124,32 @@ def test_dates_and_ids():
         "GC79DNu8ylH1WMvm")
     unsafe = article_id(RawArticle(origin="f", title="", id="../../etc"), None)
     assert len(unsafe) == 16 and "/" not in unsafe
+
+
+def test_outlet_furniture_goes_and_sentences_that_start_alike_stay():
+    kept = ["When people lose their jobs, they can sign up for unemployment benefits.",
+            "Follow the money, investigators said, and the trail leads to the campaign.",
+            "The toggle caption feature was discussed at length by the engineers."]
+    furniture = [
+        "Enlarge this image toggle caption Win McNamee/Getty Images Win McNamee/Getty Images",
+        "toggle caption Mario Tama/Getty Images",
+        "Newsletter Sign Up Continue reading the main story Please verify you're not a robot "
+        "by clicking the box. Invalid email address. Please re-enter.",
+        "POLITICO Playbook newsletter Sign up today to receive the #1-rated newsletter in "
+        "politics Email Sign Up By signing up you agree to receive email newsletters.",
+        "Sign up for the US morning briefing",
+        "Like the reporting you see here? Sign up for free news alerts from WND.com",
+        "Follow Connor on Twitter",
+        "Send tips to blake@dailycallernewsfoundation.org.",
+        "Content created by The Daily Caller News Foundation is available without charge to "
+        "any eligible news publisher that can provide a large audience.",
+        "Permission is given to duplicate this electronic document for personal use only.",
+    ]
+    text = "\n".join(kept[:1] + furniture[:5] + kept[1:] + furniture[5:])
+    cleaned = clean_text(text)
+    assert cleaned.split("\n\n") == kept
+    # Inside a paragraph, the caption control and its twice-printed credit go.
+    inline = clean_text("Fill In The Blanks Enlarge this image toggle caption Mark Wilson/"
+                        "Getty Images Mark Wilson/Getty Images There are 450 groups. Hide "
+                        "Caption 1 of 9 Photos: The portrait.")
+    assert inline == "Fill In The Blanks There are 450 groups. Photos: The portrait."

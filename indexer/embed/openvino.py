@@ -156,15 +156,31 @@ class OpenVINOEmbedder(Embedder):
 
     def _infer(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray,
                requests: queue.Queue) -> np.ndarray:
-        feed = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self._inputs:
-            feed["token_type_ids"] = types
         request = requests.get()
         try:
-            tokens = np.array(request.infer(feed)[0], dtype=np.float32)
+            tokens = np.array(request.infer(self._feed(ids, mask, types))[0], dtype=np.float32)
         finally:
             requests.put(request)
         return self._pool(tokens, mask)
+
+    def _padded(self, encodings: list, width: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Token ids, attention mask and token types of ``encodings``, padded to ``width``."""
+        ids = np.full((len(encodings), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        types = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, e in enumerate(encodings):
+            ids[row, :len(e.ids)] = e.ids
+            mask[row, :len(e.ids)] = 1
+            types[row, :len(e.ids)] = e.type_ids
+        return ids, mask, types
+
+    def _feed(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> dict:
+        """The model's inputs, token types only where the model takes them."""
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = types
+        return feed
 
     def _pool(self, tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Mean of the token vectors the mask keeps, then unit length."""
@@ -198,13 +214,7 @@ class OpenVINOEmbedder(Embedder):
         # rather than one per length (measured on one core: 2.9 ms a judged query padded to
         # 16 against 3.4 ms unpadded, and 3.5 against 5.3 ms on the stream-per-core
         # compilation, which meets a new shape more often).
-        width = -(-len(e.ids) // PAD_MULTIPLE) * PAD_MULTIPLE
-        ids = np.full((1, width), self._pad_id, dtype=np.int64)
-        mask = np.zeros((1, width), dtype=np.int64)
-        types = np.zeros((1, width), dtype=np.int64)
-        ids[0, :len(e.ids)] = e.ids
-        mask[0, :len(e.ids)] = 1
-        types[0, :len(e.ids)] = e.type_ids
+        ids, mask, types = self._padded([e], -(-len(e.ids) // PAD_MULTIPLE) * PAD_MULTIPLE)
         try:
             return self._infer(ids, mask, types, self._batches if alone else queries)[0]
         finally:
@@ -246,23 +256,13 @@ class OpenVINOEmbedder(Embedder):
             pipeline.set_callback(done)
         for start, end, width in batches:
             rows = order[start:end]
-            ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            types = np.zeros((len(rows), width), dtype=np.int64)
-            for row, j in enumerate(rows):
-                e = encoded[j]
-                ids[row, :len(e.ids)] = e.ids
-                mask[row, :len(e.ids)] = 1
-                types[row, :len(e.ids)] = e.type_ids
+            ids, mask, types = self._padded([encoded[j] for j in rows], width)
             if pipeline is None:
                 out[rows] = self._infer(ids, mask, types, self._batches)
                 if progress:
                     progress(len(rows))
                 continue
-            feed = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feed["token_type_ids"] = types
-            pipeline.start_async(feed, (rows, mask))
+            pipeline.start_async(self._feed(ids, mask, types), (rows, mask))
         if pipeline is not None:
             pipeline.wait_all()
         if failed:

@@ -221,6 +221,13 @@ def _next_name(store: Store) -> str:
     return f"s{number:06d}"
 
 
+def _cached(store: Store, cache_key: str, dimension: int,
+            ids: np.ndarray) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+    """The cached vectors of the passages ``ids``, READ_PART at a time, with their ids."""
+    return (store.vectors_of(cache_key, dimension, ids[i:i + READ_PART])
+            for i in range(0, len(ids), READ_PART))
+
+
 def _written(store: Store, folder: Path, ids: np.ndarray, cache_key: str,
              dimension: int) -> list[Segment]:
     """New segments of the passages ``ids`` (ascending), none over ``SEGMENT_LIMIT``, their
@@ -228,9 +235,8 @@ def _written(store: Store, folder: Path, ids: np.ndarray, cache_key: str,
     pieces = np.array_split(ids, -(-len(ids) // SEGMENT_LIMIT)) if len(ids) else []
     written = []
     for piece in pieces:
-        parts = (store.vectors_of(cache_key, dimension, piece[i:i + READ_PART])
-                 for i in range(0, len(piece), READ_PART))
-        written.append(write(folder, _next_name(store), len(piece), parts, dimension))
+        written.append(write(folder, _next_name(store), len(piece),
+                             _cached(store, cache_key, dimension, piece), dimension))
     return written
 
 
@@ -243,10 +249,9 @@ def _base_written(store: Store, folder: Path, ids: np.ndarray, cache_key: str,
     sample = np.sort(rng.choice(ids, min(len(ids), IVF_TRAIN_PER_LIST * lists), replace=False))
     index = VectorIndex.trained(dimension, store.vectors_of(cache_key, dimension, sample)[1],
                                 lists)
-    parts = (store.vectors_of(cache_key, dimension, ids[i:i + READ_PART])
-             for i in range(0, len(ids), READ_PART))
     name = _next_name(store)
-    segment = write(folder, name, len(ids), parts, dimension, index=index)
+    segment = write(folder, name, len(ids), _cached(store, cache_key, dimension, ids),
+                    dimension, index=index)
     store.set_meta(vector_base=name, vector_base_trained=len(ids))
     return segment
 
@@ -259,10 +264,9 @@ def _base_folded(store: Store, base: Path, folder: Path, segment: Segment, ids: 
     index = VectorIndex.load(paths(base, segment.name)[0])  # a copy in memory, to change
     index.remove(dead)
     kept = ids[~within(ids, dead)]
-    parts = (store.vectors_of(cache_key, dimension, extra[i:i + READ_PART])
-             for i in range(0, len(extra), READ_PART))
     name = _next_name(store)
-    folded = write(folder, name, len(kept) + len(extra), parts, dimension, index=index,
+    folded = write(folder, name, len(kept) + len(extra),
+                   _cached(store, cache_key, dimension, extra), dimension, index=index,
                    held_ids=kept)
     store.set_meta(vector_base=name)
     return folded
@@ -275,6 +279,13 @@ def _rebuilt(store: Store, folder: Path, cache_key: str, dimension: int) -> list
         return [_base_written(store, folder, ids, cache_key, dimension)]
     store.set_meta(vector_base="", vector_base_trained=0)
     return _written(store, folder, ids, cache_key, dimension)
+
+
+def _replaced(store: Store, segments: list[Segment]) -> None:
+    """List ``segments`` as the only ones: they hold every live passage and no tombstone."""
+    store.set_vector_segments(segments)
+    store.drop_vector_tombstones()
+    store.set_meta(tombstones=0)
 
 
 def _large(ids: np.ndarray) -> bool:
@@ -309,9 +320,7 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
             kept = []
     meta = store.get_meta()
     if not kept or int(meta.get("dimension", dimension) or 0) != dimension:
-        store.set_vector_segments(_rebuilt(store, folder, cache_key, dimension))
-        store.drop_vector_tombstones()
-        store.set_meta(tombstones=0)
+        _replaced(store, _rebuilt(store, folder, cache_key, dimension))
         return "rebuilt"
     last = max((int(ids[-1]) for _, ids in kept if len(ids)), default=0)
     tombstones = store.vector_tombstones()
@@ -335,9 +344,7 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
     if (core is None and total >= IVF_FROM) or (
             core is not None and total >= RETRAIN_GROWTH * max(trained_on, 1)):
         failpoints.reached("merge")
-        store.set_vector_segments(_rebuilt(store, folder, cache_key, dimension))
-        store.drop_vector_tombstones()
-        store.set_meta(tombstones=0)
+        _replaced(store, _rebuilt(store, folder, cache_key, dimension))
         return "updated"
     carried: list[tuple[Segment, np.ndarray]] = []
     if core is not None:
@@ -354,9 +361,7 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
                                         dimension)]
             except (RuntimeError, OSError):  # the base cannot be read: all from the cache
                 written = _rebuilt(store, folder, cache_key, dimension)
-            store.set_vector_segments(written)
-            store.drop_vector_tombstones()
-            store.set_meta(tombstones=0)
+            _replaced(store, written)
             return "updated"
         carried, kept = [core], others
 

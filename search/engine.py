@@ -64,56 +64,60 @@ def first_fetch(k: int) -> int:
     return max(k * 8, 50)
 
 
-class RecentVectors:
-    """The vectors of the last queries, by their words (thread-safe, least recent out)."""
+class LeastRecent:
+    """Values by key, the least recently asked dropped past ``size`` (thread-safe)."""
 
-    def __init__(self, size: int = RECENT_QUERIES):
+    def __init__(self, size: int):
         self.size = size
-        self._held: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._held: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, text: str, compute: Callable[[str], np.ndarray]) -> np.ndarray:
-        with self._lock:
-            vector = self._held.get(text)
-            if vector is not None:
-                self._held.move_to_end(text)
-                return vector
-        vector = compute(text)
-        vector.setflags(write=False)  # shared by every search that asks it
-        with self._lock:
-            self._held[text] = vector
-            while len(self._held) > self.size:
-                self._held.popitem(last=False)
-        return vector
-
-
-class ArticleRows:
-    """``Store.get_articles`` through a cache of the rows read last (thread-safe)."""
-
-    def __init__(self, read: Callable[[list[str]], dict[str, dict]], size: int = ARTICLES_HELD):
-        self.read = read
-        self.size = size
-        self._held: OrderedDict[str, dict] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, ids: list[str]) -> dict[str, dict]:
+    def get_many(self, keys: list, read: Callable[[list], dict]) -> dict:
+        """The values of ``keys``, those not held yet from ``read`` (which may leave some
+        out: they are not found)."""
         found, missing = {}, []
         with self._lock:
-            for article_id in ids:
-                row = self._held.get(article_id)
-                if row is None:
-                    missing.append(article_id)
+            for key in keys:
+                value = self._held.get(key)
+                if value is None:
+                    missing.append(key)
                 else:
-                    self._held.move_to_end(article_id)
-                    found[article_id] = row
+                    self._held.move_to_end(key)
+                    found[key] = value
         if missing:
-            read = self.read(missing)
-            found.update(read)
+            fresh = read(missing)
+            found.update(fresh)
             with self._lock:
-                self._held.update(read)
+                self._held.update(fresh)
                 while len(self._held) > self.size:
                     self._held.popitem(last=False)
         return found
+
+
+class RecentVectors(LeastRecent):
+    """The vectors of the last queries, by their words."""
+
+    def __init__(self, size: int = RECENT_QUERIES):
+        super().__init__(size)
+
+    def get(self, text: str, compute: Callable[[str], np.ndarray]) -> np.ndarray:
+        def read(texts: list[str]) -> dict[str, np.ndarray]:
+            vector = compute(texts[0])
+            vector.setflags(write=False)  # shared by every search that asks it
+            return {texts[0]: vector}
+
+        return self.get_many([text], read)[text]
+
+
+class ArticleRows(LeastRecent):
+    """``Store.get_articles`` (given as ``read``) through the rows read last."""
+
+    def __init__(self, read: Callable[[list[str]], dict[str, dict]], size: int = ARTICLES_HELD):
+        super().__init__(size)
+        self.read = read
+
+    def get(self, ids: list[str]) -> dict[str, dict]:
+        return self.get_many(ids, self.read)
 
 
 class PassageArticles:
@@ -269,10 +273,8 @@ class Engine:
         ``mode`` is hybrid (keywords and vectors fused), vector or keyword. Filters apply
         inside both retrievers, before the top ``k`` is cut.
         """
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}")
         started = time.perf_counter()
-        vector = self.query_vector(query, mode)
+        vector = self.query_vector(query, mode)  # checks the mode first
         return self.search_with(vector, query, k, source, since, until, collapse, mode,
                                 language, started=started)
 

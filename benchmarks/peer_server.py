@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ from benchmarks.bench_serve import (  # noqa: E402
     stop,
 )
 from benchmarks.peer import model_path, txtai_config  # noqa: E402
+from benchmarks.suite import _env, ensure_txtai_index  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
 
 
@@ -52,31 +52,6 @@ def txtai_answered(body) -> bool:
     return isinstance(body, list)
 
 
-def ensure_txtai_index(index_dir: Path, folder: Path) -> Path:
-    """A txtai index of the passages of ``index_dir``, made once and kept in ``folder``."""
-    from benchmarks.suite import _digest, export_passages
-
-    folder.mkdir(parents=True, exist_ok=True)
-    passages = folder / "passages.jsonl"
-    export_passages(index_dir, passages)
-    stamp = folder / "indexed-from"
-    saved = folder / "index"
-    if not stamp.exists() or stamp.read_text() != _digest(passages):
-        print(f"txtai indexing the passages of {index_dir} (once; kept in {folder}) ...",
-              file=sys.stderr, flush=True)
-        subprocess.run([sys.executable, "-m", "benchmarks.peer", "txtai-index",
-                        str(passages), str(saved)], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-        stamp.write_text(_digest(passages))
-    return saved
-
-
-def _offline_env() -> dict:
-    env = dict(os.environ)
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    return env
-
-
 @contextlib.contextmanager
 def txtai_server(saved: Path, work: Path):
     """txtai's API server over the saved index on a free loopback port: (base, process)."""
@@ -86,8 +61,7 @@ def txtai_server(saved: Path, work: Path):
                                   "embeddings": txtai_config(model_path())}, indent=2))
     port = free_port()
     log = work / "txtai-api.log"
-    env = _offline_env()
-    env["CONFIG"] = str(config)
+    env = {**_env(), "CONFIG": str(config)}
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "txtai.api:app", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"],

@@ -460,22 +460,29 @@ def bench_vector_kinds(config: BenchConfig, results: Results, index_dir: Path) -
 def _txtai_search(config: BenchConfig, index_dir: Path, queries: list[str]) -> dict:
     """txtai over the same passages as ``index_dir``: indexed once (kept), then searched."""
     folder = config.work / f"txtai-{index_dir.name}"
+    saved = ensure_txtai_index(index_dir, folder)
+    asked = folder / "queries.jsonl"
+    asked.write_text("".join(json.dumps({"text": q}) + "\n" for q in queries))
+    _say("txtai search ...")
+    _timed(_peer("txtai-search", str(saved), str(asked), str(folder / "search.json")),
+           folder / "search.log")
+    return json.loads((folder / "search.json").read_text())
+
+
+def ensure_txtai_index(index_dir: Path, folder: Path) -> Path:
+    """txtai's index of the passages of ``index_dir``, made once and kept in ``folder``
+    (made again when those passages change); where it is saved."""
     folder.mkdir(parents=True, exist_ok=True)
     passages = folder / "passages.jsonl"
     export_passages(index_dir, passages)
     stamp = folder / "indexed-from"
+    saved = folder / "index"
     if not stamp.exists() or stamp.read_text() != _digest(passages):
         _say("txtai indexing the serving passages (once; kept for later runs) ...")
-        shutil.rmtree(folder / "index", ignore_errors=True)
-        _timed(_peer("txtai-index", str(passages), str(folder / "index")),
-               folder / "index.log")
+        shutil.rmtree(saved, ignore_errors=True)
+        _timed(_peer("txtai-index", str(passages), str(saved)), folder / "index.log")
         stamp.write_text(_digest(passages))
-    asked = folder / "queries.jsonl"
-    asked.write_text("".join(json.dumps({"text": q}) + "\n" for q in queries))
-    _say("txtai search ...")
-    _timed(_peer("txtai-search", str(folder / "index"), str(asked), str(folder / "search.json")),
-           folder / "search.log")
-    return json.loads((folder / "search.json").read_text())
+    return saved
 
 
 # The table -----------------------------------------------------------------------------

@@ -87,10 +87,7 @@ def fixed(embedder, width: int, batches: int, overlap: bool) -> None:
     pipeline.set_callback(lambda request, _: embedder._pool(
         np.array(request.get_output_tensor(0).data), mask))
     for _ in range(batches):
-        feed = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in embedder._inputs:
-            feed["token_type_ids"] = np.zeros_like(ids)
-        pipeline.start_async(feed, None)
+        pipeline.start_async(embedder._feed(ids, mask, np.zeros_like(ids)), None)
     pipeline.wait_all()
 
 

@@ -26,16 +26,21 @@ class RetrievalScores:
         return asdict(self)
 
 
-def load_queries(path: Path, splits: set[str] | None = None) -> list[tuple[str, str]]:
-    """(query id, text) of the queries in the chosen ``neus_split`` values (all if None)."""
+def load_queries(path: Path, splits: set[str] | None = None,
+                 kinds: set[str] | None = None) -> list[tuple[str, str]]:
+    """(query id, text) of the queries in the chosen ``neus_split`` values and ``kind``
+    values (all if None)."""
     queries = []
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             if not line.strip():
                 continue
             record = json.loads(line)
-            if splits is None or record.get("neus_split") in splits:
-                queries.append((record["query_id"], record["text"]))
+            if splits is not None and record.get("neus_split") not in splits:
+                continue
+            if kinds is not None and record.get("kind") not in kinds:
+                continue
+            queries.append((record["query_id"], record["text"]))
     return queries
 
 

@@ -35,6 +35,13 @@ if TYPE_CHECKING:
 # FTS5's bm25() constants, with every column weighted 1.0 (the default).
 K1 = 1.2
 B = 0.75
+# Ranking whole articles: BM25 with the idf that stays positive however common a term (in a
+# collection about one year of politics the names that matter are in most articles), the
+# title counted twice, k1 = 1.5; chosen on the train split of both development collections
+# (docs/search.md, "The keyword half").
+ARTICLE_K1 = 1.5
+ARTICLE_B = 0.75
+TITLE_WEIGHT = 2
 # A query whose postings number under 1/SPARSE_SHARE of the passages is scored passage by
 # matched passage; one with more, over an array of every passage, which is cheaper past
 # that share (measured at 230,000 passages: 0.08 ms against 0.71 ms for 5,000 postings, the
@@ -88,7 +95,8 @@ class KeywordIndex:
 
     def __init__(self, *, terms: dict[str, int], offsets: np.ndarray, rows: np.ndarray,
                  freqs: np.ndarray, ids: np.ndarray, lengths: np.ndarray, row_count: int,
-                 total_tokens: int, common: frozenset[str]):
+                 total_tokens: int, common: frozenset[str], positive_idf: bool = False,
+                 k1: float = K1, b: float = B):
         self.terms = terms              # term -> slot
         self.offsets = offsets          # slot -> its postings: offsets[slot]:offsets[slot + 1]
         self.rows = rows                # posting -> row (index into ids), int32
@@ -98,17 +106,23 @@ class KeywordIndex:
         self.row_count = row_count      # FTS5's row count, the N of idf
         self.total_tokens = total_tokens
         self.common = common            # terms left out for being held by too many passages
+        # FTS5's idf, floored near zero for a term in more than half the rows, or else
+        # log(1 + (N - df + 0.5) / (df + 0.5)), which keeps every term's weight positive.
+        self.positive_idf = positive_idf
+        self.k1 = k1
         self.avgdl = total_tokens / row_count if row_count else 0.0
         # The part of bm25's denominator that depends on the passage alone, computed as
         # FTS5 computes it: k1 * (1 - b + b * D / avgdl).
-        self._norm = K1 * (1 - B + B * lengths.astype(np.float64) / self.avgdl) \
+        self._norm = k1 * (1 - b + b * lengths.astype(np.float64) / self.avgdl) \
             if row_count else np.zeros(0)
 
     # Loading ----------------------------------------------------------------------------
     @classmethod
     def load(cls, fts: FtsReader, max_share: float = 0.05,
-             cancel: threading.Event | None = None) -> KeywordIndex:
-        """Read the postings of every term held by at most ``max_share`` of the passages.
+             cancel: threading.Event | None = None, *, left_out: Sequence[str] | None = None,
+             positive_idf: bool = False, k1: float = K1, b: float = B) -> KeywordIndex:
+        """Read the postings of every term held by at most ``max_share`` of the passages,
+        or, given ``left_out``, of every term but those.
 
         ``fts`` (``Store.fts()``) may read through a read-only connection. Setting
         ``cancel`` gives up (raising :class:`Cancelled`).
@@ -121,11 +135,12 @@ class KeywordIndex:
         lengths = lengths.astype(np.int32 if len(lengths) == 0 or lengths.max() < 2**31
                                  else np.int64)
         with fts.vocabulary() as vocabulary:
-            common = vocabulary.held_by_more_than(max_share * row_count)
+            common = (sorted(set(left_out)) if left_out is not None
+                      else vocabulary.held_by_more_than(max_share * row_count))
             terms, offsets, rows, freqs = cls._read_postings(vocabulary, common, ids, cancel)
         return cls(terms=terms, offsets=offsets, rows=rows, freqs=freqs, ids=ids,
                    lengths=lengths, row_count=row_count, total_tokens=total_tokens,
-                   common=frozenset(common))
+                   common=frozenset(common), positive_idf=positive_idf, k1=k1, b=b)
 
     @staticmethod
     def _read_postings(vocabulary: Vocabulary, common: list[str], ids: np.ndarray,
@@ -173,7 +188,9 @@ class KeywordIndex:
 
     # Search -----------------------------------------------------------------------------
     def idf(self, df: int) -> float:
-        """bm25()'s idf, with the C library's log as FTS5 uses it."""
+        """bm25()'s idf, with the C library's log as FTS5 uses it (or the positive idf)."""
+        if self.positive_idf:
+            return math.log(1.0 + (self.row_count - df + 0.5) / (df + 0.5))
         value = math.log((self.row_count - df + 0.5) / (df + 0.5))
         return value if value > 0.0 else 1e-6
 
@@ -203,7 +220,7 @@ class KeywordIndex:
         idf = np.repeat([self.idf(int(e - s)) for s, e in zip(starts, ends, strict=True)],
                         ends - starts)
         # Term by term in the query's order, as bm25() adds them up.
-        contribution = idf * ((freqs * (K1 + 1.0)) / (freqs + self._norm[rows]))
+        contribution = idf * ((freqs * (self.k1 + 1.0)) / (freqs + self._norm[rows]))
         if len(rows) * SPARSE_SHARE < len(self.ids):
             # Few postings: sum per distinct passage, not over an array of every passage
             # (bincount adds each bin's weights in input order either way).
@@ -244,3 +261,47 @@ class KeywordIndex:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+class ArticleKeywords:
+    """Articles ranked by BM25 over their whole title and text, from memory.
+
+    Every term is held but the stems of stop words, which a query leaves out anyway; the
+    rows are the articles' rowids, and ``article_ids`` names them.
+    """
+
+    def __init__(self, index: KeywordIndex, article_ids: list[str]):
+        if len(article_ids) != len(index):
+            raise ValueError("the article keyword index and the articles disagree")
+        self.index = index
+        self.article_ids = article_ids
+
+    @classmethod
+    def load(cls, fts: FtsReader, rowids: tuple[np.ndarray, list[str]],
+             left_out: Sequence[str], cancel: threading.Event | None = None
+             ) -> ArticleKeywords:
+        """``rowids``: every article's rowid, ascending, and its id."""
+        index = KeywordIndex.load(fts, cancel=cancel, left_out=left_out, positive_idf=True,
+                                  k1=ARTICLE_K1, b=ARTICLE_B)
+        if not np.array_equal(index.ids, rowids[0]):
+            raise ValueError("the article keyword index does not hold every article")
+        return cls(index, rowids[1])
+
+    def search(self, terms: Sequence[str], n: int,
+               allowed: np.ndarray | None = None) -> list[tuple[str, float]] | None:
+        """The best ``n`` articles holding any of ``terms``, best first, with their scores;
+        ``allowed`` (article rowids) restricts them. ``None`` when every term was left out
+        (a query of stop words alone): FTS5 must answer."""
+        kept = [[term] for term in dict.fromkeys(terms) if term not in self.index.common]
+        if not kept:
+            return None if terms else []
+        found = self.index.search(kept, n, allowed)
+        rows = np.searchsorted(self.index.ids, [rowid for rowid, _ in found])
+        return [(self.article_ids[row], score)
+                for row, (_, score) in zip(rows.tolist(), found, strict=True)]
+
+    def nbytes(self) -> int:
+        return self.index.nbytes() + sum(len(a) + 50 for a in self.article_ids)
+
+    def __len__(self) -> int:
+        return len(self.index)

@@ -30,7 +30,11 @@ class CoverageItem(BaseModel):
 
 
 class SearchResult(BaseModel):
-    score: float
+    score: float = Field(description="the fused score that ranks results: 0 to 1 in hybrid "
+                         "search, the cosine in vector search, BM25 in keyword search")
+    similarity: float | None = Field(
+        None, description="cosine of the passage shown and the query, -1 to 1; null in "
+        "keyword search")
     passage: PassageOut
     article: ArticleRef
     story_id: int | None = None
@@ -41,6 +45,11 @@ class SearchResponse(BaseModel):
     query: str
     took_ms: float
     results: list[SearchResult]
+    weak: bool = Field(False, description="no result's similarity reaches the floor: no "
+                       "passage speaks to this query, and the results are only the closest "
+                       "weak matches")
+    floor: float | None = Field(None, description="the similarity a result must reach not "
+                                "to be weak; null in keyword search")
 
 
 class ArticleOut(ArticleRef):

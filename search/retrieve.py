@@ -6,13 +6,21 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from indexer.storage.fts import stems
 
 MODES = ("hybrid", "vector", "keyword")
-RRF_K = 60  # the usual constant of reciprocal rank fusion: damps the weight of the top ranks
-# How much a keyword rank counts beside a vector rank in hybrid search, chosen on the train
-# split of the story-group queries with benchmarks/tune_fusion.py (see the README).
-KEYWORD_WEIGHT = 0.1
+BIG_RANK = 1 << 30  # ranks a hit without a passage below every hit with one
+# The cosine of query and passage below which a result is a weak match: a search none of
+# whose results reaches it says that no passage speaks to the query. Chosen with
+# benchmarks/tune_floor.py on train-split queries against nonsense and off-topic ones.
+SIMILARITY_FLOOR = 0.45
+# How much the keyword half's standardised score counts beside the vector half's in hybrid
+# search: as much. Chosen on the train splits of the full-text and the short-document
+# collections with benchmarks/tune_fusion.py, the setting whose worst gain over the better
+# half alone is highest (docs/search.md).
+KEYWORD_WEIGHT = 1.0
 
 # Words too common to help a keyword search; a query made only of them still searches them.
 STOP_WORDS = frozenset("""
@@ -113,18 +121,32 @@ def best_per_article(passage_hits: list[tuple[int, float]],
 
 
 def fuse(rankings: list[list[Hit]], weights: Sequence[float] | None = None) -> list[Hit]:
-    """Weighted reciprocal rank fusion of article rankings.
+    """Normalised score fusion of article rankings.
 
-    Each article scores the sum of weight / (RRF_K + rank) over the rankings it appears in,
-    and keeps the passage from the ranking that placed it highest.
+    Each ranking's scores are standardised over its own list (mean 0, deviation 1), so a
+    cosine and a BM25 score can be added; an article missing from a ranking takes that
+    ranking's lowest standardised score. Articles score the weighted sum and keep the
+    passage from the ranking that placed it highest among those that name one (a ranking
+    of whole articles gives a negative passage id).
     """
     weights = list(weights) if weights is not None else [1.0] * len(rankings)
-    scores: dict[str, float] = {}
+    standard: list[dict[str, float]] = []
+    floors: list[float] = []
     best: dict[str, tuple[int, int]] = {}  # article -> (rank, passage)
-    for ranking, weight in zip(rankings, weights, strict=True):
+    for ranking in rankings:
+        values = np.array([hit.score for hit in ranking], dtype=np.float64)
+        spread = float(values.std()) if len(values) else 0.0
+        mean = float(values.mean()) if len(values) else 0.0
+        z = {hit.article_id: (hit.score - mean) / spread if spread > 0 else 0.0
+             for hit in ranking}
+        standard.append(z)
+        floors.append(min(z.values(), default=0.0))
         for rank, hit in enumerate(ranking, start=1):
-            scores[hit.article_id] = scores.get(hit.article_id, 0.0) + weight / (RRF_K + rank)
-            if hit.article_id not in best or rank < best[hit.article_id][0]:
-                best[hit.article_id] = (rank, hit.passage_id)
+            placed = (rank if hit.passage_id >= 0 else rank + BIG_RANK, hit.passage_id)
+            if hit.article_id not in best or placed < best[hit.article_id]:
+                best[hit.article_id] = placed
+    scores = {aid: sum(weight * z.get(aid, floor)
+                       for z, floor, weight in zip(standard, floors, weights, strict=True))
+              for aid in best}
     order = sorted(scores, key=lambda aid: (-scores[aid], best[aid][0], aid))
     return [Hit(aid, best[aid][1], scores[aid]) for aid in order]

@@ -16,9 +16,12 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-# How passages are split into terms for keyword search.
+# How passages and articles are split into terms for keyword search.
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 FTS_TABLE = "passages_fts"
+# Whole articles, title and text, for ranking articles by keywords (search/keywords.py).
+ARTICLES_FTS_TABLE = "articles_fts"
+ARTICLES_FTS_COLUMNS = ("title", "text")
 # The id of the averages record in FTS5's %_data table (FTS5_AVERAGES_ROWID).
 _AVERAGES_ROWID = 1
 
@@ -73,10 +76,11 @@ def _varints(data: bytes) -> list[int]:
 
 
 def _row_lengths(blobs: Sequence[bytes]) -> np.ndarray:
-    """Tokens in each row, from FTS5 docsize blobs (one varint per column), vectorised."""
+    """Tokens in each row and column (rows × columns), from FTS5 docsize blobs (one varint
+    per column), vectorised."""
     count = len(blobs)
     if count == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros((0, 1), dtype=np.int64)
     data = np.frombuffer(b"".join(blobs), dtype=np.uint8)
     last = data < 0x80  # the last byte of each varint (token counts never need 9 bytes)
     ends = np.flatnonzero(last)
@@ -92,14 +96,16 @@ def _row_lengths(blobs: Sequence[bytes]) -> np.ndarray:
     record_end = np.cumsum(sizes) - 1
     if not np.array_equal(ends[columns - 1::columns], record_end):
         raise ValueError("unexpected FTS5 docsize records")
-    return values.reshape(count, columns).sum(axis=1)
+    return values.reshape(count, columns)
 
 
 class Vocabulary:
     """FTS5's vocabulary of the passages, by term (see ``FtsReader.vocabulary``)."""
 
-    def __init__(self, conn: sqlite3.Connection, rows: str, instances: str):
+    def __init__(self, conn: sqlite3.Connection, rows: str, instances: str,
+                 weights: dict[str, int] | None = None):
         self._conn, self._rows, self._instances = conn, rows, instances
+        self._weights = weights
 
     def held_by_more_than(self, passages: float) -> list[str]:
         """Terms held by more than ``passages`` passages."""
@@ -119,32 +125,63 @@ class Vocabulary:
                 clauses.append(clause)
                 params.append(bound)
         where = f"where {' and '.join(clauses)} " if clauses else ""
-        return self._conn.execute(f"select term, count(*), group_concat(doc, ',') "
+        if not self._weights:
+            counted, docs = "count(*)", "doc"
+        else:
+            # A term in a column weighted w counts w times: its row is listed w times.
+            cases = " ".join(f"when '{column}' then {int(weight)}"
+                             for column, weight in self._weights.items())
+            counted = f"sum(case col {cases} else 1 end)"
+            repeats = " ".join(f"when '{column}' then {_repeated('doc', int(weight))}"
+                               for column, weight in self._weights.items() if weight != 1)
+            docs = f"case col {repeats} else doc end" if repeats else "doc"
+        return self._conn.execute(f"select term, {counted}, group_concat({docs}, ',') "
                                   f"from temp.{self._instances} {where}group by term",
                                   params).fetchall()
 
 
-class FtsReader:
-    """Reads FTS5's statistics and postings through a connection that may be read-only."""
+def _repeated(expression: str, times: int) -> str:
+    """SQL for ``expression`` listed ``times`` times, joined by commas."""
+    return " || ',' || ".join([expression] * times)
 
-    def __init__(self, conn: sqlite3.Connection):
+
+class FtsReader:
+    """Reads FTS5's statistics and postings through a connection that may be read-only.
+
+    ``table`` is the FTS5 table read; ``weights`` (column -> a whole number), when given,
+    counts a term found in a column that many times, and each row's tokens in that column
+    that many times, as if the column's text were written out that often.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, table: str = FTS_TABLE,
+                 columns: Sequence[str] = ("text",), weights: dict[str, int] | None = None):
         self._conn = conn
+        self._table, self._columns, self._weights = table, tuple(columns), weights
 
     def totals(self) -> tuple[int, int]:
         """FTS5's row count and total tokens, the figures bm25() takes its average from."""
-        averages = self._conn.execute(f"select block from {FTS_TABLE}_data where id = ?",
+        averages = self._conn.execute(f"select block from {self._table}_data where id = ?",
                                       [_AVERAGES_ROWID]).fetchone()
         if averages is None:  # an FTS5 table nothing was ever written to
             return 0, 0
         counts = _varints(averages[0])
-        return counts[0], sum(counts[1:])
+        return counts[0], int(np.dot(counts[1:], self._column_weights(len(counts) - 1)))
+
+    def _column_weights(self, columns: int) -> np.ndarray:
+        weights = self._weights or {}
+        if len(self._columns) != columns:
+            raise ValueError(f"{self._table} has {columns} columns, not {len(self._columns)}")
+        return np.array([weights.get(c, 1) for c in self._columns], dtype=np.int64)
 
     def lengths(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every indexed passage id, ascending, and its length in tokens."""
+        """Every indexed row id, ascending, and its length in tokens (weighted)."""
         docsize = self._conn.execute(
-            f"select id, sz from {FTS_TABLE}_docsize order by id").fetchall()
+            f"select id, sz from {self._table}_docsize order by id").fetchall()
         ids = np.fromiter((r[0] for r in docsize), dtype=np.int64, count=len(docsize))
-        return ids, _row_lengths([r[1] for r in docsize])
+        per_column = _row_lengths([r[1] for r in docsize])
+        if len(ids) == 0:
+            return ids, np.zeros(0, dtype=np.int64)
+        return ids, per_column @ self._column_weights(per_column.shape[1])
 
     @contextlib.contextmanager
     def vocabulary(self) -> Iterator[Vocabulary]:
@@ -152,11 +189,11 @@ class FtsReader:
         suffix = f"{id(self._conn):x}_{threading.get_ident():x}"
         rows, instances = f"kw_row_{suffix}", f"kw_inst_{suffix}"
         self._conn.execute(f"create virtual table temp.{rows} "
-                           f"using fts5vocab(main, {FTS_TABLE}, row)")
+                           f"using fts5vocab(main, {self._table}, row)")
         self._conn.execute(f"create virtual table temp.{instances} "
-                           f"using fts5vocab(main, {FTS_TABLE}, instance)")
+                           f"using fts5vocab(main, {self._table}, instance)")
         try:
-            yield Vocabulary(self._conn, rows, instances)
+            yield Vocabulary(self._conn, rows, instances, self._weights)
         finally:
             self._conn.execute(f"drop table if exists temp.{rows}")
             self._conn.execute(f"drop table if exists temp.{instances}")

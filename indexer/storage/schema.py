@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from .fts import FTS_TOKENIZE
+from .fts import ARTICLES_FTS_COLUMNS, ARTICLES_FTS_TABLE, FTS_TOKENIZE
 
 MIGRATIONS = Migrations("presslens")
 # The record of releases before 0.2: migration numbers, 1 for the first one below.
@@ -125,11 +125,36 @@ def m010_story_rows_index(db: sqlite_utils.Database) -> None:
     db.execute("drop index if exists idx_articles_story_id")
 
 
+@MIGRATIONS()
+def m011_article_search(db: sqlite_utils.Database) -> None:
+    # Whole articles, title and text, in a full-text index of their own, so the keyword half
+    # of a search ranks articles by all their words (search/keywords.py) rather than by
+    # their best passage. It reads the text from ``articles`` (external content); triggers
+    # keep it in step, and only a change of title or text touches it.
+    columns = ", ".join(ARTICLES_FTS_COLUMNS)
+    old = ", ".join(f"old.{c}" for c in ARTICLES_FTS_COLUMNS)
+    new = ", ".join(f"new.{c}" for c in ARTICLES_FTS_COLUMNS)
+    table = ARTICLES_FTS_TABLE
+    db.execute(f"create virtual table {table} using fts5({columns}, content='articles', "
+               f"content_rowid='rowid', tokenize='{FTS_TOKENIZE}')")
+    db.execute(f"create trigger {table}_ai after insert on articles begin "
+               f"insert into {table} (rowid, {columns}) values (new.rowid, {new}); end")
+    db.execute(f"create trigger {table}_ad after delete on articles begin "
+               f"insert into {table} ({table}, rowid, {columns}) "
+               f"values ('delete', old.rowid, {old}); end")
+    db.execute(f"create trigger {table}_au after update of {columns} on articles begin "
+               f"insert into {table} ({table}, rowid, {columns}) "
+               f"values ('delete', old.rowid, {old}); "
+               f"insert into {table} (rowid, {columns}) values (new.rowid, {new}); end")
+    db.execute(f"insert into {table} ({table}) values ('rebuild')")
+
+
 # An index without these is still searched as it is: only a build reads the line counts
-# and source files, and search reads a generation without segments from its one vector
-# file.
+# and source files, search reads a generation without segments from its one vector file,
+# and ranks articles by their passages' keywords where it lacks the article search.
 INDEXING_ONLY = frozenset({"m006_line_counts", "m007_vector_segments", "m008_source_files",
-                           "m009_removed_articles", "m010_story_rows_index"})
+                           "m009_removed_articles", "m010_story_rows_index",
+                           "m011_article_search"})
 
 
 def _names() -> list[str]:

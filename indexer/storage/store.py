@@ -15,7 +15,7 @@ from ..models import Article, Filters, Passage
 from . import schema
 from .batches import in_parts
 from .cache import EmbeddingCache
-from .fts import FtsReader
+from .fts import ARTICLES_FTS_COLUMNS, ARTICLES_FTS_TABLE, FtsReader
 from .line_rows import LineRows
 from .schema import now
 from .source_rows import SourceRows
@@ -273,6 +273,61 @@ class Store(StoryRows, LineRows, SourceRows, VectorRows):
     def fts(self) -> FtsReader:
         """FTS5's statistics and postings, for the in-memory keyword index."""
         return FtsReader(self.db.conn)
+
+    # Articles by keywords ---------------------------------------------------------------
+    def has_article_search(self) -> bool:
+        """Whether this index holds the full-text index of whole articles."""
+        return ARTICLES_FTS_TABLE in self.db.table_names()
+
+    def article_fts(self, weights: dict[str, int]) -> FtsReader:
+        """FTS5's statistics and postings of whole articles, columns weighted."""
+        return FtsReader(self.db.conn, ARTICLES_FTS_TABLE, ARTICLES_FTS_COLUMNS, weights)
+
+    def article_rowids(self) -> tuple[np.ndarray, list[str]]:
+        """Every article's rowid, ascending, and its id."""
+        rows = self.db.execute("select rowid, id from articles order by rowid").fetchall()
+        return (np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+                [r[1] for r in rows])
+
+    def article_rowids_matching(self, filters: Filters) -> np.ndarray:
+        """Rowids of the articles that pass ``filters``."""
+        where, params = _where(filters)
+        rows = self.db.execute(f"select rowid from articles where {where or '1'}",
+                               params).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def article_keyword_search(self, match: str, n: int, weights: Sequence[float],
+                               filters: Filters | None = None) -> list[tuple[str, float]]:
+        """Articles matching an FTS5 query, best BM25 first (columns weighted), among those
+        ``filters`` pass; scores negated, larger is better."""
+        where, params = _where(filters)
+        rank = f"bm25({ARTICLES_FTS_TABLE}, {', '.join(str(float(w)) for w in weights)})"
+        sql = (f"select articles.id, {rank} from {ARTICLES_FTS_TABLE} "
+               f"join articles on articles.rowid = {ARTICLES_FTS_TABLE}.rowid "
+               f"where {ARTICLES_FTS_TABLE} match ? {'and ' + where if where else ''} "
+               f"order by {rank} limit ?")
+        rows = self.db.execute(sql, [match, *params, int(n)]).fetchall()
+        return [(row[0], -row[1]) for row in rows]
+
+    def passages_among(self, article_ids: Sequence[str]) -> dict[str, list[int]]:
+        """The passage ids of each of ``article_ids``, in order."""
+        out: dict[str, list[int]] = {}
+        for part, marks in in_parts(article_ids):
+            for pid, aid in self.db.execute(
+                    f"select id, article_id from passages where article_id in ({marks}) "
+                    f"order by article_id, seq", part):
+                out.setdefault(aid, []).append(pid)
+        return out
+
+    def keyword_search_among(self, match: str, passage_ids: Sequence[int]
+                             ) -> list[tuple[int, float]]:
+        """``keyword_search`` over the given passages alone, best first."""
+        found: list[tuple[int, float]] = []
+        for part, marks in in_parts(int(p) for p in passage_ids):
+            found += [(row[0], -row[1]) for row in self.db.execute(
+                f"select rowid, bm25(passages_fts) from passages_fts where passages_fts "
+                f"match ? and rowid in ({marks})", [match, *part])]
+        return sorted(found, key=lambda hit: (-hit[1], hit[0]))
 
     def refresh_common_terms(self, share: float = COMMON_TERM_SHARE) -> int:
         """Record every term held by at least ``share`` of the passages; returns how many."""

@@ -22,12 +22,15 @@ def evaluate():
 @click.argument("qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--split", default="val,test", show_default=True,
               help="neus_split values to use, comma-separated; 'all' for every query.")
+@click.option("--kind", default="all", show_default=True,
+              help="Query kinds to use (the queries' `kind` field), comma-separated; 'all' "
+                   "for every query.")
 @click.option("--mode", "modes", type=click.Choice([*MODES, "all"]), default="all",
               show_default=True, help="Which retrieval to score.")
 @click.option("-k", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def eval_retrieval(ctx, queries, qrels, split, modes, k, as_json):
+def eval_retrieval(ctx, queries, qrels, split, kind, modes, k, as_json):
     """Score search on judged queries: success@1, success@10, recall@10, MRR@10, nDCG@10.
 
     Articles are the unit: a query succeeds when a judged article is ranked. Queries
@@ -46,7 +49,8 @@ def eval_retrieval(ctx, queries, qrels, split, modes, k, as_json):
         engine = Engine.open(settings_of(ctx))
     engine.wait_for_keywords()  # many queries: worth the in-memory keyword index
     splits = None if split == "all" else {s.strip() for s in split.split(",")}
-    judged = judged_in_index(engine, load_queries(queries, splits), load_qrels(qrels))
+    kinds = None if kind == "all" else {s.strip() for s in kind.split(",")}
+    judged = judged_in_index(engine, load_queries(queries, splits, kinds), load_qrels(qrels))
     if not judged:
         raise click.ClickException("no query has a judged article in this index")
     rows = [evaluate_retrieval(engine, judged, mode, k)
@@ -54,7 +58,7 @@ def eval_retrieval(ctx, queries, qrels, split, modes, k, as_json):
     if as_json:
         click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
         return
-    click.echo(f"{len(judged)} queries (split {split}), "
+    click.echo(f"{len(judged)} queries (split {split}, kind {kind}), "
                f"{engine.stats().articles:,} articles in the index")
     click.echo("| mode | success@1 | success@10 | recall@10 | MRR@10 | nDCG@10 | seconds |")
     click.echo("| --- | --- | --- | --- | --- | --- | --- |")

@@ -36,6 +36,26 @@ def test_seeds_are_found_with_clean_passages(settings, seeds_dir, embedder):
                 assert tail not in passage.text
 
 
+@pytest.mark.parametrize("query", ["qwxzv plorbtang", "chocolate cake recipe with butter",
+                                   "🙂", "the of and", "選挙"])
+def test_a_query_nothing_speaks_to_is_weak_and_says_so(settings, seeds_dir, embedder,
+                                                       query):
+    build_index(settings, [seeds_dir], embedder=embedder)
+    engine = Engine.open(settings, embedder=embedder)
+    try:
+        good = engine.search(SEED_QUERY, k=5)
+        assert not good.weak and good.results[0].similarity >= good.floor
+        weak = engine.search(query, k=5)
+        # The closest weak matches are still given, each with the similarity that makes
+        # them weak, and the answer says so.
+        assert weak.weak and weak.floor == good.floor
+        assert all(r.similarity < weak.floor for r in weak.results)
+        # Keyword search has no similarity to judge by.
+        assert engine.search(query, k=5, mode="keyword").weak is False
+    finally:
+        engine.close()
+
+
 def test_reindexing_unchanged_files_embeds_nothing(fake_settings, seeds_dir, fake_embedder):
     first = build_index(fake_settings, [seeds_dir], embedder=fake_embedder)
     assert first.embedded == first.passages > 0

@@ -72,20 +72,36 @@ def test_index_records_common_terms(engine):
 
 
 def test_fusion_rewards_agreement():
-    vector = [Hit("a", 1, 0.9), Hit("b", 2, 0.8), Hit("c", 3, 0.7)]
-    keyword = [Hit("b", 20, 9.0), Hit("c", 30, 8.0)]
+    vector = [Hit("a", 1, 0.9), Hit("b", 2, 0.85), Hit("c", 3, 0.5)]
+    keyword = [Hit("k", 10, 9.0), Hit("b", 20, 8.5), Hit("d", 40, 2.0)]
     fused = fuse([vector, keyword])
-    assert [h.article_id for h in fused] == ["b", "c", "a"]
-    assert fused[1].passage_id == 30  # c keeps the passage of the ranking that put it first
+    # Second in both beats first in one alone; last in one alone comes last.
+    assert fused[0].article_id == "b" and {h.article_id for h in fused[-2:]} == {"c", "d"}
+    assert fused[0].passage_id == 2  # b keeps the passage of the ranking that put it first
+
+
+def test_fusion_does_not_depend_on_each_rankings_scale():
+    vector = [Hit("a", 1, 0.9), Hit("b", 2, 0.8), Hit("c", 3, 0.6)]
+    keyword = [Hit("c", 30, 9.0), Hit("d", 40, 3.0), Hit("a", 10, 1.0)]
+    scaled = [Hit(h.article_id, h.passage_id, h.score * 250 + 7) for h in keyword]
+    assert ([h.article_id for h in fuse([vector, keyword])]
+            == [h.article_id for h in fuse([vector, scaled])])
 
 
 def test_fusion_weights_say_how_much_each_ranking_counts():
-    vector = [Hit("a", 1, 0.9), Hit("b", 2, 0.8)]
-    keyword = [Hit("k", 10, 9.0), Hit("a", 11, 8.0)]
-    # Equal weights: the keyword-only first hit beats the vector-only second.
-    assert [h.article_id for h in fuse([vector, keyword])] == ["a", "k", "b"]
-    # Keyword ranks worth a fifth: agreement still counts, a keyword-only hit counts less.
-    assert [h.article_id for h in fuse([vector, keyword], [1.0, 0.2])] == ["a", "b", "k"]
+    vector = [Hit("a", 1, 0.9), Hit("b", 2, 0.8), Hit("c", 3, 0.1)]
+    keyword = [Hit("k", 10, 9.0), Hit("a", 11, 8.0), Hit("e", 12, 1.0)]
+    # Equal weights: the keyword half's first beats the vector half's second.
+    assert [h.article_id for h in fuse([vector, keyword])][:3] == ["a", "k", "b"]
+    # Keyword scores worth a fifth: the other way round.
+    assert [h.article_id for h in fuse([vector, keyword], [1.0, 0.2])][:3] == ["a", "b", "k"]
+
+
+def test_fusion_shows_a_passage_where_one_ranking_has_none():
+    vector = [Hit("a", 1, 0.9), Hit("b", 2, 0.5)]
+    articles = [Hit("b", -1, 9.0), Hit("c", -1, 4.0)]  # whole articles: no passage yet
+    fused = {h.article_id: h.passage_id for h in fuse([vector, articles])}
+    assert fused == {"a": 1, "b": 2, "c": -1}
 
 
 def test_exact_rare_name_is_found_by_keywords_and_hybrid(engine):

@@ -63,7 +63,8 @@ def test_index_search_stats_round_trip(run, seeds_dir, tmp_path):
     # The two seeds tell one story: one result, the other outlet in its coverage.
     assert isinstance(data["took_ms"], float) and len(data["results"]) == 1
     first = data["results"][0]
-    assert set(first) == {"score", "passage", "article", "story_id", "coverage"}
+    assert set(first) == {"score", "similarity", "passage", "article", "story_id", "coverage"}
+    assert -1.0 <= first["similarity"] <= 1.0 and isinstance(data["weak"], bool)
     (other,) = first["coverage"]
     assert other["relation"] == "related" and 0.5 < other["similarity"] < 1
     assert other["article"]["id"] != first["article"]["id"]

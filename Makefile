@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INDEX ?= data/index
+# The sample's outlets: one name for each outlet's spellings, and the lean its articles give.
+OUTLETS ?= data/outlets.csv
 STAMP := $(VENV)/.setup-stamp
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -23,10 +25,10 @@ $(STAMP): requirements.txt pyproject.toml package.json
 	touch $(STAMP)
 
 index: setup
-	$(BIN)/presslens --index $(INDEX) index data/sample
+	$(BIN)/presslens --index $(INDEX) index --outlets $(OUTLETS) data/sample
 
 serve: setup
-	@if [ ! -f $(INDEX)/CURRENT ]; then $(BIN)/presslens --index $(INDEX) index data/sample; fi
+	@if [ ! -f $(INDEX)/CURRENT ]; then $(BIN)/presslens --index $(INDEX) index --outlets $(OUTLETS) data/sample; fi
 	$(BIN)/presslens --index $(INDEX) serve
 
 lint: setup

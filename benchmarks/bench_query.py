@@ -58,8 +58,9 @@ def cpu_by_part(engine: Engine, texts: list[str]) -> dict:
     embedder._infer = timed(spent, "infer and pool", infer)
     search = engine.vectors.search
     engine.vectors.search = timed(spent, "vector search", search)
-    keyword_hits = engine.keyword_hits
+    keyword_hits, article_hits = engine.keyword_hits, engine.article_hits
     engine.keyword_hits = timed(spent, "keyword search", keyword_hits)
+    engine.article_hits = timed(spent, "keyword search", article_hits)
     planner = engine.planner
     object.__setattr__(planner, "plan", timed(spent, "keyword plan", planner.plan))
     store = engine.store
@@ -69,7 +70,8 @@ def cpu_by_part(engine: Engine, texts: list[str]) -> dict:
     if runs is not None:
         runs.of = timed(spent, "passage -> article (memory)", runs.of)
     names = [n for n in ("article_ids_of", "get_passages", "story_members", "edges_among",
-                         "passage_ids_matching") if hasattr(store, n)]
+                         "passage_ids_matching", "passages_among", "keyword_search_among",
+                         "article_rowids_matching") if hasattr(store, n)]
     for name in names:
         setattr(store, name, timed(spent, "SQLite reads", getattr(store, name)))
     try:
@@ -87,6 +89,7 @@ def cpu_by_part(engine: Engine, texts: list[str]) -> dict:
     finally:  # the engine as it was
         embedder._single, embedder._infer = tokenizer, infer
         engine.vectors.search, engine.keyword_hits = search, keyword_hits
+        engine.article_hits = article_hits
         object.__delattr__(planner, "plan")
         engine.articles.read = read
         if runs is not None:

@@ -20,7 +20,9 @@ from .collect import Collected, collect
 from .embed import Embedder, cache_key, load_embedder
 from .errors import DiskFull, IndexBusy, IndexNotFound, NothingRead
 from .ingest.chunk import chunk_article
+from .ingest.language import detect_language
 from .models import Article, Passage, Skipped
+from .outlets import OutletMap, read_outlets
 from .settings import Settings
 from .storage import failpoints, generations, segments
 from .storage.config import IndexConfig, choose
@@ -43,6 +45,10 @@ class BuildReport:
     skipped: list[Skipped] = field(default_factory=list)
     # Indexed, but cut short (a huge file or text): where, and what was cut.
     truncated: list[Skipped] = field(default_factory=list)
+    # Articles filed under another outlet or lean because the outlets file changed.
+    refiled: int = 0
+    # Articles stored before languages were detected, given one from their text now.
+    languages_detected: int = 0
     passages: int = 0
     embedded: int = 0
     cached: int = 0
@@ -73,24 +79,29 @@ def embed_text(article: Article, passage: Passage, title_prefix: bool) -> str:
 
 def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = False,
                 prune: bool = False, progress: bool = False,
-                embedder: Embedder | None = None) -> BuildReport:
+                embedder: Embedder | None = None,
+                outlets: Path | None = None) -> BuildReport:
     """Add new and changed articles under ``paths`` to the index, embedding only new text.
 
     With ``prune``, articles indexed from under ``paths`` that are no longer there are
-    removed; articles of a file that could not be read this time are kept. The work is
-    done in a new generation that goes live only when complete and verified; when nothing
-    changed, the live generation stays.
+    removed; articles of a file that could not be read this time are kept. ``outlets``, an
+    outlets file (indexer/outlets.py), replaces the mapping the index holds, and every
+    stored article is filed again under it; without it, the recorded mapping stays. The
+    work is done in a new generation that goes live only when complete and verified; when
+    nothing changed, the live generation stays.
     """
     started = time.perf_counter()
     report = BuildReport()
     paths = list(paths)
+    # Read and checked whole before anything is touched: a bad file changes nothing.
+    mapping = read_outlets(outlets) if outlets is not None else None
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(settings.index_dir / ".build.lock"):
         draft = Draft(settings.index_dir, from_scratch=rebuild)
         try:
             with _disk_full(draft):
                 changed = _build(settings, draft, paths, rebuild, prune, progress, embedder,
-                                 report)
+                                 report, mapping, outlets)
                 if changed:
                     report.generation = draft.publish()["generation"]
                 else:  # nothing to switch to: the live generation stays
@@ -242,10 +253,13 @@ def _exclusive(path: Path):
 
 
 def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, prune: bool,
-           progress: bool, embedder: Embedder | None, report: BuildReport) -> bool:
+           progress: bool, embedder: Embedder | None, report: BuildReport,
+           mapping: OutletMap | None = None, outlets_file: Path | None = None) -> bool:
     """Update the draft generation; returns whether anything changed."""
     store = draft.store
     config = choose(settings, {} if rebuild else store.get_meta())
+    outlets = _outlets(store, mapping, outlets_file, report)
+    report.languages_detected = _detect_stored_languages(store)
     # The model is loaded when something must be chunked and embedded, not before: an
     # update that finds nothing new, or only removals, never loads it.
     loaded = [embedder] if embedder is not None and (embedder.name, embedder.backend) == (
@@ -274,7 +288,7 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
         if fresh:
             after = total + sum(aid not in known for aid in fresh)
             changed += _write(store, settings, config, model, fresh, [], total, after,
-                              known, report, progress)
+                              known, report, progress, outlets)
             total = after
         collected.bar.set_postfix(read=len(collected.read), passages=report.passages,
                                   embedded=report.embedded)
@@ -289,7 +303,7 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
     gone = _gone(store, paths, collected.ids, report.skipped) if prune else []
     if gone or store.to_recheck():  # removed articles, or a removal's cleaning to finish
         changed += _write(store, settings, config, model, {}, gone, total,
-                          total - len(gone), {}, report, progress)
+                          total - len(gone), {}, report, progress, outlets)
     meta = store.get_meta()
     dimension = model().dimension if loaded or "dimension" not in meta else int(
         meta["dimension"])
@@ -301,7 +315,7 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
         moved = store.get_meta().get("paths") != remembered
         store.set_meta(paths=remembered)
     if not (changed or gone or moved or rebuild or not draft.base_has_vectors
-            or draft.from_old_layout):
+            or draft.from_old_layout or report.refiled or report.languages_detected):
         return False
     _finish(settings, draft, config, dimension, rebuild, report)
     return True
@@ -311,7 +325,7 @@ def _write(store: Store, settings: Settings, config: IndexConfig,
            model: Callable[[], Embedder],
            fresh: dict[str, tuple[Article, str, str]], gone: list[str], before: int,
            after: int, known: dict[str, str], report: BuildReport,
-           progress: bool) -> list[str]:
+           progress: bool, outlets: OutletMap | None = None) -> list[str]:
     """Write a batch of new and changed articles, and clean again the stored ones whose
     boilerplate lines changed status; returns the ids whose passages were written.
 
@@ -360,12 +374,51 @@ def _write(store: Store, settings: Settings, config: IndexConfig,
                 else:
                     report.added += 1
                     new.append(article.id)
-                store.put_article(article, raw_text, digest, store.story_of(article.id))
+                store.put_article(article, raw_text, digest, store.story_of(article.id),
+                                  outlets)
             store.replace_passages(article.id, passages,
                                    [text_hash(t) for t in embed_texts[article.id]])
         report.readded += store.take_back_removed(new)
     report.passages += sum(len(ps) for _, ps in chunked)
     return [a.id for a, _ in chunked]
+
+
+def _outlets(store: Store, mapping: OutletMap | None, path: Path | None,
+             report: BuildReport) -> OutletMap:
+    """The mapping this build files articles under: the file given, which then replaces the
+    recorded one and files every stored article again, or else the one recorded."""
+    recorded = store.outlet_map()
+    if mapping is None:
+        return recorded
+    if mapping.digest() != store.get_meta().get("outlets_digest", OutletMap().digest()):
+        with store.db.conn:
+            store.put_outlet_map(mapping)
+            report.refiled = store.refile_articles(mapping)
+            store.set_meta(outlets_digest=mapping.digest(), outlets_file=str(path.resolve()),
+                           outlets=len(mapping))
+    return mapping
+
+
+def _detect_stored_languages(store: Store) -> int:
+    """Give articles stored before languages were detected the language of their text,
+    once; returns how many got one. Their content hash follows, so the next reading of their
+    file finds them unchanged."""
+    found = 0
+    with store.db.conn:
+        for rows in store.unchecked_languages():
+            results = []
+            for aid, text, title, raw_text, url, given, published, author, metadata in rows:
+                language = detect_language(text or "")
+                digest = None
+                if language is not None:
+                    found += 1
+                    article = Article(id=aid, title=title, text=text, origin="", url=url,
+                                      source=given, published=published, author=author,
+                                      language=language, metadata=json.loads(metadata or "{}"))
+                    digest = content_hash(raw_text, article)
+                results.append((language, digest, aid))
+            store.set_languages(results)
+    return found
 
 
 def _embed_missing(store: Store, embedder: Embedder, texts: list[str], report: BuildReport,

@@ -120,3 +120,17 @@ class DiskFull(PressLensError):
     def describe(self) -> str:
         return (f"the disk holding {self.index_dir} is full ({self.detail}); the build was "
                 "rolled back and the index is as it was")
+
+
+@dataclass(eq=False)
+class BadOutletsFile(PressLensError):
+    """An outlets file (``presslens index --outlets``) that cannot be used as it is; nothing
+    was indexed. ``row`` is the row of the file at fault, counting the header as row 1."""
+
+    path: Path
+    reason: str
+    row: int | None = None
+
+    def describe(self) -> str:
+        where = f"{self.path}, row {self.row}" if self.row is not None else f"{self.path}"
+        return f"outlets file {where}: {self.reason}; nothing was indexed"

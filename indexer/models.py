@@ -19,6 +19,8 @@ class RawArticle:
     published: str | None = None
     author: str | None = None
     language: str | None = None
+    # The lean the record gives itself (a lean, bias or bias_text field), if any.
+    lean: str | None = None
     metadata: dict = field(default_factory=dict)
     # What a source had to leave out (a file or page past its size limit), if anything.
     truncated: str | None = None
@@ -45,6 +47,10 @@ class Article:
     published: str | None = None
     author: str | None = None
     language: str | None = None
+    # Whether ``language`` was detected from the text rather than given by the input.
+    language_detected: bool = False
+    # The lean the input gives the article itself; the outlets file may give its outlet one.
+    lean: str | None = None
     metadata: dict = field(default_factory=dict)
     # What was cut to index it (the source's limit, the text cap), if anything; reported by
     # the build, not stored.
@@ -67,10 +73,13 @@ class Filters:
     """What a search is restricted to; None lets everything through. Only the store turns
     this into SQL."""
 
-    source: str | None = None
+    # An outlet's stored name, or several (spellings that differ only in case, where no
+    # outlets file made one outlet of them).
+    source: str | tuple[str, ...] | None = None
     since: str | None = None  # YYYY-MM-DD, inclusive
     until: str | None = None  # YYYY-MM-DD, inclusive
     language: str | None = None
+    lean: str | None = None
 
     def __bool__(self) -> bool:
-        return any((self.source, self.since, self.until, self.language))
+        return any((self.source, self.since, self.until, self.language, self.lean))

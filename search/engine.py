@@ -20,6 +20,7 @@ from indexer.storage.fts import stems
 from indexer.storage.segments import VectorSet
 from indexer.storage.store import Store
 
+from .filtering import Held, HeldValues, match_filters
 from .keywords import TITLE_WEIGHT, ArticleKeywords, Cancelled, KeywordIndex
 from .models import (
     ArticleOut,
@@ -188,6 +189,8 @@ class Engine:
         self.articles = ArticleRows(store.get_articles)
         self.passage_articles = PassageArticles.load(store)
         self.planner = KeywordPlanner(store.common_terms(), store.counts()["passages"])
+        # Outlets, languages and leans, for filters typed as a person types them.
+        self.held = HeldValues(lambda: Held.load(store))
         # The keyword half of a search, from memory once loaded (see search/keywords.py);
         # until then, and for queries it cannot answer exactly, FTS5 answers.
         self.keywords: KeywordIndex | None = None
@@ -305,7 +308,7 @@ class Engine:
     def search(self, query: str, k: int = 10, source: str | None = None,
                since: str | None = None, until: str | None = None,
                collapse: bool = True, mode: str = "hybrid",
-               language: str | None = None) -> SearchResponse:
+               language: str | None = None, lean: str | None = None) -> SearchResponse:
         """The best ``k`` results for a query, one per story unless ``collapse`` is off.
 
         ``mode`` is hybrid (keywords and vectors fused), vector or keyword. Filters apply
@@ -314,7 +317,7 @@ class Engine:
         started = time.perf_counter()
         vector = self.query_vector(query, mode)  # checks the mode first
         return self.search_with(vector, query, k, source, since, until, collapse, mode,
-                                language, started=started)
+                                language, started=started, lean=lean)
 
     def query_vector(self, query: str, mode: str = "hybrid") -> np.ndarray | None:
         """The model's part of a search (None in keyword mode): it leaves Python's GIL
@@ -338,17 +341,22 @@ class Engine:
                     source: str | None = None, since: str | None = None,
                     until: str | None = None, collapse: bool = True, mode: str = "hybrid",
                     language: str | None = None, started: float | None = None,
-                    found: VectorHits | None = None) -> SearchResponse:
+                    found: VectorHits | None = None, lean: str | None = None
+                    ) -> SearchResponse:
         """``search`` with the query's vector already made (``query_vector``), and
         optionally the passages it finds first (``vector_half``)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         started = time.perf_counter() if started is None else started
         query = " ".join(query.split())
-        filters = Filters(source=source, since=since, until=until, language=language)
         if mode == "keyword":
             vector = None
         with self._searching:
+            filters, notices = match_filters(self.held, source, since, until, language, lean)
+            if notices:  # a filter nothing passes: said, not searched
+                took = (time.perf_counter() - started) * 1000
+                return SearchResponse(query=query, took_ms=round(took, 2), results=[],
+                                      notices=notices)
             allowed = self.store.passage_ids_matching(filters) if filters else None
             plan = self.planner.plan(query) if mode != "vector" else []
             words = query_words(query) if mode != "vector" else []
@@ -561,7 +569,8 @@ class Engine:
             return None
         return ArticleOut(
             **_ref(row).model_dump(), text=row["text"], author=row["author"],
-            story_id=row["story_id"],
+            story_id=row["story_id"], source_given=row.get("source_given"),
+            language_detected=_flag(row.get("language_detected")),
             passages=[_passage(p) for p in self.store.passages_of(article_id)])
 
     def coverage(self, article_id: str) -> CoverageResponse | None:
@@ -588,7 +597,11 @@ class Engine:
 def _ref(row: dict) -> ArticleRef:
     return ArticleRef(id=row["id"], title=row["title"], source=row.get("source"),
                       url=row.get("url"), published=row.get("published"),
-                      language=row.get("language"))
+                      language=row.get("language"), lean=row.get("lean"))
+
+
+def _flag(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
 
 
 def _passage(row: dict) -> PassageOut:

@@ -12,6 +12,8 @@ class ArticleRef(BaseModel):
     url: str | None = None
     published: str | None = Field(None, description="YYYY-MM-DD when known")
     language: str | None = None
+    lean: str | None = Field(None, description="The lean of the article's outlet (left, "
+                             "center, right or another label), null when unknown")
 
 
 class PassageOut(BaseModel):
@@ -41,6 +43,15 @@ class SearchResult(BaseModel):
     coverage: list[CoverageItem] = []
 
 
+class Notice(BaseModel):
+    """A filter that matched nothing in the index, said instead of an empty answer alone."""
+
+    field: str = Field(description="The parameter: source, language or lean")
+    value: str = Field(description="What was asked")
+    message: str
+    suggestions: list[str] = Field([], description="The nearest values the index holds")
+
+
 class SearchResponse(BaseModel):
     query: str
     took_ms: float
@@ -50,11 +61,17 @@ class SearchResponse(BaseModel):
                        "weak matches")
     floor: float | None = Field(None, description="the similarity a result must reach not "
                                 "to be weak; null in keyword search")
+    notices: list[Notice] = Field([], description="Filters that matched nothing, each with "
+                                  "the nearest values the index holds; empty otherwise")
 
 
 class ArticleOut(ArticleRef):
     text: str
     author: str | None = None
+    source_given: str | None = Field(None, description="The outlet as the input spelled it")
+    language_detected: bool | None = Field(
+        None, description="Whether the language was detected from the text (false: the "
+        "input gave it; null: not known, for articles indexed before detection)")
     story_id: int | None = None
     passages: list[PassageOut] = []
 

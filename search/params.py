@@ -35,6 +35,7 @@ class SearchParams:
     collapse: bool = True
     mode: str = "hybrid"
     language: str | None = None
+    lean: str | None = None
 
 
 def clean_query(q: str | None) -> str:
@@ -120,6 +121,17 @@ def check_language(language: str | None) -> str | None:
     return language
 
 
+def check_lean(lean: str | None) -> str | None:
+    """A lean label as the index stores them (lower case, single spaces), or None."""
+    if lean is None or not lean.strip():
+        return None
+    label = " ".join(lean.split()).lower()
+    if len(label) > 40 or _CONTROL.search(label):
+        raise BadParam("lean", f"lean must be a label like left, center or right (got "
+                       f"{lean[:50]!r})", lean)
+    return label
+
+
 def parse_search(
     q: str | None,
     k: int | str | None = None,
@@ -129,6 +141,7 @@ def parse_search(
     collapse: bool | str | None = None,
     mode: str | None = None,
     language: str | None = None,
+    lean: str | None = None,
 ) -> SearchParams:
     """Check every parameter; raise :class:`BadParam` naming the first one that is wrong."""
     params = SearchParams(
@@ -140,6 +153,7 @@ def parse_search(
         collapse=check_collapse(collapse),
         mode=check_mode(mode),
         language=check_language(language),
+        lean=check_lean(lean),
     )
     if params.since and params.until and params.since > params.until:
         raise BadParam(

@@ -12,6 +12,7 @@ import ftfy
 import trafilatura
 
 from ..models import Article, RawArticle, Skipped
+from .language import detect_language
 
 # Longer texts are cut, not dropped, and the cut is noted. The longest of the 37,540 US
 # political news articles in the shared ABP data is 76,553 characters (the median about
@@ -163,6 +164,10 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
         return Skipped(raw.origin, "article has no text")
     if not title:
         title = _clean_line(text.split("\n", 1)[0])[:120]
+    language = (language or "").strip().lower()[:8] or None
+    detected = language is None
+    if detected:
+        language = detect_language(text)
     metadata = dict(raw.metadata)
     if raw.published and normalise_date(raw.published) is None:
         metadata.setdefault("published_raw", raw.published)
@@ -175,7 +180,9 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
         source=_clean_line(_fix(source))[:200] if source else None,
         published=normalise_date(published),
         author=_clean_line(_fix(author))[:300] if author else None,
-        language=(language or "").lower()[:8] or None,
+        language=language,
+        language_detected=detected and language is not None,
+        lean=raw.lean,
         metadata=metadata,
         truncated="; ".join(notes) or None,
     )

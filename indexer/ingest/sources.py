@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..models import RawArticle, Skipped
+from ..outlets import lean_of_record
 from .feeds import NotAFeed, read_feed
 from .warc import WarcPage, iter_pages
 
@@ -294,5 +295,7 @@ def from_record(record: object, origin: str) -> RawArticle | Skipped:
         published=_first(record, "published"),
         author=_first(record, "author"),
         language=_first(record, "language"),
+        # Read, not taken out: the field stays in the metadata as the input named it.
+        lean=lean_of_record(record),
         metadata=metadata,
     )

@@ -7,6 +7,7 @@ those as applied, and the first write moves the record across (see ``migrate``).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import sqlite_utils
@@ -126,7 +127,41 @@ def m010_story_rows_index(db: sqlite_utils.Database) -> None:
 
 
 @MIGRATIONS()
-def m011_article_search(db: sqlite_utils.Database) -> None:
+def m011_outlets(db: sqlite_utils.Database) -> None:
+    # One outlet for each of its spellings, and leans (indexer/outlets.py). ``source`` becomes
+    # the outlet an article is filed under; ``source_given`` keeps the input's spelling, and
+    # ``lean_given`` the lean the input gave the article itself (``lean`` is what the
+    # outlets file makes of the two). ``language_detected`` is 1 for a language detected
+    # from the text, 0 for one given (or none found), and null for rows from before
+    # detection, which the next build looks at (indexer/build.py).
+    from ..outlets import lean_of_record
+
+    articles = db["articles"]
+    for column in ("source_given", "lean", "lean_given"):
+        articles.add_column(column, str)
+    articles.add_column("language_detected", int)
+    db["outlets"].create({"name": str, "lean": str, "aliases": str}, pk="name")
+    # Partial: it holds only the rows still to look at, so finding them costs nothing once
+    # they are done, where a scan would read every article's text.
+    db.execute("create index idx_articles_language_unchecked on articles (id) "
+               "where language is null and language_detected is null")
+    articles.create_index(["language"])
+    articles.create_index(["lean"])
+    db.execute("update articles set source_given = source")
+    leans = []
+    for article_id, metadata in db.execute("select id, metadata from articles"):
+        try:
+            record = json.loads(metadata or "{}")
+        except ValueError:
+            continue
+        lean = lean_of_record(record) if isinstance(record, dict) else None
+        if lean:
+            leans.append((lean, lean, article_id))
+    db.conn.executemany("update articles set lean_given = ?, lean = ? where id = ?", leans)
+
+
+@MIGRATIONS()
+def m012_article_search(db: sqlite_utils.Database) -> None:
     # Whole articles, title and text, in a full-text index of their own, so the keyword half
     # of a search ranks articles by all their words (search/keywords.py) rather than by
     # their best passage. It reads the text from ``articles`` (external content); triggers
@@ -151,10 +186,11 @@ def m011_article_search(db: sqlite_utils.Database) -> None:
 
 # An index without these is still searched as it is: only a build reads the line counts
 # and source files, search reads a generation without segments from its one vector file,
-# and ranks articles by their passages' keywords where it lacks the article search.
+# and one without outlets as if no article had a lean or an alias; it ranks articles by
+# their passages' keywords where it lacks the article search.
 INDEXING_ONLY = frozenset({"m006_line_counts", "m007_vector_segments", "m008_source_files",
                            "m009_removed_articles", "m010_story_rows_index",
-                           "m011_article_search"})
+                           "m011_outlets", "m012_article_search"})
 
 
 def _names() -> list[str]:

@@ -12,11 +12,13 @@ import numpy as np
 import sqlite_utils
 
 from ..models import Article, Filters, Passage
+from ..outlets import OutletMap
 from . import schema
 from .batches import in_parts
 from .cache import EmbeddingCache
 from .fts import ARTICLES_FTS_COLUMNS, ARTICLES_FTS_TABLE, FtsReader
 from .line_rows import LineRows
+from .outlet_rows import OutletRows
 from .schema import now
 from .source_rows import SourceRows
 from .story_rows import StoryRows
@@ -33,7 +35,7 @@ COMMON_TERM_SHARE = 0.002
 COMMON_TERMS_MOVED = 0.01
 
 
-class Store(StoryRows, LineRows, SourceRows, VectorRows):
+class Store(StoryRows, LineRows, SourceRows, VectorRows, OutletRows):
     """The SQLite half of an index folder. SQLite is the source of truth; FAISS is derived."""
 
     def __init__(self, path: Path, cache: Path | None = None, transaction: bool = False):
@@ -146,12 +148,17 @@ class Store(StoryRows, LineRows, SourceRows, VectorRows):
         return row[0] if row else None
 
     def put_article(self, article: Article, raw_text: str, content_hash: str,
-                    story_id: int | None) -> None:
+                    story_id: int | None, outlets: OutletMap | None = None) -> None:
+        """Store an article, filed under the outlet and lean ``outlets`` make of what its
+        input gave (kept too, as ``source_given`` and ``lean_given``)."""
+        source, lean = (outlets or OutletMap()).resolve(article.source, article.lean)
         self.db["articles"].upsert({
             "id": article.id, "title": article.title, "text": article.text,
             "raw_text": raw_text, "origin": article.origin, "url": article.url,
-            "source": article.source, "published": article.published,
+            "source": source, "source_given": article.source, "published": article.published,
             "author": article.author, "language": article.language,
+            "language_detected": int(article.language_detected),
+            "lean": lean, "lean_given": article.lean,
             "metadata": json.dumps(article.metadata, ensure_ascii=False),
             "content_hash": content_hash, "story_id": story_id, "updated_at": now(),
         }, pk="id")
@@ -164,8 +171,9 @@ class Store(StoryRows, LineRows, SourceRows, VectorRows):
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
+        lean = "lean" if "lean" in self.article_columns else "null as lean"
         cursor = self.db.execute(
-            f"select id, title, source, url, published, language, author, story_id "
+            f"select id, title, source, url, published, language, {lean}, author, story_id "
             f"from articles where id in ({marks})", list(ids))
         names = [d[0] for d in cursor.description]
         return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
@@ -439,11 +447,15 @@ def _where(filters: Filters | None) -> tuple[str, list]:
     if filters is None:
         return "", []
     clauses, params = [], []
+    if isinstance(filters.source, tuple):
+        clauses.append(f"articles.source in ({','.join('?' * len(filters.source))})")
+        params.extend(filters.source)
     for sql, value in (("articles.source = ?", filters.source),
                        ("articles.published >= ?", filters.since),
                        ("articles.published <= ?", filters.until),
-                       ("articles.language = ?", filters.language)):
-        if value:
+                       ("articles.language = ?", filters.language),
+                       ("articles.lean = ?", filters.lean)):
+        if value and not isinstance(value, tuple):
             clauses.append(sql)
             params.append(value)
     return " and ".join(clauses), params

@@ -26,11 +26,16 @@ from .common import worded
               help="Largest passage, in model tokens (default 128).")
 @click.option("--title-prefix/--no-title-prefix", default=None,
               help="Embed each passage after its article's title (the default).")
+@click.option("--outlets", "outlets", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE.csv",
+              help="Outlets file (columns outlet,lean,aliases; aliases separated by |): one "
+              "outlet for each of its spellings, and its lean. Recorded in the index; it "
+              "replaces the one recorded before.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix, as_json,
-          quiet):
+def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix, outlets,
+          as_json, quiet):
     """Build or update the index from files and folders.
 
     Reads .txt, .html, .htm, .jsonl, .json and .csv files (each may be .gz), RSS
@@ -39,8 +44,9 @@ def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix
     index was last built from.
 
     \b
-    Example:
+    Examples:
       presslens index data/sample ~/saved-pages
+      presslens index --outlets data/outlets.csv data/sample
     """
     from indexer.build import build_index, remembered_paths
 
@@ -53,7 +59,7 @@ def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix
                                    "presslens index data/sample")
     with worded(ctx):
         report = build_index(settings, list(paths), rebuild=rebuild, prune=prune,
-                             progress=not quiet and not as_json)
+                             progress=not quiet and not as_json, outlets=outlets)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
         return
@@ -73,6 +79,12 @@ def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix
         click.echo(f"  {'truncated':<10} {len(report.truncated):>7,}")
         for cut in report.truncated[:20]:
             click.echo(f"    {cut.origin}: {cut.reason}")
+    if report.refiled:
+        click.echo(f"  refiled {report.refiled:,} article(s) under the outlets file's outlets "
+                   "and leans")
+    if report.languages_detected:
+        click.echo(f"  detected the language of {report.languages_detected:,} article(s) "
+                   "indexed before languages were detected")
     click.echo(f"  passages {report.passages:,} (embedded {report.embedded:,}, "
                f"from cache {report.cached:,})")
     click.echo(f"  generation {report.generation or '-'} (live)")

@@ -23,35 +23,44 @@ def _engine(ctx: click.Context, **overrides):
 @click.argument("query")
 @click.option("-k", default=str(DEFAULT_K), show_default=True, metavar="N",
               help=f"How many results (1 to {MAX_K}).")
-@click.option("--source", help="Only this outlet.")
+@click.option("--source", help="Only this outlet, by name or alias, in any case.")
 @click.option("--since", metavar="YYYY-MM-DD", help="Published on or after.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Published on or before.")
 @click.option("--language", metavar="CODE", help="Only articles in this language (e.g. en).")
+@click.option("--lean", metavar="LABEL",
+              help="Only articles whose outlet has this lean (left, center, right, ...).")
 @click.option("--mode", default="hybrid", show_default=True, metavar="|".join(MODES),
               help="Keywords and vectors fused, or one of them alone.")
 @click.option("--no-collapse", is_flag=True, help="List every article, not one per story.")
 @click.option("--model", help="Refuse unless the index was built with this model.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON of /api/search.")
 @click.pass_context
-def search(ctx, query, k, source, since, until, language, mode, no_collapse, model, as_json):
+def search(ctx, query, k, source, since, until, language, lean, mode, no_collapse, model,
+           as_json):
     """Find the passages that answer QUERY, best first.
+
+    A --source, --language or --lean that matches nothing in the index gives no
+    results and says so on standard error, with the nearest values the index holds.
 
     \b
     Example:
       presslens search "Canada and Mexico join forces against US tariffs" -k 5
+      presslens search "border wall funding" --source reuters --lean center
     """
     from ..web.service import run_search
 
     # The same checks, in the same words, as /api/search and the page.
     try:
         params = parse_search(query, k, source, since, until, not no_collapse, mode,
-                              language)
+                              language, lean)
     except BadParam as error:
         hint = {"q": "QUERY", "k": "-k", "collapse": "--no-collapse"}.get(
             error.field, f"--{error.field}")
         raise click.BadParameter(error.message, param_hint=hint) from None
     engine = _engine(ctx, model=model)
     response = run_search(engine, params)
+    for notice in response.notices:
+        click.echo(f"Note: {notice.message}", err=True)
     if as_json:
         click.echo(response.model_dump_json(indent=2))
         return

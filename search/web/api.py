@@ -71,7 +71,9 @@ async def api_search(
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS,
                             description="Words, a question or a claim to look for")],
     k: Annotated[int, Query(ge=1, le=MAX_K, description="How many results")] = DEFAULT_K,
-    source: Annotated[str | None, Query(description="Only this outlet (exact name)")] = None,
+    source: Annotated[str | None, Query(
+        description="Only this outlet, by its name or any alias of the outlets file, in any "
+        "case")] = None,
     since: Annotated[str | None, Query(description="Published on or after (YYYY-MM-DD)")] = None,
     until: Annotated[str | None, Query(description="Published on or before (YYYY-MM-DD)")] = None,
     collapse: Annotated[bool, Query(
@@ -80,11 +82,16 @@ async def api_search(
         description="Keywords and vectors fused (hybrid), or one retriever alone")] = "hybrid",
     language: Annotated[str | None, Query(
         description="Only articles in this language (e.g. en)")] = None,
+    lean: Annotated[str | None, Query(
+        description="Only articles whose outlet has this lean (left, center, right, or any "
+        "label the outlets file uses)")] = None,
 ) -> SearchResponse:
     """Passages closest in meaning to q, best first; one result per story, whose coverage
-    lists the other articles of that story, unless collapse=false."""
+    lists the other articles of that story, unless collapse=false. A source, language or
+    lean that matches nothing in the index gives no results and a notice naming the nearest
+    values held."""
     try:
-        params = parse_search(q, k, source, since, until, collapse, mode, language)
+        params = parse_search(q, k, source, since, until, collapse, mode, language, lean)
     except BadParam as exc:
         raise bad_param(exc) from None
     engine = engine_or_503(request)

@@ -26,11 +26,14 @@ class FormState:
     since: str = ""
     until: str = ""
     k: str = ""
+    lean: str = ""
+    language: str = ""
 
     @classmethod
     def from_request(cls, request: Request) -> FormState:
         qp = request.query_params
-        return cls(**{name: qp.get(name, "") for name in ("q", "source", "since", "until", "k")})
+        return cls(**{name: qp.get(name, "") for name in
+                      ("q", "source", "since", "until", "k", "lean", "language")})
 
     def url(self, **changes: str | int) -> str:
         """The shareable /search URL of this form, without empty fields."""
@@ -38,9 +41,17 @@ class FormState:
         kept = {name: value for name, value in fields.items() if str(value).strip()}
         return "/search?" + urlencode(kept)
 
+    def url_with(self, field: str, value: str) -> str:
+        """This form's URL with one filter set to ``value`` (a suggestion to follow)."""
+        return self.url(**{field: value})
+
+    def selected(self, field: str, value: str) -> bool:
+        """Whether a filter's option is the one asked for (outlets in any case)."""
+        return " ".join(getattr(self, field).split()).casefold() == value.casefold()
+
     @property
     def has_filters(self) -> bool:
-        return bool(self.source or self.since or self.until)
+        return bool(self.source or self.since or self.until or self.lean or self.language)
 
 
 def wants_fragment(request: Request) -> bool:
@@ -55,14 +66,18 @@ def _facets(request: Request, engine) -> dict:
     key = (id(engine), getattr(engine, "generation", ""))
     if key not in cache:
         cache.clear()
-        cache[key] = {"sources": engine.sources(), "stats": engine.stats()}
+        held = engine.held.get()
+        cache[key] = {"sources": engine.sources(), "stats": engine.stats(),
+                      "leans": list(held.leans.items()),
+                      "languages": list(held.languages.items())}
     return cache[key]
 
 
 def base_context(form: FormState) -> dict:
     """Every name the templates read, so any page (even an error page) can render."""
     return {
-        "form": form, "sources": [], "stats": None, "error": None, "error_title": None,
+        "form": form, "sources": [], "leans": [], "languages": [], "stats": None,
+        "error": None, "error_title": None,
         "unavailable": False, "params": None, "response": None, "more_url": None,
         "clear_url": None,
     }
@@ -96,7 +111,8 @@ def search_page(request: Request) -> HTMLResponse:
         status = 503
     elif form.q.strip():
         try:
-            params = parse_search(form.q, form.k, form.source, form.since, form.until)
+            params = parse_search(form.q, form.k, form.source, form.since, form.until,
+                                  language=form.language, lean=form.lean)
         except BadParam as exc:
             context.update(error=exc.message, error_title="That search could not run")
             status = 422
@@ -109,7 +125,7 @@ def search_page(request: Request) -> HTMLResponse:
                 more_url=form.url(k=more_k)
                 if len(response.results) >= params.k and params.k < MAX_K
                 else None,
-                clear_url=form.url(source="", since="", until=""),
+                clear_url=form.url(source="", since="", until="", lean="", language=""),
             )
     page = render("_results.html" if fragment else "index.html", context, status=status,
                   fragment=fragment)

@@ -134,13 +134,13 @@ async def run_search_async(engine: Engine, params: SearchParams) -> SearchRespon
     which leave Python's GIL, run in a worker thread; the rest on the event loop, one search
     at a time as it would anyway (see ``Engine``), with no second hand-over to a thread."""
     filtered = bool(Filters(source=params.source, since=params.since, until=params.until,
-                            language=params.language))
+                            language=params.language, lean=params.lean))
     vector, found = await run_in_threadpool(engine.vector_half, params.q, params.k,
                                             params.mode, filtered)
     return engine.search_with(vector, params.q, k=params.k, source=params.source,
                               since=params.since, until=params.until,
                               collapse=params.collapse, mode=params.mode,
-                              language=params.language, found=found)
+                              language=params.language, found=found, lean=params.lean)
 
 
 def run_search(engine: Engine, params: SearchParams) -> SearchResponse:
@@ -154,4 +154,5 @@ def run_search(engine: Engine, params: SearchParams) -> SearchResponse:
         collapse=params.collapse,
         mode=params.mode,
         language=params.language,
+        lean=params.lean,
     )

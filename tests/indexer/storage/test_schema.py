@@ -68,8 +68,8 @@ def test_a_new_database_records_every_migration_once(tmp_path):
     assert applied == ["m001_initial", "m002_passage_search", "m003_stories",
                        "m004_common_terms", "m005_cache_apart", "m006_line_counts",
                        "m007_vector_segments", "m008_source_files",
-                       "m009_removed_articles", "m010_story_rows_index",
-                       "m011_article_search"]
+                       "m009_removed_articles", "m010_story_rows_index", "m011_outlets",
+                       "m012_article_search"]
     assert store.is_current()
     store.close()
 
@@ -79,3 +79,38 @@ def test_a_database_missing_a_migration_is_not_current(tmp_path):
     store.db.execute("delete from _sqlite_migrations where name = 'm004_common_terms'")
     assert not store.is_current()
     store.close()
+
+
+def test_the_next_build_gives_old_articles_their_language_and_keeps_them_unchanged(
+        released, embedder, monkeypatch):
+    def languages() -> set:
+        store = Store.open_read_only(generations.live_database(released.index_dir))
+        try:
+            return set(store.db.execute("select language, language_detected from articles"))
+        finally:
+            store.close()
+
+    old = sqlite3.connect(generations.live_database(released.index_dir))
+    assert set(old.execute("select language from articles")) == {(None,)}
+    old.close()
+    # The files as the fixture's articles came from them (their ids are their paths).
+    monkeypatch.chdir(ROOT)
+    seeds = Path("tests/fixtures/seeds")
+    report = build_index(released, [seeds], embedder=embedder)
+    assert report.languages_detected == 2 and languages() == {("en", 1)}
+    # Their content hashes follow the language found, so reading their files again (this
+    # index recorded no files) finds them unchanged.
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 2)
+    again = build_index(released, [seeds], embedder=embedder)
+    assert (again.updated, again.languages_detected) == (0, 0)
+
+
+def test_an_index_of_the_last_release_has_no_leans_and_filters_say_so(released, embedder):
+    engine = Engine.open(released, embedder=embedder, keyword_index=False)
+    try:
+        response = engine.search("Canada and Mexico join forces against US tariffs", k=2)
+        assert response.results and all(r.article.lean is None for r in response.results)
+        (notice,) = engine.search("tariffs", lean="left").notices
+        assert notice.field == "lean" and notice.suggestions == []
+    finally:
+        engine.close()

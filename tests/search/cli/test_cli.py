@@ -69,7 +69,9 @@ def test_index_search_stats_round_trip(run, seeds_dir, tmp_path):
     assert other["relation"] == "related" and 0.5 < other["similarity"] < 1
     assert other["article"]["id"] != first["article"]["id"]
     assert set(first["passage"]) == {"chunk_id", "text", "char_start", "char_end"}
-    assert set(first["article"]) == {"id", "title", "source", "url", "published", "language"}
+    assert set(first["article"]) == {"id", "title", "source", "url", "published", "language",
+                                     "lean"}
+    assert data["notices"] == []
 
     result = run("coverage", first["article"]["id"])
     assert result.exit_code == 0 and "related" in result.output
@@ -158,3 +160,43 @@ def test_remove_where_no_build_went_live_says_there_is_no_index(run, tmp_path):
     assert run("index", str(tmp_path / "gone")).exit_code == 1  # leaves an empty database
     result = run("remove", "abc")
     assert result.exit_code == 1 and "no index in" in result.output
+
+
+def test_the_sample_with_its_outlets_file_searches_by_alias_lean_and_language(run):
+    sample, outlets = ROOT / "data" / "sample", ROOT / "data" / "outlets.csv"
+    result = run("index", "--outlets", str(outlets), str(sample))
+    assert result.exit_code == 0, result.output
+
+    found = json.loads(run("search", "election", "--language", "en", "--json").output)
+    assert found["results"] and found["notices"] == []
+    result = run("search", "election", "--source", "fox online news", "--lean", "right",
+                 "--json", "--no-collapse")
+    articles = [r["article"] for r in json.loads(result.stdout)["results"]]
+    assert articles and {(a["source"], a["lean"]) for a in articles} == {("Fox News", "right")}
+    assert result.stderr == ""
+
+    result = run("search", "election", "--source", "reuter")
+    assert result.exit_code == 0 and "No results." in result.stdout
+    assert "No outlet in this index is called 'reuter'. Nearest: Reuters." in result.stderr
+    result = run("search", "election", "--language", "fr", "--json")
+    assert json.loads(result.stdout)["results"] == []
+    assert "No article in this index is in the language 'fr'" in result.stderr
+
+
+@pytest.mark.parametrize("text, words", [
+    ("outlet,lean,aliases\nFox News,right,Fox\nFox Business,right,Fox\n",
+     "row 3: 'Fox' is claimed by 'Fox News' (row 2) and by 'Fox Business'"),
+    ("outlet,lean,aliases\n,right,Fox\n", "row 2: no outlet name"),
+    ("source,leaning\nFox News,right\n", "row 1: the first row must name the columns"),
+])
+def test_a_bad_outlets_file_is_refused_naming_file_and_row_and_nothing_is_indexed(
+        run, seeds_dir, tmp_path, text, words):
+    from indexer.storage.generations import live_name
+
+    bad = tmp_path / "outlets.csv"
+    bad.write_text(text, encoding="utf-8")
+    result = run("index", "--outlets", str(bad), str(seeds_dir))
+    assert result.exit_code == 1
+    assert f"outlets file {bad}, {words}" in result.output
+    assert "nothing was indexed" in result.output
+    assert "Traceback" not in result.output and live_name(tmp_path / "index") is None

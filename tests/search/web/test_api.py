@@ -323,3 +323,40 @@ def test_concurrent_searches_get_the_answers_of_searches_one_at_a_time(index_dir
             got = list(pool.map(ask, queries))
     assert all(results == want[query] for query, results in got)
     assert any(want.values())
+
+
+def test_an_outlet_filter_matches_the_name_in_any_case(client):
+    body = search(client, q="new law passed", source="  CAPITAL post ", k=10)
+    assert body["results"] and body["notices"] == []
+    assert {r["article"]["source"] for r in body["results"]} == {"Capital Post"}
+
+
+def test_an_outlet_filter_that_matches_nothing_answers_with_a_notice_not_an_error(client):
+    body = search(client, q="new law passed", source="Capitol Post")
+    assert body["results"] == []
+    (notice,) = body["notices"]
+    assert notice["field"] == "source" and notice["value"] == "Capitol Post"
+    assert notice["suggestions"][0] == "Capital Post"
+    assert "Capitol Post" in notice["message"] and "Capital Post" in notice["message"]
+
+
+def test_a_language_no_article_has_answers_with_the_languages_held(client):
+    body = search(client, q="budget", language="de")
+    assert body["results"] == []
+    assert body["notices"][0]["field"] == "language" and "en" in body["notices"][0]["suggestions"]
+
+
+def test_detected_english_articles_are_found_by_language_en(client):
+    body = search(client, q="farm bill crop insurance", language="en", k=3)
+    assert body["results"] and body["notices"] == []
+    assert {r["article"]["language"] for r in body["results"]} == {"en"}
+
+
+def test_every_article_object_has_a_lean(client):
+    results = search(client, q="farm bill crop insurance")["results"]
+    articles = [r["article"] for r in results] + [c["article"] for r in results
+                                                  for c in r["coverage"]]
+    assert len(articles) > len(results) and all("lean" in a for a in articles)
+    # This collection gives no outlet a lean, so a lean filter says so.
+    body = search(client, q="farm bill", lean="left")
+    assert body["results"] == [] and body["notices"][0]["field"] == "lean"

@@ -314,3 +314,14 @@ def test_coverage_shows_how_many_outlets_carried_the_story_one_click_away():
     assert "97% of text shared" in details and "75% similar" not in details
     assert "71% similar" in details and "66% similar" in details
     assert "&lt;script&gt;" in details and "<script" not in details and "<b " not in details
+
+
+def test_a_filter_that_matches_nothing_says_so_on_the_page_with_the_nearest_outlet(client):
+    for headers in ({}, HTMX):
+        response = client.get("/search", params={"q": "new law passed",
+                                                 "source": "capitol post"}, headers=headers)
+        assert response.status_code == 200
+        notice = re.search(r'<p class="notice" data-field="source">(.*?)</p>', response.text,
+                           flags=re.S)
+        assert notice and "No outlet in this index is called “capitol post”" in notice.group(1)
+        assert 'href="/search?q=new+law+passed&amp;source=Capital+Post"' in notice.group(1)

@@ -68,7 +68,8 @@ def test_a_new_database_records_every_migration_once(tmp_path):
     assert applied == ["m001_initial", "m002_passage_search", "m003_stories",
                        "m004_common_terms", "m005_cache_apart", "m006_line_counts",
                        "m007_vector_segments", "m008_source_files",
-                       "m009_removed_articles", "m010_story_rows_index"]
+                       "m009_removed_articles", "m010_story_rows_index",
+                       "m011_story_terms"]
     assert store.is_current()
     store.close()
 

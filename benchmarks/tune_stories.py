@@ -29,7 +29,9 @@ from indexer.storage import generations  # noqa: E402
 from indexer.storage.store import Store  # noqa: E402
 from indexer.storage.vectors import VectorIndex  # noqa: E402
 from indexer.stories import duplicates  # noqa: E402
-from indexer.stories.grouping import Grouper, StoryConfig, pair_metrics  # noqa: E402
+from indexer.stories.grouping import Grouper, StoryConfig, day_number, pair_metrics  # noqa: E402
+from indexer.stories.scores import PairScores, densities  # noqa: E402
+from indexer.stories.terms import TermWeights  # noqa: E402
 
 
 def gold_pairs(path: Path, splits: set[str]) -> set[tuple[str, str]]:
@@ -62,22 +64,21 @@ def duplicate_pairs(store: Store, threshold: float) -> dict[str, dict[str, float
     return found
 
 
-def group(config: StoryConfig, ids: list[str], matrix: np.ndarray, order: list[int],
-          knn: tuple[np.ndarray, np.ndarray], published: dict[str, str | None],
-          copies: dict[str, dict[str, float]]) -> dict[str, int]:
+def group(config: StoryConfig, ids: list[str], scores: PairScores, order: list[int],
+          knn: tuple[np.ndarray, np.ndarray], copies: dict[str, dict[str, float]]
+          ) -> dict[str, int]:
+    """Group every article in order of publication, as indexing does, with ``config``."""
     grouper = Grouper(config)
-    scores, rows = knn
+    scores.config = config
+    _, rows = knn
     for i in order:
         aid = ids[i]
-        neighbors = [(ids[r], float(s)) for r, s in zip(rows[i], scores[i], strict=True)
-                     if r >= 0 and r != i]
-        vector = matrix[i]
+        candidates = [ids[r] for r in rows[i][:config.neighbors + 1] if r >= 0 and r != i]
 
-        def similarity(members, vector=vector):
-            return matrix[[ROW[m] for m in members]] @ vector
+        def score(members, aid=aid):
+            return scores(aid, members)
 
-        grouper.assign(aid, published.get(aid), neighbors, copies.get(aid, {}), similarity,
-                       published.get)
+        grouper.assign(aid, candidates, copies.get(aid, {}), score)
     return grouper.story_of
 
 
@@ -105,8 +106,14 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--membership", type=Path,
                         default=ROOT.parent / "shared/data/story_groups/story_membership.jsonl")
-    parser.add_argument("--thresholds", default="0.6,0.65,0.7,0.75,0.8,0.85")
-    parser.add_argument("--windows", default="1,2,3,5,7")
+    parser.add_argument("--thresholds", default="-0.2,-0.16,-0.12,-0.08,-0.04,0",
+                        help="related thresholds (on the pair score)")
+    parser.add_argument("--windows", default="1,2")
+    parser.add_argument("--term-weights", default="0,0.25,0.5")
+    parser.add_argument("--undated-penalties", default="0,0.05,0.1")
+    parser.add_argument("--min-precision", type=float, default=0.0,
+                        help="choose the best train F1 among settings with at least this "
+                        "train precision")
     parser.add_argument("--apply", action="store_true", help="regroup the index with the best")
     parser.add_argument("--vectors", choices=("passages", "lead"), default="passages",
                         help="article vectors: the mean of its passage vectors (what indexing "
@@ -128,8 +135,17 @@ def main() -> None:
     ROW.update({aid: i for i, aid in enumerate(ids)})
     published = {aid: day for aid, _, day in store.story_rows()}
     order = sorted(range(len(ids)), key=lambda i: (published.get(ids[i]) or "9999", ids[i]))
-    index = VectorIndex.build(np.arange(len(ids), dtype=np.int64), matrix, dimension)
-    knn = index.index.search(matrix, StoryConfig().neighbors + 1)
+    index = VectorIndex.build(np.arange(len(ids), dtype=np.int64), matrix, dimension,
+                              exact_limit=len(ids))
+    base = StoryConfig()
+    knn = index.index.search(matrix, max(base.neighbors, base.density_neighbors) + 1)
+    density = np.maximum(densities(knn[0], knn[1], list(range(len(ids))),
+                                   base.density_neighbors), base.density_floor)
+    weights = TermWeights(store.term_counts(), len(ids))
+    for aid, keys in store.article_terms(ids).items():
+        weights.hold(aid, keys)
+    if not store.term_counts():
+        raise SystemExit("this index holds no word keys yet: index it once with this release")
     copies = duplicate_pairs(store, StoryConfig().duplicate_threshold)
     print(f"{len(ids)} articles, kNN and duplicate candidates in "
           f"{time.perf_counter() - started:.0f} s", flush=True)
@@ -138,15 +154,21 @@ def main() -> None:
     dev = {p for p in gold_pairs(args.membership, {"train"}) if p[0] in ROW and p[1] in ROW}
     test = {p for p in gold_pairs(args.membership, {"val", "test"})
             if p[0] in ROW and p[1] in ROW}
-    print("| related threshold | date window (days) | train F1 | train P | train R | "
-          "val+test F1 | val+test P | val+test R | largest story | seconds |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    scores = PairScores(base, ids, matrix, ROW, density,
+                        {aid: day_number(day) for aid, day in published.items()}, weights)
+    print("| related threshold | date window (days) | term weight | undated penalty | "
+          "train F1 | train P | train R | val+test F1 | val+test P | val+test R | "
+          "largest story | seconds |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     best = None
-    for threshold, window in itertools.product(map(float, args.thresholds.split(",")),
-                                               map(int, args.windows.split(","))):
+    for threshold, window, weight, penalty in itertools.product(
+            map(float, args.thresholds.split(",")), map(int, args.windows.split(",")),
+            map(float, args.term_weights.split(",")),
+            map(float, args.undated_penalties.split(","))):
         t0 = time.perf_counter()
-        config = StoryConfig(related_threshold=threshold, date_window_days=window)
-        story_of = group(config, ids, matrix, order, knn, published, copies)
+        config = StoryConfig(related_threshold=threshold, date_window_days=window,
+                             term_weight=weight, undated_penalty=penalty)
+        story_of = group(config, ids, scores, order, knn, copies)
         sizes = defaultdict(int)
         for story in story_of.values():
             sizes[story] += 1
@@ -155,13 +177,17 @@ def main() -> None:
             labelled = {a for p in pairs for a in p}
             rows.append(pair_metrics({a: story_of[a] for a in labelled if a in story_of}, pairs))
         d, t = rows
-        print(f"| {threshold} | {window} | {d['f1']} | {d['precision']} | {d['recall']} | "
+        print(f"| {threshold} | {window} | {weight} | {penalty} | "
+              f"{d['f1']} | {d['precision']} | {d['recall']} | "
               f"{t['f1']} | {t['precision']} | {t['recall']} | {max(sizes.values())} | "
               f"{time.perf_counter() - t0:.0f} |", flush=True)
-        if best is None or d["f1"] > best[0]:
+        if d["precision"] >= args.min_precision and (best is None or d["f1"] > best[0]):
             best = (d["f1"], config)
+    if best is None:
+        raise SystemExit("no setting reached --min-precision on train")
     print(f"best on train: related_threshold={best[1].related_threshold}, "
-          f"date_window_days={best[1].date_window_days}")
+          f"date_window_days={best[1].date_window_days}, term_weight={best[1].term_weight}, "
+          f"undated_penalty={best[1].undated_penalty}")
     if args.apply:
         from indexer.stories.update import update_stories
 
@@ -170,7 +196,9 @@ def main() -> None:
         with store.db.conn:
             report = update_stories(store, ids, [], best[1], key, dimension)
             store.set_meta(related_threshold=best[1].related_threshold,
-                           date_window_days=best[1].date_window_days)
+                           date_window_days=best[1].date_window_days,
+                           term_weight=best[1].term_weight,
+                           undated_penalty=best[1].undated_penalty)
         print(f"regrouped {report.grouped} articles in {report.seconds:.0f} s; "
               f"largest story {report.largest_story}")
 

@@ -205,7 +205,9 @@ def _finish(settings: Settings, draft: Draft, config: IndexConfig, dimension: in
                    **store.counts(),
                    related_threshold=story.related_threshold,
                    duplicate_threshold=story.duplicate_threshold,
-                   date_window_days=story.date_window_days)
+                   date_window_days=story.date_window_days,
+                   term_weight=story.term_weight,
+                   undated_penalty=story.undated_penalty)
 
 
 def _gone(store: Store, paths: list[Path], read: set[str], skipped: list[Skipped]) -> list[str]:

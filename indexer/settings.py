@@ -47,6 +47,8 @@ class Settings:
     related_threshold: float | None = None
     duplicate_threshold: float | None = None
     date_window_days: int | None = None
+    term_weight: float | None = None
+    undated_penalty: float | None = None
 
     @classmethod
     def from_env(cls, index_dir: str | os.PathLike | None = None, **overrides) -> Settings:

@@ -184,13 +184,24 @@ def m012_article_search(db: sqlite_utils.Database) -> None:
     db.execute(f"insert into {table} ({table}) values ('rebuild')")
 
 
+@MIGRATIONS()
+def m013_story_terms(db: sqlite_utils.Database) -> None:
+    # Each article's word keys and in how many articles each word occurs, for the term
+    # similarity of stories (indexer/stories/terms.py). The first build after this
+    # migration fills them for every stored article.
+    db["article_terms"].create({"article_id": str, "terms": bytes}, pk="article_id")
+    db["term_counts"].create({"term": int, "articles": int}, pk="term")
+    if db.execute("select count(*) from articles").fetchone()[0]:
+        db["meta"].upsert({"key": "terms_pending", "value": "1"}, pk="key")
+
+
 # An index without these is still searched as it is: only a build reads the line counts
 # and source files, search reads a generation without segments from its one vector file,
 # and one without outlets as if no article had a lean or an alias; it ranks articles by
 # their passages' keywords where it lacks the article search.
 INDEXING_ONLY = frozenset({"m006_line_counts", "m007_vector_segments", "m008_source_files",
                            "m009_removed_articles", "m010_story_rows_index",
-                           "m011_outlets", "m012_article_search"})
+                           "m011_outlets", "m012_article_search", "m013_story_terms"})
 
 
 def _names() -> list[str]:

@@ -22,6 +22,7 @@ from .outlet_rows import OutletRows
 from .schema import now
 from .source_rows import SourceRows
 from .story_rows import StoryRows
+from .term_rows import TermRows
 from .vector_rows import VectorRows
 
 
@@ -35,7 +36,7 @@ COMMON_TERM_SHARE = 0.002
 COMMON_TERMS_MOVED = 0.01
 
 
-class Store(StoryRows, LineRows, SourceRows, VectorRows, OutletRows):
+class Store(StoryRows, TermRows, LineRows, SourceRows, VectorRows, OutletRows):
     """The SQLite half of an index folder. SQLite is the source of truth; FAISS is derived."""
 
     def __init__(self, path: Path, cache: Path | None = None, transaction: bool = False):
@@ -97,7 +98,8 @@ class Store(StoryRows, LineRows, SourceRows, VectorRows, OutletRows):
         """
         for table in ("passages", "articles", "article_vectors", "minhashes", "lsh_bands",
                       "edges", "common_terms", "line_counts", "article_lines", "line_recheck",
-                      "vector_segments", "vector_tombstones", "source_files"):
+                      "vector_segments", "vector_tombstones", "source_files",
+                      "article_terms", "term_counts"):
             self.db.execute(f"delete from {table}")
 
     def migrate(self) -> None:
@@ -412,8 +414,10 @@ class Store(StoryRows, LineRows, SourceRows, VectorRows, OutletRows):
 
     def delete_articles(self, article_ids: Sequence[str]) -> None:
         """Forget articles: their text, passages (and so their keyword index), vectors,
-        signatures and edges. Cached embeddings stay, keyed by text, for a later return."""
+        signatures, words and edges. Cached embeddings stay, keyed by text, for a later
+        return."""
         self.tombstone_passages_of(article_ids)
+        self.drop_article_terms(article_ids)
         for i in range(0, len(article_ids), 500):
             part = list(article_ids[i:i + 500])
             marks = ",".join("?" * len(part))

@@ -39,6 +39,18 @@ class StoryRows:
                 out[aid] = (total / norm if norm else total).astype(np.float32)
         return out
 
+    def titled_texts(self, article_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """(title, cleaned text) of each of these articles that is stored."""
+        out: dict[str, tuple[str, str]] = {}
+        for part, marks in in_parts(article_ids):
+            for aid, title, text in self.db.execute(
+                    f"select id, title, text from articles where id in ({marks})", part):
+                out[aid] = (title or "", text or "")
+        return out
+
+    def article_ids(self) -> list[str]:
+        return [r[0] for r in self.db.execute("select id from articles order by id")]
+
     def put_article_vectors(self, vectors: dict[str, np.ndarray]) -> None:
         self.db["article_vectors"].upsert_all(
             ({"article_id": aid, "vector": v.astype(np.float32).tobytes()}

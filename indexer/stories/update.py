@@ -10,8 +10,9 @@ import numpy as np
 
 from ..storage.store import Store
 from ..storage.vectors import VectorIndex
-from . import duplicates
-from .grouping import Edge, Grouper, StoryConfig
+from . import duplicates, terms
+from .grouping import Edge, Grouper, StoryConfig, day_number
+from .scores import PairScores, densities
 
 PART = 1_000  # articles read and signed at a time
 SHINGLES_HELD = 2_000  # articles whose shingles are kept for the next comparisons
@@ -40,8 +41,13 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
         grouper.detach(aid)
     store.delete_edges_of([*changed, *removed])
 
-    # Article vectors and MinHash signatures of the changed articles, a part at a time: the
-    # shingles of a whole collection would not fit in memory, their signatures do.
+    if store.terms_pending():  # an index from before word keys were kept: fill them once
+        _put_terms(store, store.article_ids())
+        store.set_terms_pending(False)
+
+    # Article vectors, MinHash signatures and word keys of the changed articles, a part at
+    # a time: the shingles of a whole collection would not fit in memory, their
+    # signatures do.
     signatures: dict[str, np.ndarray] = {}
     bands: dict[str, list[int]] = {}
     for start in range(0, len(changed), PART):
@@ -56,6 +62,7 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
         store.put_minhashes(found, keys)
         signatures.update(found)
         bands.update(keys)
+        _put_terms(store, part)
 
     ids, matrix = store.all_article_vectors(dimension)
     row_of = {aid: i for i, aid in enumerate(ids)}
@@ -65,26 +72,49 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
                               exact_limit=len(ids))
     todo = sorted((aid for aid in changed if aid in row_of),
                   key=lambda aid: (published.get(aid) or "9999", aid))
-    neighbor_lists = _neighbors(index, matrix, [row_of[a] for a in todo], config.neighbors + 1)
+    wanted = max(config.neighbors, config.density_neighbors) + 1
+    todo_rows = [row_of[a] for a in todo]
+    neighbor_lists = _neighbors(index, matrix, todo_rows, wanted)
+    density = np.full(len(ids), np.nan, dtype=np.float32)
+    _fill_density(density, neighbor_lists, todo_rows, config.density_neighbors,
+                  config.density_floor)
+    # The members of the stories these articles may join are scored too: their density
+    # comes from one more search, made once for all of them, and their words are read.
+    near = {ids[r] for rows_, _ in neighbor_lists for r in rows_}
+    mates = sorted({m for aid in near if aid in grouper.story_of
+                    for m in grouper.members[grouper.story_of[aid]]} - set(todo))
+    weights = terms.TermWeights(store.term_counts(), len(ids))
+
+    def fetch(article_ids: list[str]) -> None:
+        """Density and words of articles not held yet (copies' stories, found by LSH)."""
+        rows_ = [row_of[a] for a in article_ids if np.isnan(density[row_of[a]])]
+        _fill_density(density, _neighbors(index, matrix, rows_, config.density_neighbors + 1),
+                      rows_, config.density_neighbors, config.density_floor)
+        found = store.article_terms([a for a in article_ids if not weights.held(a)])
+        for aid in article_ids:
+            if not weights.held(aid):
+                weights.hold(aid, found.get(aid, np.zeros(0, dtype=np.uint32)))
+
+    fetch([*todo, *(m for m in mates if m in row_of)])
+    scores = PairScores(config, ids, matrix, row_of, density,
+                        {aid: day_number(day) for aid, day in published.items()}, weights,
+                        fetch)
 
     assignments: dict[str, int] = {}
     edges: list[Edge] = []
     shingle_cache: dict[str, set[str]] = {}
-    for aid, (rows_, scores) in zip(todo, neighbor_lists, strict=True):
-        vector = matrix[row_of[aid]]
-        neighbors = [(ids[r], float(s)) for r, s in zip(rows_, scores, strict=True)
-                     if ids[r] != aid]
+    for aid, (rows_, _) in zip(todo, neighbor_lists, strict=True):
+        candidates = [ids[r] for r in rows_[:config.neighbors + 1] if ids[r] != aid]
         copies = _copies(store, aid, bands[aid], grouper, shingle_cache, config)
 
-        def similarity(members: list[str], vector=vector) -> np.ndarray:
-            return matrix[[row_of[m] for m in members]] @ vector
+        def score(members: list[str], aid=aid) -> np.ndarray:
+            return scores(aid, members)
 
-        story = grouper.assign(aid, published.get(aid), neighbors, copies, similarity,
-                               published.get)
+        story = grouper.assign(aid, candidates, copies, score)
         assignments[aid] = story
         others = [m for m in grouper.members[story] if m != aid]
         if others:
-            cosines = similarity(others)
+            cosines = scores.cosines(aid, others)
             edges.extend(_edge(store, aid, m, float(c), copies, signatures, shingle_cache,
                                config) for m, c in zip(others, cosines, strict=True))
     store.set_stories(assignments)
@@ -104,6 +134,25 @@ def _neighbors(index: VectorIndex, matrix: np.ndarray, rows: list[int],
         keep = row_found >= 0
         out.append((row_found[keep].tolist(), row_scores[keep].tolist()))
     return out
+
+
+def _fill_density(density: np.ndarray, found: list[tuple[list[int], list[float]]],
+                  rows: list[int], n: int, floor: float) -> None:
+    if not rows:
+        return
+    width = max(len(r) for r, _ in found)
+    ids = np.full((len(rows), width), -1, dtype=np.int64)
+    values = np.zeros((len(rows), width), dtype=np.float32)
+    for i, (r, v) in enumerate(found):
+        ids[i, :len(r)], values[i, :len(v)] = r, v
+    density[rows] = np.maximum(densities(values, ids, rows, n), floor)
+
+
+def _put_terms(store: Store, article_ids: list[str]) -> None:
+    for start in range(0, len(article_ids), PART):
+        part = article_ids[start:start + PART]
+        store.put_article_terms({aid: terms.term_keys(terms.article_text(title, text))
+                                 for aid, (title, text) in store.titled_texts(part).items()})
 
 
 def _shingles(store: Store, aid: str, cache: dict[str, set[str]]) -> set[str]:

@@ -8,7 +8,9 @@ import numpy as np
 
 from indexer.build import build_index
 from indexer.stories.duplicates import jaccard, shingles
-from indexer.stories.grouping import Grouper, StoryConfig, pair_metrics
+from indexer.stories.grouping import Grouper, StoryConfig, day_number, pair_metrics
+from indexer.stories.scores import PairScores
+from indexer.stories.terms import TermWeights, term_keys
 from search.engine import Engine
 
 
@@ -20,28 +22,55 @@ def unit(*values):
 def test_average_link_keeps_a_chain_from_merging_unrelated_articles():
     # A~B and B~C are close, A and C are not: C must not join A and B's story.
     vectors = {"A": unit(1, 0, 0), "B": unit(1, 1, 0), "C": unit(0, 1, 0)}
-    config = StoryConfig(related_threshold=0.7, date_window_days=3)
+    grouper = Grouper(StoryConfig(related_threshold=0.7))
+
+    def add(aid):
+        return grouper.assign(aid, list(grouper.story_of), {},
+                              lambda ms: np.array([vectors[m] @ vectors[aid] for m in ms]))
+
+    assert add("A") == add("B")
+    assert add("C") != grouper.story_of["A"]
+
+
+def scorer(vectors, days, config, words=None):
+    ids = sorted(vectors)
+    weights = TermWeights({}, len(ids))
+    for aid in ids:
+        weights.hold(aid, term_keys((words or {}).get(aid, "")))
+    return PairScores(config, ids, np.stack([vectors[a] for a in ids]),
+                      {a: i for i, a in enumerate(ids)},
+                      np.full(len(ids), config.density_floor, dtype=np.float32),
+                      {a: day_number(d) for a, d in days.items()}, weights)
+
+
+def test_date_window_separates_far_apart_articles_and_undated_ones_pay_a_penalty():
+    config = StoryConfig(related_threshold=0.0, date_window_days=1, term_weight=0.0,
+                         undated_penalty=0.2)
+    vectors = {"A": unit(1, 0), "B": unit(1, 0), "C": unit(1, 0), "D": unit(1, 0.5)}
+    scores = scorer(vectors, {"A": "2020-01-01", "B": "2020-01-02", "C": "2020-03-01",
+                              "D": None}, config)
+    same_day, far, undated = scores("A", ["B", "C", "D"])
+    assert np.isclose(same_day, 2 - 2 * config.density_floor)
+    assert far == -np.inf
+    assert np.isclose(undated, 2 * float(unit(1, 0.5)[0]) - 2 * config.density_floor - 0.2)
     grouper = Grouper(config)
-
-    def add(aid, day):
-        neighbors = [(o, float(vectors[o] @ vectors[aid])) for o in grouper.story_of]
-        return grouper.assign(aid, day, neighbors, {},
-                              lambda ms: np.array([vectors[m] @ vectors[aid] for m in ms]),
-                              lambda o: "2020-01-01")
-
-    assert add("A", "2020-01-01") == add("B", "2020-01-01")
-    assert add("C", "2020-01-01") != grouper.story_of["A"]
-
-
-def test_date_window_separates_far_apart_articles():
-    grouper = Grouper(StoryConfig(related_threshold=0.7, date_window_days=3))
-    same = lambda ms: np.ones(len(ms))  # noqa: E731
-    first = grouper.assign("A", "2020-01-01", [], {}, same, lambda o: None)
-    assert grouper.assign("B", "2020-03-01", [("A", 0.95)], {}, same,
-                          lambda o: "2020-01-01") != first
+    first = grouper.assign("A", [], {}, lambda ms: scores("A", ms))
+    assert grouper.assign("C", ["A"], {}, lambda ms: scores("C", ms)) != first
     # A copy joins regardless of dates.
-    assert grouper.assign("C", "2020-03-01", [], {"A": 0.9}, same,
-                          lambda o: "2020-01-01") == first
+    assert grouper.assign("B", [], {"C": 0.9}, lambda ms: scores("B", ms)) == \
+        grouper.story_of["C"]
+
+
+def test_shared_rare_words_lift_a_pair_and_common_ones_do_not():
+    filler = " ".join(f"common{chr(97 + i)}" for i in range(10))
+    counts = {int(k): 50 for k in term_keys(filler)}
+    weights = TermWeights(counts, 100)
+    words = {"A": f"Kerry Zarif Vienna {filler}", "B": f"Zarif Vienna Kerry {filler}",
+             "C": f"tariffs soybeans {filler}"}
+    for aid, text in words.items():
+        weights.hold(aid, term_keys(text))
+    assert weights.similarity("A", ["B"])[0] > 0.99
+    assert weights.similarity("A", ["C"])[0] == 0.0  # only words in half the articles
 
 
 def test_pair_metrics():
@@ -106,3 +135,31 @@ def test_stories_follow_additions_and_changes(settings, tmp_path, embedder):
     build_index(settings, [path], embedder=embedder)
     engine = Engine.open(settings, embedder=embedder)
     assert engine.coverage("ap").coverage == []
+
+
+def test_two_outlets_telling_one_event_in_their_own_words_share_a_story(settings, tmp_path,
+                                                                        embedder):
+    rows = [
+        {"id": "left", "source": "Vox", "date": "2018-05-07",
+         "title": "Trump attacks John Kerry over his Iran diplomacy",
+         "text": "President Trump lashed out at former Secretary of State John Kerry on "
+                 "Monday, accusing him of possibly illegal shadow diplomacy after reports "
+                 "that Kerry met Iranian foreign minister Javad Zarif to save the nuclear "
+                 "deal."},
+        {"id": "right", "source": "National Review", "date": "2018-05-08",
+         "title": "Where is the outrage over Kerry's freelancing with Tehran?",
+         "text": "John Kerry has been quietly meeting Javad Zarif and European leaders to "
+                 "rescue the Iran nuclear agreement his old boss signed, and the president "
+                 "is right to call it what it is."},
+        {"id": "other", "source": "Reuters", "date": "2018-05-07",
+         "title": "Hawaii volcano destroys homes as lava spreads",
+         "text": "Lava from the Kilauea volcano destroyed dozens of homes on Hawaii's Big "
+                 "Island as new fissures opened and residents were ordered to leave."},
+    ]
+    path = tmp_path / "event.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    build_index(settings, [path], embedder=embedder)
+    engine = Engine.open(settings, embedder=embedder)
+    assert [(c.article.id, c.relation) for c in engine.coverage("left").coverage] == [
+        ("right", "related")]
+    assert engine.coverage("other").coverage == []

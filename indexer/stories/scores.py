@@ -1,0 +1,81 @@
+"""The score of a pair of articles that grouping compares with the related threshold.
+
+Three signals, all computed from what indexing stores:
+
+- the cosine of the two article vectors, taken twice, less each article's **density**
+  (the mean cosine of its nearest articles in the collection). A busy subject (the same
+  president, the same trade war, week after week) packs articles on different events
+  close together, so a fixed cosine threshold joins them, while one event told by outlets
+  of different lean can sit far below it. Measured against its neighbourhood, a pair
+  stands out for what the two share beyond their subject (hubness correction, as cross-
+  domain similarity local scaling does it for word translation);
+- the **term similarity** of their words, weighted by idf (``terms.TermWeights``): the
+  names and rare words two tellings of one event share whatever their wording;
+- their **dates**: two dated articles further apart than the date window are never one
+  story; a pair with a date unknown is scored less the undated penalty, so an undated
+  article can join a story but only on a strong score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .grouping import StoryConfig
+from .terms import TermWeights
+
+
+@dataclass
+class PairScores:
+    """Pair scores over one collection's article vectors."""
+
+    config: StoryConfig
+    ids: list[str]
+    matrix: np.ndarray  # one unit vector a row
+    row_of: Mapping[str, int]
+    density: np.ndarray  # per row; NaN where not computed
+    days: Mapping[str, int | None]
+    terms: TermWeights
+    # Called with articles whose density or words are not held yet, to fetch them.
+    fetch: Callable[[list[str]], None] | None = None
+
+    def cosines(self, aid: str, others: list[str]) -> np.ndarray:
+        return self.matrix[[self.row_of[o] for o in others]] @ self.matrix[self.row_of[aid]]
+
+    def __call__(self, aid: str, others: list[str]) -> np.ndarray:
+        cfg = self.config
+        rows = [self.row_of[o] for o in others]
+        here = self.row_of[aid]
+        if self.fetch is not None:
+            missing = [o for o, r in zip([aid, *others], [here, *rows], strict=True)
+                       if np.isnan(self.density[r]) or not self.terms.held(o)]
+            if missing:
+                self.fetch(missing)
+        score = (2 * (self.matrix[rows] @ self.matrix[here]) - self.density[here]
+                 - self.density[rows])
+        if cfg.term_weight:
+            score += cfg.term_weight * self.terms.similarity(aid, others)
+        mine = self.days.get(aid)
+        theirs = np.array([np.nan if self.days.get(o) is None else self.days[o]
+                           for o in others], dtype=np.float64)
+        if mine is None:
+            score -= cfg.undated_penalty
+        else:
+            undated = np.isnan(theirs)
+            score[undated] -= cfg.undated_penalty
+            with np.errstate(invalid="ignore"):
+                score[np.abs(theirs - mine) > cfg.date_window_days] = -np.inf
+        return score
+
+
+def densities(scores: np.ndarray, found: np.ndarray, rows: list[int], n: int) -> np.ndarray:
+    """Each row's mean cosine to its ``n`` nearest other rows, from a neighbour search
+    (``scores``, ``found``: one line a row, nearest first, the row itself among them)."""
+    out = np.zeros(len(rows), dtype=np.float32)
+    for i, row in enumerate(rows):
+        keep = (found[i] >= 0) & (found[i] != row)
+        others = scores[i][keep][:n]
+        out[i] = float(others.mean()) if len(others) else 0.0
+    return out

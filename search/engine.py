@@ -28,6 +28,7 @@ from .models import (
     CoverageItem,
     CoverageResponse,
     IndexStats,
+    MatchingPassage,
     PassageOut,
     SearchResponse,
     SearchResult,
@@ -367,6 +368,11 @@ class Engine:
             return SearchResponse(query=query, took_ms=round(took, 2), results=results)
         weak = not any(r.similarity is not None and r.similarity >= SIMILARITY_FLOOR
                        for r in results)
+        if weak and results and words:
+            # Short queries ("tariffs") sit far from any passage in meaning; an article that
+            # holds every one of their words still answers them.
+            with self._searching:
+                weak = not self._holds_all_words(words, filters)
         return SearchResponse(query=query, took_ms=round(took, 2), results=results,
                               weak=weak, floor=SIMILARITY_FLOOR)
 
@@ -437,6 +443,21 @@ class Engine:
         if match is None:
             return []
         return self.store.article_keyword_search(match, n, ARTICLE_FTS_WEIGHTS, filters)
+
+    def _holds_all_words(self, words: list[str], filters: Filters | None) -> bool:
+        """Whether some article that passes ``filters`` holds every one of ``words`` (a
+        query of stop words alone is held by nearly all and says nothing)."""
+        if not self.article_search or all(word in STOP_WORDS for word in words):
+            return False
+        index = self.article_keywords
+        if index is not None:
+            terms = [term for word_terms in stems(words) for term in word_terms]
+            allowed = self.store.article_rowids_matching(filters) if filters else None
+            held = index.holds_all(terms, allowed)
+            if held is not None:
+                return held
+        match = " AND ".join(f'"{word}"' for word in words)
+        return bool(self.store.article_keyword_search(match, 1, ARTICLE_FTS_WEIGHTS, filters))
 
     def _passages_for(self, article_ids: list[str], plan: list[tuple[str, list[str]]]
                       ) -> dict[str, int]:
@@ -572,6 +593,25 @@ class Engine:
             story_id=row["story_id"], source_given=row.get("source_given"),
             language_detected=_flag(row.get("language_detected")),
             passages=[_passage(p) for p in self.store.passages_of(article_id)])
+
+    def matching_passage(self, article_id: str, query: str) -> MatchingPassage | None:
+        """The passage of an article closest in meaning to ``query``, with its similarity;
+        ``None`` when the index holds no such article (or it has no passage)."""
+        passages = {p["id"]: p for p in self.store.passages_of(article_id)}
+        query = " ".join(query.split())
+        if not passages or not query:
+            return None
+        vector = self.query_vector(query)
+        with self._searching:
+            ids, scores = self.vectors.search(vector, len(passages),
+                                              np.fromiter(passages, dtype=np.int64))
+        if not len(ids):  # passages without vectors: the first stands in, unscored
+            return MatchingPassage(article_id=article_id, query=query,
+                                   passage=_passage(next(iter(passages.values()))))
+        return MatchingPassage(article_id=article_id, query=query,
+                               passage=_passage(passages[int(ids[0])]),
+                               similarity=round(float(scores[0]), 4),
+                               weak=bool(scores[0] < SIMILARITY_FLOOR))
 
     def coverage(self, article_id: str) -> CoverageResponse | None:
         row = self.store.get_article(article_id)

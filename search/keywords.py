@@ -300,6 +300,28 @@ class ArticleKeywords:
         return [(self.article_ids[row], score)
                 for row, (_, score) in zip(rows.tolist(), found, strict=True)]
 
+    def holds_all(self, terms: Sequence[str], allowed: np.ndarray | None = None
+                  ) -> bool | None:
+        """Whether some article (among ``allowed`` rowids) holds every one of ``terms``;
+        ``None`` when a term was left out (FTS5 must answer)."""
+        index = self.index
+        rows: np.ndarray | None = None
+        for term in dict.fromkeys(terms):
+            if term in index.common:
+                return None
+            slot = index.terms.get(term)
+            if slot is None:
+                return False
+            held = index.rows[index.offsets[slot]:index.offsets[slot + 1]]
+            rows = held if rows is None else np.intersect1d(rows, held, assume_unique=True)
+            if not len(rows):
+                return False
+        if rows is None:
+            return False
+        if allowed is not None:
+            rows = rows[index._allowed_mask(allowed)[rows]]
+        return bool(len(rows))
+
     def nbytes(self) -> int:
         return self.index.nbytes() + sum(len(a) + 50 for a in self.article_ids)
 

@@ -65,6 +65,14 @@ class SearchResponse(BaseModel):
                                   "the nearest values the index holds; empty otherwise")
 
 
+class MatchingPassage(BaseModel):
+    article_id: str
+    query: str
+    passage: PassageOut
+    similarity: float | None = Field(None, description="cosine of the passage and the query")
+    weak: bool = Field(False, description="the similarity is under the relevance floor")
+
+
 class ArticleOut(ArticleRef):
     text: str
     author: str | None = None

@@ -66,12 +66,17 @@ def search(ctx, query, k, source, since, until, language, lean, mode, no_collaps
         return
     if not response.results:
         click.echo("No results.")
+    elif response.weak:
+        click.echo(f"No passage speaks to this: no result reaches a similarity of "
+                   f"{response.floor:.2f}. The closest weak matches:")
     for rank, result in enumerate(response.results, start=1):
         article = result.article
-        meta = ", ".join(x for x in (article.source, article.published) if x)
+        meta = ", ".join(x for x in (article.source, article.published or "date unknown")
+                         if x)
+        score = (f"  similarity {result.similarity:.2f}" if result.similarity is not None
+                 else f"  score {result.score:.3f}")
         click.echo(click.style(f"{rank}. {article.title}", bold=True)
-                   + (f"  ({meta})" if meta else "")
-                   + click.style(f"  score {result.score:.3f}", dim=True))
+                   + (f"  ({meta})" if meta else "") + click.style(score, dim=True))
         snippet = textwrap.shorten(result.passage.text, 400, placeholder=" …")
         click.echo(textwrap.indent(textwrap.fill(snippet, 88), "   "))
         click.echo(click.style(f"   {article.url or article.id}", dim=True))

@@ -15,8 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.settings import Settings
 
-from ..models import ArticleOut, CoverageResponse, IndexStats, SearchResponse
-from ..params import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, BadParam, parse_search
+from ..models import ArticleOut, CoverageResponse, IndexStats, MatchingPassage, SearchResponse
+from ..params import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, BadParam, check_query, parse_search
 from . import apidoc
 from . import pages as web
 from .guard import Guard
@@ -124,6 +124,23 @@ def api_coverage(request: Request, article_id: str) -> CoverageResponse:
     if coverage is None:
         raise HTTPException(404, detail=f"No article with id {article_id!r}")
     return coverage
+
+
+@router.get("/api/articles/{article_id}/passage", response_model=MatchingPassage,
+            responses=ERRORS, summary="The passage of one article that matches a query",
+            tags=["articles"])
+def api_matching_passage(request: Request, article_id: str,
+                         q: str = Query(..., description="the query")) -> MatchingPassage:
+    """The article's passage closest in meaning to ``q``, with its similarity: what a
+    story's other coverage says about the question, on demand."""
+    try:
+        query = check_query(q)
+    except BadParam as exc:
+        raise bad_param(exc) from None
+    found = engine_or_503(request).matching_passage(article_id, query)
+    if found is None:
+        raise HTTPException(404, detail=f"No article with id {article_id!r}")
+    return found
 
 
 @router.get("/api/stats", response_model=IndexStats, responses={503: ERRORS[503]},

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ..models import ArticleOut, PassageOut
-from ..params import MAX_K, BadParam, parse_search
+from ..params import MAX_K, BadParam, check_query, parse_search
 from .highlight import paragraphs
 from .render import render
 from .service import Unavailable, run_search
@@ -145,6 +145,28 @@ def _chunk(value: str | None, article: ArticleOut) -> PassageOut | None:
         return None
     wanted = int(value)
     return next((p for p in article.passages if p.chunk_id == wanted), None)
+
+
+@router.get("/articles/{article_id}/passage", response_class=HTMLResponse)
+def matching_passage_fragment(request: Request, article_id: str) -> HTMLResponse:
+    """The passage of a story's other article that matches the query, for the page to
+    show on demand under that article's line in the coverage list."""
+    form = FormState(q=request.query_params.get("q", ""))
+    context, engine = _page_context(request, form)
+    if engine is None:
+        return render("_passage.html", {**context, "found": None,
+                                        "why": "The index is not available."}, status=503)
+    try:
+        query = check_query(form.q)
+    except BadParam as exc:
+        return render("_passage.html", {**context, "found": None, "why": exc.message},
+                      status=422)
+    found = engine.matching_passage(article_id, query)
+    if found is None:
+        return render("_passage.html", {**context, "found": None,
+                                        "why": f"No article with id {article_id!r} is in "
+                                               "this index."}, status=404)
+    return render("_passage.html", {**context, "found": found, "why": None})
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)

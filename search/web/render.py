@@ -56,6 +56,11 @@ def article_url(article_id: str, chunk: int | None = None, q: str | None = None)
         f"?{query}#passage" if chunk is not None else (f"?{query}" if query else ""))
 
 
+def passage_url(article_id: str, q: str) -> str:
+    """The fragment with the article's passage that matches ``q`` (a coverage item's)."""
+    return f"/articles/{quote(article_id, safe='')}/passage?{urlencode({'q': q})}"
+
+
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     word = singular if count == 1 else (plural_form or singular + "s")
     return f"{count:,} {word}"
@@ -81,6 +86,7 @@ def environment() -> jinja2.Environment:
                        plural=plural)
     env.globals.update(
         article_url=article_url,
+        passage_url=passage_url,
         htmx_url=f"/assets/htmx.min.js?v={_asset_version(HTMX_JS)}",
         css_url=f"/static/style.css?v={_asset_version(STATIC_DIR / 'style.css')}",
         js_url=f"/static/app.js?v={_asset_version(STATIC_DIR / 'app.js')}",

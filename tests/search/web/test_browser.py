@@ -114,14 +114,47 @@ def test_other_outlets_of_a_story_are_one_click_away(watched, base_url):
     page = watched.page
     page.goto(base_url + "/search?q=farm+bill+crop+insurance")
     first = page.locator(".result").first
-    summary = first.locator("details.coverage summary")
+    summary = first.locator("details.coverage > summary")
     expect()(summary).to_contain_text("Carried by 2 outlets")
     others = first.locator(".coverage-list li")
     expect()(others.first).to_be_hidden()
     summary.click()
     expect()(others).to_have_count(1)
     expect()(others.first).to_contain_text("same text")
+    expect()(others.first).to_contain_text("% of text shared")
     expect()(others.first.locator(".outlet")).to_have_text(re.compile("Daily Herald|Wire Service"))
+    # The other outlet's passage on the question, on demand.
+    passage = others.first.locator(".item-passage")
+    expect()(passage.locator(".coverage-passage")).to_be_hidden()
+    passage.locator("summary").click()
+    expect()(passage.locator(".coverage-passage")).to_contain_text(
+        re.compile("farm|crop", re.IGNORECASE))
+    assert watched.errors == []
+
+
+def test_a_query_nothing_speaks_to_says_so(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "/search?q=qwxzv+plorbtang")
+    expect()(page.locator("#weak-state")).to_contain_text("No passage speaks to")
+    weak = page.locator(".weak-matches")
+    expect()(weak.locator(".result").first).to_be_hidden()
+    weak.locator("> summary").click()
+    expect()(weak.locator(".result").first).to_be_visible()
+    expect()(weak.locator(".similarity").first).to_contain_text("similarity 0.")
+    assert watched.errors == []
+
+
+def test_a_coverage_item_loads_its_passage_when_opened(watched, base_url):
+    page = watched.page
+    response = page.request.get(base_url + "/api/search?q=farm+bill+crop+insurance&k=1")
+    article = response.json()["results"][0]["coverage"][0]["article"]["id"]
+    page.goto(base_url + f"/articles/{article}?q=farm+bill+crop+insurance")
+    fragment = page.request.get(
+        base_url + f"/articles/{article}/passage?q=crop+insurance+subsidies")
+    assert fragment.status == 200 and "coverage-passage" in fragment.text()
+    assert "Similarity 0." in fragment.text()
+    missing = page.request.get(base_url + "/articles/nope/passage?q=crop")
+    assert missing.status == 404
 
 
 def test_enter_searches_at_once(watched, base_url):
@@ -177,10 +210,11 @@ def test_back_returns_to_the_previous_search(watched, base_url):
 
 def test_outlet_filter_refreshes_results(watched, base_url):
     page = watched.page
-    page.goto(base_url + "/search?q=new+rules")
+    page.goto(base_url + "/search?q=new+city+rules+on+bike+lanes+and+power+plants")
     mark_document(page)
     page.locator("#source").select_option("Metro Times")
-    wait_for_search_url(page, q="new rules", source="Metro Times")
+    wait_for_search_url(page, q="new city rules on bike lanes and power plants",
+                        source="Metro Times")
     outlets = page.locator(".result .outlet")
     expect()(outlets.first).to_be_visible()
     assert set(outlets.all_inner_texts()) == {"Metro Times"}

@@ -66,7 +66,7 @@ schema = schemathesis.openapi.from_dict(without_tuples(OPENAPI))
 
 FUZZED_PATHS = {
     "/api/search", "/api/articles/{article_id}", "/api/articles/{article_id}/coverage",
-    "/api/stats", "/healthz",
+    "/api/articles/{article_id}/passage", "/api/stats", "/healthz",
 }
 
 
@@ -132,6 +132,12 @@ def test_fuzz_coverage(case, target):
     target.fuzz(case)
 
 
+@schema.include(path="/api/articles/{article_id}/passage").parametrize()
+@FUZZ
+def test_fuzz_matching_passage(case, target):
+    target.fuzz(case)
+
+
 @schema.include(path="/api/stats").parametrize()
 @FUZZ
 def test_fuzz_stats(case, target):
@@ -156,6 +162,17 @@ def test_every_article_answers_as_documented(app, path):
         case = operation.Case(path_parameters={"article_id": article["id"]})
         response = case.call_and_validate(app=app, checks=CHECKS)
         assert response.status_code == 200, (article["id"], response.text)
+
+
+def test_every_article_gives_its_matching_passage(app):
+    operation = schema["/api/articles/{article_id}/passage"]["GET"]
+    for article in ARTICLES:
+        case = operation.Case(path_parameters={"article_id": article["id"]},
+                              query={"q": "new rules for the city"})
+        response = case.call_and_validate(app=app, checks=CHECKS)
+        assert response.status_code == 200, (article["id"], response.text)
+        found = response.json()
+        assert found["passage"]["text"] and -1 <= found["similarity"] <= 1
 
 
 def test_top_sources_are_outlet_and_count_pairs(app):

@@ -107,10 +107,18 @@ def test_results_link_to_the_article_page_at_the_passage(client):
 
 
 def test_a_full_page_of_results_offers_more(client):
-    html = client.get("/search", params={"q": "government", "k": "2"}).text
+    html = client.get("/search", params={"q": "vote", "k": "2"}).text
     assert len(titles(html)) == 2
-    assert 'href="/search?q=government&amp;k=12"' in html
-    assert len(titles(client.get("/search", params={"q": "government", "k": "12"}).text)) > 2
+    assert 'href="/search?q=vote&amp;k=12"' in html
+    assert len(titles(client.get("/search", params={"q": "vote", "k": "12"}).text)) > 2
+
+
+def test_a_query_nothing_speaks_to_shows_the_empty_state(client):
+    html = client.get("/search", params={"q": "qwxzv plorbtang"}).text
+    assert "No passage speaks to" in html and 'class="weak-matches"' in html
+    # A short query is far from any passage in meaning, but articles hold its words.
+    html = client.get("/search", params={"q": "vote"}).text
+    assert "No passage speaks to" not in html and len(titles(html)) > 2
 
 
 def test_empty_state_offers_to_drop_the_filters(client):
@@ -273,7 +281,7 @@ def test_dates_read_naturally():
 def test_wire_copies_show_as_one_result_carried_by_two_outlets(client):
     html = client.get("/search", params={"q": "farm bill crop insurance"}).text
     assert titles(html).count("Senate passes farm bill expanding crop insurance") == 1
-    details = re.search(r'<details class="coverage">(.*?)</details>', html, re.S).group(1)
+    details = re.search(r'<details class="coverage">(.*?)</ul>', html, re.S).group(1)
     assert re.search(r"<summary>\s*Carried by 2 outlets", details)
     assert "same text" in details
 
@@ -306,7 +314,7 @@ def test_coverage_shows_how_many_outlets_carried_the_story_one_click_away():
     context["params"] = parse_search("farm bill")
     context["response"] = SearchResponse(query="farm bill", took_ms=3.0, results=[result])
     html = environment().get_template("_results.html").render(fragment=True, **context)
-    details = re.search(r'<details class="coverage">(.*?)</details>', html, re.S).group(1)
+    details = re.search(r'<details class="coverage">(.*?)</ul>', html, re.S).group(1)
     assert re.search(r"<summary>\s*Carried by 3 outlets", details)
     assert details.count("<li>") == 3
     # A copy says how much text it shares, not its vector similarity; other items say that.

@@ -140,8 +140,9 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
         text = page["text"]
         url = url or page["url"]
         source = source or page["source"]
-        # When the crawler fetched a page is a fallback for when it was published.
-        published = published or page["published"] or raw.metadata.get("fetched")
+        # When a crawler fetched a page says nothing of when it was published: it stays
+        # in the metadata ("fetched"), and a page with no date of its own is undated.
+        published = published or page["published"]
         author = author or page["author"]
         language = language or page["language"]
     title = _clean_line(_fix(title or ""))[:MAX_TITLE_CHARS]

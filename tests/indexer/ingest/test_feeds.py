@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -180,8 +181,12 @@ def test_feeds_and_crawls_are_indexed_and_found(settings, tmp_path, embedder):
         for result in engine.search(query, k=10, collapse=False).results:
             by_url[result.article.url] = result.article
     tariffs = by_url["https://news.example/tariffs"]
-    assert (tariffs.title, tariffs.published) == ("Tariffs on steel return", "2026-11-20")
-    # A date in the page wins over the day the crawler fetched it.
+    # The day the crawler fetched a page is not when it was published: undated, and the
+    # fetch kept apart.
+    assert (tariffs.title, tariffs.published) == ("Tariffs on steel return", None)
+    stored = json.loads(engine.store.get_article(tariffs.id)["metadata"])
+    assert stored["fetched"] == "2026-11-20T10:00:00Z"
+    # A date in the page is its date.
     assert by_url["https://news.example/dated"].published == "2024-03-05"
     budget = by_url["https://wire.example/budget"]
     assert (budget.source, budget.published) == ("Capitol Wire", "2021-09-06")

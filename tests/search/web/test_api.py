@@ -360,3 +360,20 @@ def test_every_article_object_has_a_lean(client):
     # This collection gives no outlet a lean, so a lean filter says so.
     body = search(client, q="farm bill", lean="left")
     assert body["results"] == [] and body["notices"][0]["field"] == "lean"
+
+
+@pytest.mark.parametrize("q", ["выборы президента", "選挙", "الانتخابات الرئاسية", "🙂🗳️", "x",
+                               ("tariffs on steel " * 60)[:1000], "the of and to"])
+@pytest.mark.parametrize("mode", ["hybrid", "vector", "keyword"])
+def test_any_query_gets_results_or_the_empty_state(client, q, mode):
+    response = client.get("/api/search", params={"q": q, "mode": mode})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert isinstance(body["weak"], bool) and isinstance(body["results"], list)
+    if mode == "keyword":
+        assert body["floor"] is None and not body["weak"]
+    else:
+        assert body["floor"] > 0
+        assert all(-1 <= r["similarity"] <= 1 for r in body["results"])
+        if body["weak"]:  # weak means no result reaches the floor
+            assert all(r["similarity"] < body["floor"] for r in body["results"])

@@ -64,7 +64,8 @@ ARTICLES_HELD = 20_000
 VectorHits = tuple[np.ndarray, np.ndarray]
 # The passage of an article found by its keywords alone, until one is chosen to show.
 NO_PASSAGE = -1
-# The title counts twice in the article keyword index, and weighs twice in FTS5's bm25().
+# The title counts TITLE_WEIGHT times in the article keyword index, and weighs as much in
+# FTS5's bm25().
 ARTICLE_WEIGHTS = {"title": TITLE_WEIGHT}
 ARTICLE_FTS_WEIGHTS = (float(TITLE_WEIGHT), 1.0)
 

@@ -66,6 +66,8 @@ def check_serving(host: str, token: str | None, public: bool) -> str | None:
         if len(token) < STRONG_TOKEN_CHARS:
             click.echo(f"Warning: the token is shorter than {STRONG_TOKEN_CHARS} characters "
                        f"and may be guessed; a strong one: {MAKE_A_TOKEN}", err=True)
+        click.echo("Every route but /healthz asks for the token (sign in at /sign-in, or "
+                   "send Authorization: Bearer).", err=True)
         return token
     if not is_loopback(host):
         if not public:

@@ -221,3 +221,12 @@ def test_a_wrong_token_takes_the_time_a_right_one_takes():
     ("", False), ("128.0.0.1", False)])
 def test_which_addresses_serve_only_this_machine(host, loopback):
     assert is_loopback(host) is loopback
+
+
+def test_a_token_with_any_punctuation_signs_in_through_the_form(tmp_path):
+    token = "a+b/c=d%e&f?g#h;i'j\"k<l>"
+    app = create_app(Settings(index_dir=tmp_path / "index"), token=token)
+    with TestClient(app, follow_redirects=False) as client:
+        assert sign_in(client, token).status_code == 303
+        assert client.get("/api/stats").status_code == 503  # past the token; no index here
+        assert client.get("/api/stats", headers=bearer(token)).status_code == 503

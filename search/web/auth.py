@@ -145,13 +145,13 @@ class TokenGate:
         if authorization is not None:
             scheme, _, given = authorization.strip().partition(" ")
             if scheme.lower() == "bearer" and self.access.token_ok(given.strip()):
-                await self.app(scope, receive, send)
+                await self._through(scope, receive, send)
                 return
             await _refuse(send, "The token is not right (Authorization: Bearer TOKEN, the "
                           "token the server was started with).", invalid=True)
             return
         if self.access.session_ok(conn.cookies.get(SESSION_COOKIE)):
-            await self.app(scope, receive, send)
+            await self._through(scope, receive, send)
             return
         target = conn.url.path + (f"?{conn.url.query}" if conn.url.query else "")
         sign_in = f"{SIGN_IN}?next={quote(target, safe='')}"
@@ -170,6 +170,18 @@ class TokenGate:
             return
         await _refuse(send, "This PressLens server needs its token: send Authorization: "
                       f"Bearer TOKEN, or sign in at {SIGN_IN}.")
+
+    async def _through(self, scope, receive, send):
+        """Answer the request; no cache shared between people may keep the answer."""
+
+        async def send_private(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"cache-control" for name, _ in headers):
+                    message = {**message, "headers": [*headers, (b"cache-control", b"private")]}
+            await send(message)
+
+        await self.app(scope, receive, send_private)
 
 
 async def _refuse(send, detail: str, invalid: bool = False, extra=()) -> None:

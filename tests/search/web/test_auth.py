@@ -181,6 +181,13 @@ def test_refusals_carry_the_guards_headers(client):
     assert response.headers["cache-control"] == "no-store"
 
 
+def test_answers_behind_the_token_are_kept_by_no_shared_cache(client):
+    assert client.get("/api/search?q=farm", headers=bearer(TOKEN)).headers[
+        "cache-control"] == "private"
+    sign_in(client)
+    assert client.get("/search?q=farm", headers=PAGE).headers["cache-control"] == "private"
+
+
 def test_without_a_token_there_is_no_sign_in(web_index_dir, web_engine):
     with TestClient(create_app(Settings(index_dir=web_index_dir), web_engine)) as client:
         assert client.get("/sign-in").status_code == 404

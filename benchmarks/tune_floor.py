@@ -9,10 +9,11 @@ its best result's similarity kept; so is that of three kinds of query with no go
 * shuffled: two to twelve words drawn at random from all the queries, in no order.
 
 A query an article holds every word of is never weak, whatever its similarity. For each
-candidate floor the table gives the share of judged queries it would wrongly call empty (false empties) and the share of each no-answer kind it catches. The floor to
-choose is the highest that keeps false empties on the train split at or under 0.25% on
-every collection: people type shorter queries than the editors' headlines and summaries,
-and a false empty hides good results behind "no passage speaks to this".
+candidate floor the table gives the share of judged queries it would wrongly call empty
+(false empties) and the share of each no-answer kind it catches. The floor to choose is
+the highest that keeps false empties on the train split at or under 0.25% on every
+collection: people type shorter queries than the editors' headlines and summaries, and a
+false empty hides good results behind "no passage speaks to this".
 
     .venv/bin/python benchmarks/tune_floor.py \\
         --collection ~/.cache/presslens/eval/abp-all,../shared/data/story_groups \\

@@ -17,7 +17,7 @@ from indexer.settings import Settings
 
 from ..models import ArticleOut, CoverageResponse, IndexStats, MatchingPassage, SearchResponse
 from ..params import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, BadParam, check_query, parse_search
-from . import apidoc
+from . import apidoc, auth
 from . import pages as web
 from .guard import Guard
 from .render import HTMX_JS, STATIC_DIR, render
@@ -198,8 +198,10 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     return render(name, context, status=500, fragment=fragment)
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """The whole app. The engine is opened once at start-up unless one is given."""
+def create_app(settings: Settings, engine: Engine | None = None,
+               token: str | None = None) -> FastAPI:
+    """The whole app. The engine is opened once at start-up unless one is given; with a
+    ``token``, every route but /healthz asks for it (search/web/auth.py)."""
     holder = EngineHolder(settings, engine)
 
     @asynccontextmanager
@@ -229,5 +231,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)
+    if token is not None:
+        app.state.access = auth.Access(token)
+        app.include_router(auth.router)
+        # Inside the guard, so refusals get its limits and headers too.
+        app.add_middleware(auth.TokenGate, access=app.state.access)
     app.add_middleware(Guard)
     return app

@@ -1,8 +1,9 @@
 """Limits and headers every answer of the server gets, whatever route it comes from.
 
-PressLens serves reads only: no route takes a request body, and nothing over HTTP changes
-the index (that is `presslens index`, on the command line). So a request with a body, or
-an address longer than any real search, is refused before a route sees it.
+PressLens serves reads only: nothing over HTTP changes the index (that is `presslens
+index`, on the command line), and the one body a route reads is the sign-in form's token
+(search/web/auth.py), a few bytes. So a request with a large body, or an address longer
+than any real search, is refused before a route sees it.
 """
 
 from __future__ import annotations

@@ -294,3 +294,65 @@ def test_typing_replaces_the_address_and_back_leaves_the_half_typed_words(watche
     wait_for_search_url(page, q="bike lanes")
     expect()(page.locator(".result-title").first).to_have_text(
         "City council approves protected bike lanes downtown")
+
+
+PRIVATE_TOKEN = "browser-Tk_7Qm2Lx9Vr4Nc8Hs1"
+
+
+@pytest.fixture(scope="module")
+def private_url(tmp_path_factory, embedder):
+    """The same collection served with a token (`presslens serve --token`)."""
+    from search.engine import Engine
+
+    index_dir = web_index(tmp_path_factory.getbasetemp(), embedder)
+    engine = Engine.open(Settings(index_dir=index_dir), embedder=embedder)
+    app = create_app(Settings(index_dir=index_dir), engine, token=PRIVATE_TOKEN)
+    with live_server(app) as url:
+        yield url
+    engine.close()
+
+
+def test_a_private_collection_signs_in_with_its_token_then_searches(watched, private_url):
+    page = watched.page
+    page.goto(private_url + "/search?q=bike+lanes")
+    # Sent to sign in first; nothing of the collection shows.
+    expect()(page).to_have_title("Sign in · PressLens")
+    assert urlsplit(page.url).path == "/sign-in"
+    assert page.locator(".result-title").count() == 0
+    page.fill("#token", PRIVATE_TOKEN[:-1])
+    page.click("button[type=submit]")
+    expect()(page.locator(".error")).to_contain_text("That token is not right")
+    page.fill("#token", PRIVATE_TOKEN)
+    page.click("button[type=submit]")
+    # Back to the search that was asked for, and the page's own scripts work.
+    wait_for_search_url(page, q="bike lanes")
+    expect()(page.locator(".result-title").first).to_have_text(
+        "City council approves protected bike lanes downtown")
+    mark_document(page)
+    box = page.locator("#q")
+    box.fill("")
+    box.press_sequentially("steel tariffs", delay=20)
+    expect()(page.locator(".result-title").first).to_have_text(
+        "Administration raises tariffs on imported steel")
+    assert same_document(page)
+    # The session is in an HttpOnly cookie: no script on the page can read it.
+    assert "presslens_session" not in page.evaluate("document.cookie")
+    cookies = page.context.cookies()
+    assert [c["sameSite"] for c in cookies if c["name"] == "presslens_session"] == ["Strict"]
+    # A failed sign-in's 401 is the only console error the browser may report.
+    assert all("401" in error for error in watched.errors), watched.errors
+
+
+def test_a_private_page_whose_session_ends_goes_back_to_sign_in(watched, private_url):
+    page = watched.page
+    page.goto(private_url + "/search?q=bike+lanes")
+    page.fill("#token", PRIVATE_TOKEN)
+    page.click("button[type=submit]")
+    expect()(page.locator(".result-title").first).to_be_visible()
+    page.context.clear_cookies()
+    page.locator("#q").press_sequentially(" downtown", delay=20)
+    # The htmx request is refused and the whole page goes to sign in, to come back to the
+    # search it showed.
+    page.wait_for_url(lambda url: urlsplit(url).path == "/sign-in")
+    assert parse_qs(urlsplit(page.url).query)["next"] == ["/search?q=bike+lanes"]
+    expect()(page.locator("#token")).to_be_visible()

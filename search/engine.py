@@ -20,6 +20,7 @@ from indexer.storage.fts import stems
 from indexer.storage.segments import VectorSet
 from indexer.storage.store import Store
 
+from . import story_view
 from .filtering import Held, HeldValues, match_filters
 from .keywords import TITLE_WEIGHT, ArticleKeywords, Cancelled, KeywordIndex
 from .models import (
@@ -32,6 +33,7 @@ from .models import (
     PassageOut,
     SearchResponse,
     SearchResult,
+    StoryOut,
 )
 from .retrieve import (
     KEYWORD_WEIGHT,
@@ -533,10 +535,12 @@ class Engine:
         passages = self.store.get_passages(passage_ids)
         similarity = self._similarities(vector, [h.passage_id for h, _ in chosen],
                                         cosines or {}) if vector is not None else {}
+        stories = self.stories([article["story_id"] for _, article in chosen])
         return [SearchResult(
             score=round(float(hit.score), 4), similarity=similarity.get(hit.passage_id),
             passage=_passage(passages[hit.passage_id]),
             article=_ref(article), story_id=article["story_id"],
+            story=stories.get(article["story_id"]),
             coverage=[item.model_copy(update={"passage": _passage(passages[pid])})
                       if pid in passages else item for item, pid in coverage[hit.article_id]])
             for hit, article in chosen]
@@ -619,8 +623,14 @@ class Engine:
         if row is None:
             return None
         return CoverageResponse(article=_ref(row), story_id=row["story_id"],
+                                story=self.stories([row["story_id"]]).get(row["story_id"]),
                                 coverage=[item for item, _ in
                                           self._coverage_of([row], {})[row["id"]]])
+
+    def stories(self, story_ids: list[int | None]) -> dict[int, StoryOut]:
+        """The story object of each story (search/story_view.py), in two queries at most
+        whatever their number: their members, and the members' rows not held already."""
+        return story_view.read(story_ids, self.store.story_members, self.articles.get, _ref)
 
     def sources(self) -> list[tuple[str, int]]:
         return self.store.top_sources()

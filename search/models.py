@@ -31,6 +31,39 @@ class CoverageItem(BaseModel):
     passage: PassageOut | None = None
 
 
+class StoryLead(BaseModel):
+    """How far ahead of the next outlet the story's first article was."""
+
+    next: ArticleRef = Field(description="The earliest dated article of another outlet")
+    days: int = Field(description="Days between the two publication dates (0: the same "
+                      "day; dates are days, so nothing finer is known)")
+
+
+class StoryOut(BaseModel):
+    """The whole story an article belongs to, as the index holds it (filters do not
+    narrow it): search/story_view.py, docs/search.md#the-story-object."""
+
+    id: int
+    articles: int = Field(description="How many articles the story holds")
+    outlets: int = Field(description="How many outlets carried it, each outlet once under "
+                         "its outlets-file name whatever the spelling; articles with no "
+                         "outlet are not counted")
+    first: ArticleRef | None = Field(
+        None, description="The earliest-published article; undated articles never count, "
+        "null when no article of the story is dated")
+    first_ahead: StoryLead | None = Field(
+        None, description="How far ahead of the next outlet the first article was; null "
+        "when no other outlet's article is dated")
+    leans: dict[str, int] = Field(
+        {}, description="The story's articles counted by lean, left, center and right "
+        "first, then other labels; only labels that occur; articles of unknown lean are "
+        "left out and counted in lean_unknown")
+    lean_unknown: int = Field(0, description="Articles whose lean is unknown")
+    blindspot: str | None = Field(
+        None, description="left or right when only that side carried the story: at least "
+        "two outlets, every article's lean known, all of that one lean; null otherwise")
+
+
 class SearchResult(BaseModel):
     score: float = Field(description="the fused score that ranks results: 0 to 1 in hybrid "
                          "search, the cosine in vector search, BM25 in keyword search")
@@ -40,6 +73,7 @@ class SearchResult(BaseModel):
     passage: PassageOut
     article: ArticleRef
     story_id: int | None = None
+    story: StoryOut | None = Field(None, description="The story the article belongs to")
     coverage: list[CoverageItem] = []
 
 
@@ -87,6 +121,7 @@ class ArticleOut(ArticleRef):
 class CoverageResponse(BaseModel):
     article: ArticleRef
     story_id: int | None = None
+    story: StoryOut | None = Field(None, description="The story the article belongs to")
     coverage: list[CoverageItem] = []
 
 

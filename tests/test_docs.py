@@ -124,8 +124,9 @@ def test_architecture_source_names_every_sub_package():
 
 
 def _module_map() -> list[str]:
-    """The paths the README's module map lists, e.g. indexer/settings.py, search/web/."""
-    text = README.read_text(encoding="utf-8")
+    """The paths the module map (docs/development.md) lists, e.g. indexer/settings.py,
+    search/web/."""
+    text = (ROOT / "docs" / "development.md").read_text(encoding="utf-8")
     blocks = re.findall(r"^```[\w-]*\n(.*?)^```", text, flags=re.S | re.M)
     block = next((b for b in blocks if b.startswith("indexer/")), "")
     paths, parent = [], ""
@@ -144,7 +145,7 @@ def test_module_map_names_only_what_exists():
     paths = _module_map()
     assert "search/cli/" in paths and "indexer/storage/" in paths
     missing = [p for p in paths if not (ROOT / p).exists()]
-    assert not missing, f"README.md's module map names what is not there: {missing}"
+    assert not missing, f"The module map names what is not there: {missing}"
 
 
 def test_test_folders_mirror_the_packages():

@@ -44,6 +44,31 @@ WIRE_TEXT = (
     "House is expected to take up the farm bill next month."
 )
 
+BRIDGE_TEXT = (
+    "State inspectors closed the Fifth Street river bridge on Wednesday after finding cracked "
+    "steel girders beneath its eastern span, sending thousands of commuters onto detours. The "
+    "transportation department said the bridge would stay shut until engineers finish a full "
+    "structural review.\n\n"
+    "The bridge carries about 40,000 vehicles a day. Local officials asked the legislature "
+    "for emergency repair money and said a temporary ferry service could start within weeks."
+)
+
+WATER_TEXT = (
+    "The city water utility announced a plan to replace every lead service pipe in its system "
+    "by 2030, digging up about 18,000 lines that connect homes to water mains. Residents will "
+    "pay nothing for the work, which federal infrastructure grants will fund.\n\n"
+    "Health officials said no safe level of lead exposure exists for children. Crews will "
+    "start in the oldest neighbourhoods this autumn and send letters to each household "
+    "before they dig."
+)
+
+# The outlets file of the collection: an alias, and leans the articles do not give.
+OUTLETS_CSV = (
+    "outlet,lean,aliases\n"
+    "Heartland Courier,right,Heartland Courier Online\n"
+    "Midland Wire,center,\n"
+)
+
 ARTICLES = [
     {
         "id": "farm-wire-1",
@@ -118,6 +143,67 @@ ARTICLES = [
         "date": "2025-05-02",
         "url": "https://metro.example/emissions",
     },
+    # Two stories for the story view: one only outlets of the right carried (one outlet
+    # under two spellings, the outlets file's alias), one carried by every side and by an
+    # outlet of unknown lean, whose earliest article is undated.
+    {
+        "id": "bridge-sentinel",
+        "title": "Inspectors close the river bridge after finding cracked girders",
+        "text": BRIDGE_TEXT + "\n\nReported by the Frontier Sentinel news desk.",
+        "source": "Frontier Sentinel",
+        "lean": "right",
+        "date": "2024-04-10",
+        "url": "https://sentinel.example/bridge-closed",
+    },
+    {
+        "id": "bridge-courier",
+        "title": "River bridge closed after inspectors find cracked girders",
+        "text": BRIDGE_TEXT + "\n\nHeartland Courier staff contributed to this report.",
+        "source": "Heartland Courier",
+        "date": "2024-04-11",
+        "url": "https://courier.example/news/bridge",
+    },
+    {
+        "id": "bridge-courier-online",
+        "title": "River bridge closed after inspectors find cracked girders",
+        "text": BRIDGE_TEXT + "\n\nFirst published in the Heartland Courier print edition.",
+        "source": "Heartland Courier Online",
+        "date": "2024-04-12",
+        "url": "https://online.courier.example/bridge",
+    },
+    {
+        "id": "water-valley",
+        "title": "Water utility plans to replace every lead service pipe",
+        "text": WATER_TEXT + "\n\nValley Voice is a reader-supported newsroom.",
+        "source": "Valley Voice",
+        "url": "https://valley.example/lead-pipes",
+    },
+    {
+        "id": "water-midland",
+        "title": "Utility to replace lead pipes across the city by 2030",
+        "text": WATER_TEXT + "\n\nDistributed by Midland Wire.",
+        "source": "Midland Wire",
+        "date": "2024-07-01",
+        "url": "https://midland.example/lead-pipes",
+    },
+    {
+        "id": "water-coastal",
+        "title": "Lead pipes to be replaced across the city",
+        "text": WATER_TEXT + "\n\nThe Coastal Tribune republished this story.",
+        "source": "Coastal Tribune",
+        "lean": "Left",
+        "date": "2024-07-03",
+        "url": "https://coastal.example/lead-pipes",
+    },
+    {
+        "id": "water-sentinel",
+        "title": "City utility will dig up lead service pipes",
+        "text": WATER_TEXT + "\n\nReported by the Frontier Sentinel news desk, city edition.",
+        "source": "Frontier Sentinel",
+        "lean": "right",
+        "date": "2024-07-03",
+        "url": "https://sentinel.example/lead-pipes",
+    },
     {
         "id": "evil",
         "title": EVIL_TITLE,
@@ -152,7 +238,10 @@ def web_index(base: Path, embedder) -> Path:
     index_dir = base / "web-index"
     if index_dir not in _built:
         corpus = write_corpus(base / "web-corpus")
-        report = build_index(Settings(index_dir=index_dir), [corpus], embedder=embedder)
+        outlets = base / "web-outlets.csv"  # outside the corpus: it is no article file
+        outlets.write_text(OUTLETS_CSV, encoding="utf-8")
+        report = build_index(Settings(index_dir=index_dir), [corpus], embedder=embedder,
+                             outlets=outlets)
         assert report.added >= len(ARTICLES), report.as_dict()
         _built[index_dir] = index_dir
     return index_dir

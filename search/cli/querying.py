@@ -6,6 +6,7 @@ import textwrap
 
 import click
 
+from ..models import ArticleRef, StoryOut
 from ..params import DEFAULT_K, MAX_K, BadParam, parse_search
 from ..retrieve import MODES
 from .common import settings as settings_of
@@ -70,21 +71,55 @@ def search(ctx, query, k, source, since, until, language, lean, mode, no_collaps
         click.echo(f"No passage speaks to this: no result reaches a similarity of "
                    f"{response.floor:.2f}. The closest weak matches:")
     for rank, result in enumerate(response.results, start=1):
-        article = result.article
-        meta = ", ".join(x for x in (article.source, article.published or "date unknown")
-                         if x)
+        article, story = result.article, result.story
         score = (f"  similarity {result.similarity:.2f}" if result.similarity is not None
                  else f"  score {result.score:.3f}")
         click.echo(click.style(f"{rank}. {article.title}", bold=True)
-                   + (f"  ({meta})" if meta else "") + click.style(score, dim=True))
+                   + f"  ({_meta(article)})" + click.style(score, dim=True))
+        click.echo(f"   id {article.id}" + _first(story, article.id))
+        if story is not None and story.articles > 1:
+            click.echo(f"   {_story_line(story)}")
         snippet = textwrap.shorten(result.passage.text, 400, placeholder=" …")
         click.echo(textwrap.indent(textwrap.fill(snippet, 88), "   "))
         click.echo(click.style(f"   {article.url or article.id}", dim=True))
         for item in result.coverage:
             click.echo(f"   also: {item.article.source} ({item.relation}, "
-                       f"{item.similarity:.2f}) {item.article.title}")
+                       f"{item.similarity:.2f}) {item.article.title}  [{item.article.id}]"
+                       + _first(story, item.article.id))
     click.echo(click.style(f"{len(response.results)} results in {response.took_ms:.0f} ms",
                            dim=True))
+
+
+def _meta(article: ArticleRef) -> str:
+    """Outlet, date and lean, saying what is not known."""
+    return ", ".join((article.source or "unknown outlet", article.published or "date unknown",
+                      f"lean {article.lean}" if article.lean else "lean unknown"))
+
+
+def _first(story: StoryOut | None, article_id: str) -> str:
+    """"  · first reported, 1 day before Reuters" for the story's earliest article."""
+    if story is None or story.articles < 2 or story.first is None \
+            or story.first.id != article_id:
+        return ""
+    lead = story.first_ahead
+    if lead is None:
+        return "  · first reported"
+    outlet = lead.next.source or "another outlet"
+    when = (f"the same day as {outlet}" if lead.days == 0 else
+            f"{lead.days} day{'s' if lead.days != 1 else ''} before {outlet}")
+    return f"  · first reported, {when}"
+
+
+def _story_line(story: StoryOut) -> str:
+    """"story 7: 5 articles, 4 outlets; left 2, center 1, right 1, unknown 1; blindspot"."""
+    leans = [f"{lean} {count}" for lean, count in story.leans.items()]
+    if story.lean_unknown:
+        leans.append(f"unknown {story.lean_unknown}")
+    line = (f"story {story.id}: {story.articles} articles, {story.outlets} "
+            f"outlet{'s' if story.outlets != 1 else ''}; " + ", ".join(leans))
+    if story.blindspot:
+        line += f"; blindspot: only the {story.blindspot} covered this"
+    return line
 
 
 @click.command()
@@ -119,11 +154,12 @@ def stats(ctx, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON of the coverage route.")
 @click.pass_context
 def coverage(ctx, article_id, as_json):
-    """The story of one article: who else carried it, earliest first.
+    """The story of one article: who else carried it, earliest first, who reported it
+    first, and how it splits by lean.
 
     \b
-    Example:
-      presslens coverage 3Pna4x6u4Ksz9Upf
+    Example (an article of the sample in data/sample):
+      presslens coverage KfUSntWQz060LYYh
     """
     story = _engine(ctx).coverage(article_id)
     if story is None:
@@ -133,12 +169,15 @@ def coverage(ctx, article_id, as_json):
         return
     article = story.article
     click.echo(click.style(article.title, bold=True))
-    click.echo(f"{article.source or 'unknown outlet'}, {article.published or 'undated'} "
-               f"(story {story.story_id})")
+    click.echo(f"{_meta(article)}  id {article.id}" + _first(story.story, article.id))
+    if story.story is not None:
+        click.echo(_story_line(story.story))
     if not story.coverage:
         click.echo("No other outlet carried this story in the index.")
     for item in story.coverage:
         why = (f"{item.shared_text:.0%} of text shared" if item.shared_text is not None
                else f"similarity {item.similarity:.2f}")
         click.echo(f"  {item.article.published or 'undated':<10}  {item.relation:<9}  "
-                   f"{item.article.source or '?'}: {item.article.title}  ({why})")
+                   f"{item.article.source or '?'} ({item.article.lean or 'lean unknown'}): "
+                   f"{item.article.title}  ({why})  [{item.article.id}]"
+                   + _first(story.story, item.article.id))

@@ -87,7 +87,8 @@ async def api_search(
         "label the outlets file uses)")] = None,
 ) -> SearchResponse:
     """Passages closest in meaning to q, best first; one result per story, whose coverage
-    lists the other articles of that story, unless collapse=false. A source, language or
+    lists the other articles of that story, unless collapse=false. Each result has its
+    story object: the whole story, whatever the filters. A source, language or
     lean that matches nothing in the index gives no results and a notice naming the nearest
     values held."""
     try:
@@ -119,7 +120,8 @@ def api_article(request: Request, article_id: str) -> ArticleOut:
             responses=ERRORS, summary="The story of one article", tags=["articles"])
 def api_coverage(request: Request, article_id: str) -> CoverageResponse:
     """The article's story: the other articles, each marked duplicate or related, earliest
-    first."""
+    first, and the story object (articles, outlets, first reported and its lead, leans,
+    blindspot)."""
     coverage = engine_or_503(request).coverage(article_id)
     if coverage is None:
         raise HTTPException(404, detail=f"No article with id {article_id!r}")

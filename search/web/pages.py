@@ -186,6 +186,7 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
         article=article,
         passage=passage,
         coverage=coverage.coverage if coverage else [],
+        story=coverage.story if coverage else None,
         blocks=paragraphs(article.text, passage.char_start, passage.char_end)
         if passage
         else paragraphs(article.text),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +13,8 @@ from fastapi.responses import HTMLResponse
 
 from indexer.settings import PROJECT_ROOT
 
+from ..models import StoryOut
+from ..story_view import LEAN_ORDER
 from .highlight import highlight
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -50,15 +53,56 @@ def safe_url(value: str | None) -> str | None:
 
 
 def article_url(article_id: str, chunk: int | None = None, q: str | None = None) -> str:
-    """The article page, scrolled to passage ``chunk`` with ``q``'s words marked in it."""
+    """The article page with passage ``chunk`` and ``q``'s words marked in it. It opens at
+    the top, headline first; its "Jump to the passage" link goes on to the passage."""
     query = urlencode({k: v for k, v in (("chunk", chunk), ("q", q)) if v is not None})
-    return f"/articles/{quote(article_id, safe='')}" + (
-        f"?{query}#passage" if chunk is not None else (f"?{query}" if query else ""))
+    return f"/articles/{quote(article_id, safe='')}" + (f"?{query}" if query else "")
 
 
 def passage_url(article_id: str, q: str) -> str:
     """The fragment with the article's passage that matches ``q`` (a coverage item's)."""
     return f"/articles/{quote(article_id, safe='')}/passage?{urlencode({'q': q})}"
+
+
+@dataclass(frozen=True)
+class LeanPart:
+    """One part of a story's lean bar: a label, its count, and where it sits (percent)."""
+
+    label: str
+    css: str
+    count: int
+    x: float
+    width: float
+
+
+def lean_parts(story: StoryOut) -> list[LeanPart]:
+    """The parts of ``story``'s lean bar, left to right: its leans in their order, then the
+    articles of unknown lean. Left, center and right are always listed (a side with no
+    article shows 0: that it did not carry the story is the point of the bar)."""
+    counts = {lean: story.leans.get(lean, 0) for lean in LEAN_ORDER}
+    counts.update(story.leans)
+    parts, x = [], 0.0
+    total = story.articles or 1
+    for label, count in [*counts.items(), ("unknown", story.lean_unknown)]:
+        if label == "unknown" and not count:
+            continue
+        width = 100.0 * count / total
+        css = label if label in (*LEAN_ORDER, "unknown") else "other"
+        parts.append(LeanPart(label, css, count, round(x, 3), round(width, 3)))
+        x += width
+    return parts
+
+
+def lead_text(story: StoryOut) -> str:
+    """How far ahead of the next outlet the story's first article was, in the precision the
+    dates have (days): "1 day before Reuters", "the same day as Reuters"; "" when unknown."""
+    ahead = story.first_ahead
+    if ahead is None:
+        return ""
+    outlet = ahead.next.source or "another outlet"
+    if ahead.days == 0:
+        return f"the same day as {outlet}"
+    return f"{plural(ahead.days, 'day')} before {outlet}"
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -87,6 +131,8 @@ def environment() -> jinja2.Environment:
     env.globals.update(
         article_url=article_url,
         passage_url=passage_url,
+        lean_parts=lean_parts,
+        lead_text=lead_text,
         htmx_url=f"/assets/htmx.min.js?v={_asset_version(HTMX_JS)}",
         css_url=f"/static/style.css?v={_asset_version(STATIC_DIR / 'style.css')}",
         js_url=f"/static/app.js?v={_asset_version(STATIC_DIR / 'app.js')}",

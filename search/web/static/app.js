@@ -72,6 +72,18 @@
     showFailure("The server took too long to answer. Search again in a moment.");
   });
 
+  // The filters button (on a phone) says how many filters are set, as they change.
+  document.addEventListener("change", function (event) {
+    var form = document.getElementById("search-form");
+    var toggle = form && form.querySelector(".filters-toggle");
+    if (!toggle || !event.target.classList || !event.target.classList.contains("filter")) { return; }
+    var set = Array.prototype.filter.call(form.querySelectorAll(".filter"), function (el) {
+      return el.value.trim() !== "";
+    }).length;
+    var count = toggle.querySelector(".filters-set");
+    if (count) { count.textContent = set ? "· " + set + " set" : ""; }
+  });
+
   // "/" jumps to the search box, as on many search sites, unless the person is typing.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) { return; }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -63,7 +64,11 @@ def test_index_search_stats_round_trip(run, seeds_dir, tmp_path):
     # The two seeds tell one story: one result, the other outlet in its coverage.
     assert isinstance(data["took_ms"], float) and len(data["results"]) == 1
     first = data["results"][0]
-    assert set(first) == {"score", "similarity", "passage", "article", "story_id", "coverage"}
+    assert set(first) == {"score", "similarity", "passage", "article", "story_id", "story",
+                          "coverage"}
+    assert set(first["story"]) == {"id", "articles", "outlets", "first", "first_ahead", "leans",
+                                   "lean_unknown", "blindspot"}
+    assert (first["story"]["id"], first["story"]["articles"]) == (first["story_id"], 2)
     assert -1.0 <= first["similarity"] <= 1.0 and isinstance(data["weak"], bool)
     (other,) = first["coverage"]
     assert other["relation"] == "related" and 0.5 < other["similarity"] < 1
@@ -200,3 +205,53 @@ def test_a_bad_outlets_file_is_refused_naming_file_and_row_and_nothing_is_indexe
     assert f"outlets file {bad}, {words}" in result.output
     assert "nothing was indexed" in result.output
     assert "Traceback" not in result.output and live_name(tmp_path / "index") is None
+
+
+def test_the_coverage_example_is_an_article_of_the_sample(run):
+    help_text = run("coverage", "--help").output
+    example = re.search(r"presslens coverage (\S+)", help_text).group(1)
+    ids = {json.loads(line)["id"] for line in
+           (ROOT / "data" / "sample" / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+           if line.strip()}
+    assert example in ids
+
+
+def test_search_and_coverage_show_ids_leans_and_who_reported_first(run):
+    sample, outlets = ROOT / "data" / "sample", ROOT / "data" / "outlets.csv"
+    assert run("index", "--outlets", str(outlets), str(sample)).exit_code == 0
+    # Newsmax ran Mueller's statement a day before Reuters carried the same text.
+    result = run("search", "Robert Mueller breaks silence on the Russia probe", "-k", "1")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("1. Robert Mueller Breaks Silence on Russia Probe  "
+                               "(Newsmax, 2019-05-29, lean right)")
+    assert lines[1] == "   id KfUSntWQz060LYYh  · first reported, 1 day before Reuters"
+    assert lines[2] == "   story {}: 2 articles, 2 outlets; center 1, right 1".format(
+        json.loads(run("coverage", "KfUSntWQz060LYYh", "--json").output)["story"]["id"])
+    also = next(line for line in lines if line.startswith("   also: Reuters"))
+    assert also.endswith("[2b5eLhs0DkWEDEBA]")
+
+    result = run("coverage", "2b5eLhs0DkWEDEBA")
+    assert result.exit_code == 0
+    assert "Reuters, 2019-05-30, lean center  id 2b5eLhs0DkWEDEBA" in result.output
+    newsmax = next(line for line in result.output.splitlines() if "Newsmax" in line)
+    assert newsmax.startswith("  2019-05-29  duplicate  Newsmax (right): ")
+    assert newsmax.endswith("[KfUSntWQz060LYYh]  · first reported, 1 day before Reuters")
+
+
+def test_a_story_line_says_leans_unknown_leans_and_a_blindspot():
+    from search.cli.querying import _first, _story_line
+    from search.models import ArticleRef, StoryOut
+
+    first = ArticleRef(id="a", title="A", source="Newsmax", published="2019-05-29")
+    nxt = ArticleRef(id="b", title="B", source="Reuters", published="2019-05-29")
+    story = StoryOut(id=7, articles=3, outlets=2, first=first, leans={"right": 3},
+                     blindspot="right", first_ahead={"next": nxt, "days": 0})
+    assert _story_line(story) == ("story 7: 3 articles, 2 outlets; right 3; blindspot: only "
+                                  "the right covered this")
+    assert _first(story, "a") == "  · first reported, the same day as Reuters"
+    assert _first(story, "b") == ""
+    unknown = story.model_copy(update={"leans": {"left": 1}, "lean_unknown": 2,
+                                       "blindspot": None, "first_ahead": None})
+    assert _story_line(unknown) == "story 7: 3 articles, 2 outlets; left 1, unknown 2"
+    assert _first(unknown, "a") == "  · first reported"

@@ -171,7 +171,8 @@ def test_openapi_documents_the_real_response_models(client):
     schema = client.get("/openapi.json").json()
     ok = schema["paths"]["/api/search"]["get"]["responses"]["200"]
     assert ok["content"]["application/json"]["schema"]["$ref"].endswith("/SearchResponse")
-    assert {"SearchResponse", "ArticleOut", "CoverageResponse", "IndexStats"} <= set(
+    assert {"SearchResponse", "ArticleOut", "CoverageResponse", "IndexStats", "StoryOut",
+            "StoryLead"} <= set(
         schema["components"]["schemas"]
     )
     docs = client.get("/docs")
@@ -357,9 +358,91 @@ def test_every_article_object_has_a_lean(client):
     articles = [r["article"] for r in results] + [c["article"] for r in results
                                                   for c in r["coverage"]]
     assert len(articles) > len(results) and all("lean" in a for a in articles)
-    # This collection gives no outlet a lean, so a lean filter says so.
-    body = search(client, q="farm bill", lean="left")
+    # The outlets file's lean, the article's own in lower case, or none.
+    leans = {a["id"]: a["lean"] for a in articles}
+    assert leans.get("farm-wire-1", "missing") is None
+    body = client.get("/api/articles/water-coastal/coverage").json()
+    leans = {c["article"]["id"]: c["article"]["lean"] for c in body["coverage"]}
+    assert (body["article"]["lean"], leans["water-midland"], leans["water-valley"]) == (
+        "left", "center", None)
+    # No outlet of this collection has this lean, so a lean filter says so.
+    body = search(client, q="farm bill", lean="far-left")
     assert body["results"] == [] and body["notices"][0]["field"] == "lean"
+
+
+def story_of(client, article_id: str) -> dict:
+    response = client.get(f"/api/articles/{article_id}/coverage")
+    assert response.status_code == 200, response.text
+    return response.json()["story"]
+
+
+def test_a_story_only_the_right_carried_is_a_blindspot_of_the_right(client):
+    results = search(client, q="river bridge closed after inspectors find cracked girders")[
+        "results"]
+    top = results[0]
+    assert top["article"]["id"].startswith("bridge-")
+    story = top["story"]
+    assert story["id"] == top["story_id"]
+    # Three articles, two outlets: the outlets file makes one of "Heartland Courier" and
+    # "Heartland Courier Online".
+    assert (story["articles"], story["outlets"]) == (3, 2)
+    assert story["leans"] == {"right": 3} and story["lean_unknown"] == 0
+    assert story["blindspot"] == "right"
+    assert story["first"]["id"] == "bridge-sentinel"
+    assert story["first"]["published"] == "2024-04-10"
+    assert story["first_ahead"]["days"] == 1
+    assert story["first_ahead"]["next"]["id"] == "bridge-courier"
+    assert story["first_ahead"]["next"]["source"] == "Heartland Courier"
+    # Every member's coverage answers the same story.
+    for member in ("bridge-sentinel", "bridge-courier", "bridge-courier-online"):
+        assert story_of(client, member) == story
+
+
+def test_a_story_every_side_carried_has_no_blindspot_and_an_undated_article_is_never_first(
+        client):
+    story = story_of(client, "water-valley")  # the undated one
+    assert (story["articles"], story["outlets"]) == (4, 4)
+    assert story["leans"] == {"left": 1, "center": 1, "right": 1}
+    assert list(story["leans"]) == ["left", "center", "right"]
+    assert story["lean_unknown"] == 1 and story["blindspot"] is None
+    assert story["first"]["id"] == "water-midland"
+    # Two outlets ran it two days later, the same day: the one whose name sorts first.
+    assert story["first_ahead"] == {"next": story["first_ahead"]["next"], "days": 2}
+    assert story["first_ahead"]["next"]["id"] == "water-coastal"
+
+
+def test_wire_copies_of_the_same_day_lead_by_zero_days_and_unknown_leans_are_not_guessed(
+        client):
+    story = story_of(client, "farm-wire-1")
+    assert (story["articles"], story["outlets"]) == (2, 2)
+    assert story["leans"] == {} and story["lean_unknown"] == 2 and story["blindspot"] is None
+    assert story["first"]["published"] == "2024-03-08" and story["first_ahead"]["days"] == 0
+    alone = story_of(client, "transit")
+    assert (alone["articles"], alone["outlets"], alone["first"]["id"]) == (1, 1, "transit")
+    assert alone["first_ahead"] is None and alone["blindspot"] is None
+
+
+def test_the_story_is_the_whole_story_whatever_the_filters(client):
+    q = "lead service pipes replaced"
+    whole = search(client, q=q)["results"][0]["story"]
+    for params in ({"lean": "right"}, {"source": "Coastal Tribune"}, {"collapse": "false"}):
+        results = search(client, q=q, **params)["results"]
+        assert results and results[0]["story"] == whole, params
+    # Filtered to the right, the story is still not a blindspot of the right.
+    assert whole["blindspot"] is None and whole["articles"] == 4
+
+
+def test_every_result_has_its_story(client):
+    for collapse in ("true", "false"):
+        results = search(client, q="new rules passed", k=20, collapse=collapse)["results"]
+        assert results
+        for r in results:
+            story = r["story"]
+            assert story["id"] == r["story_id"] and story["articles"] >= 1
+            assert story["articles"] == sum(story["leans"].values()) + story["lean_unknown"]
+            assert story["articles"] >= story["outlets"]
+            if collapse == "true":
+                assert story["articles"] == len(r["coverage"]) + 1
 
 
 @pytest.mark.parametrize("q", ["выборы президента", "選挙", "الانتخابات الرئاسية", "🙂🗳️", "x",

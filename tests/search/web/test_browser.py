@@ -168,14 +168,82 @@ def test_enter_searches_at_once(watched, base_url):
     assert same_document(page)
 
 
-def test_open_an_article_at_its_passage(watched, base_url):
+def test_open_an_article_at_its_headline_and_jump_to_its_passage(watched, base_url):
     page = watched.page
+    page.set_viewport_size({"width": 1280, "height": 600})
     page.goto(base_url + "/search?q=protected+bike+lanes")
     page.locator(".result-title a").first.click()
-    page.wait_for_url(re.compile(r"/articles/transit\?chunk=\d+&q=protected\+bike\+lanes#passage$"))
+    page.wait_for_url(re.compile(r"/articles/transit\?chunk=\d+&q=protected\+bike\+lanes$"))
+    # It opens at the top: headline, outlet, date and lean in view.
+    assert page.evaluate("window.scrollY") == 0
     expect()(page.locator("h1")).to_have_text("City council approves protected bike lanes downtown")
-    expect()(page.locator("#passage")).to_be_in_viewport()
+    header = page.locator("article.article > header")
+    for part in ("h1", ".outlet", "time", ".lean-tag"):
+        expect()(header.locator(part)).to_be_in_viewport()
+    expect()(header.locator(".lean-tag")).to_have_text("lean unknown")
     expect()(page.locator(".crumbs a")).to_have_attribute("href", "/search?q=protected+bike+lanes")
+    passage = page.locator("#passage")
+    jump = page.get_by_role("link", name="Jump to the passage")
+    expect()(jump).to_be_in_viewport()
+    jump.click()
+    expect()(passage).to_be_in_viewport()
+    assert page.url.endswith("#passage")
+    # One band of colour, not an outline around each of its lines.
+    style = passage.evaluate("e => { const s = getComputedStyle(e); return [s.outlineStyle, "
+                             "s.boxShadow, s.backgroundColor]; }")
+    assert style[0] == "none" and style[1] == "none" and style[2] != "rgba(0, 0, 0, 0)"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")  # the jump link again, from the keyboard
+    assert passage.evaluate("e => getComputedStyle(e).outlineStyle") == "none"
+    assert watched.errors == []
+
+
+def test_the_story_view_shows_leans_a_blindspot_and_who_was_first(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "/search?q=river+bridge+closed+cracked+girders")
+    first = page.locator(".result").first
+    expect()(first.locator(".result-title")).to_contain_text("bridge")
+    split = first.locator(".lean-split")
+    expect()(split).to_have_text(re.compile(r"Left 0\s+Center 0\s+Right 3"))
+    expect()(split.locator(".lean-count[data-lean=right]")).to_have_text("Right 3")
+    # Colour is never the only cue: the words are there for the eye and the screen reader.
+    assert first.locator(".lean-bar").get_attribute("aria-hidden") == "true"
+    expect()(split.locator(".visually-hidden")).to_have_text("Articles of this story by lean:")
+    assert first.locator(".lean-bar rect").count() == 1
+    expect()(first.locator(".blindspot")).to_have_text(
+        re.compile(r"^\s*Blindspot:\s+only the right covered this\s*$"))
+    expect()(first.locator(".blindspot")).to_be_visible()
+    expect()(first.locator(".first-by")).to_have_text(
+        re.compile(r"First reported\s+by Frontier Sentinel, 1 day before Heartland Courier"))
+
+    page.goto(base_url + "/search?q=lead+service+pipes+replaced")
+    first = page.locator(".result").first
+    expect()(first.locator(".lean-split")).to_have_text(
+        re.compile(r"Left 1\s+Center 1\s+Right 1\s+Unknown 1"))
+    assert first.locator(".lean-bar rect").count() == 4
+    expect()(first.locator(".blindspot")).to_have_count(0)
+    first.locator("details.coverage > summary").click()
+    items = first.locator(".coverage-list > li")
+    expect()(items.first).to_be_visible()
+    marked = first.locator(".coverage-list > li:has(.first-mark)")
+    shown = first.locator(".result-title a").get_attribute("href")
+    if "/articles/water-midland" in shown:
+        expect()(marked).to_have_count(0)
+        expect()(first.locator(".meta .first-mark")).to_be_visible()
+    else:
+        expect()(marked).to_have_count(1)
+        expect()(marked).to_contain_text("Midland Wire")
+        expect()(marked.locator(".first")).to_have_text(
+            re.compile(r"First reported\s+2 days before Coastal Tribune"))
+    unknown = first.locator(".lean-tag.lean-unknown")
+    expect()(unknown.first).to_have_text("lean unknown")
+    # Both stories, one with its coverage open: the picture in the README.
+    page.goto(base_url + "/search?q=river+bridge+cracked+girders+and+lead+service+pipes&k=2")
+    expect()(page.locator(".result")).to_have_count(2)
+    page.locator(".result:has(.lean-count[data-lean=unknown]) details.coverage > summary").click()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#results").screenshot(path=str(ARTIFACTS / "story-view.png"))
+    assert watched.errors == []
 
 
 def test_a_shared_url_reloads_to_the_same_results(watched, browser, base_url):
@@ -255,6 +323,40 @@ def test_the_page_works_with_javascript_off(browser, base_url):
     assert page.locator(".result-title").first.inner_text() == (
         "Administration raises tariffs on imported steel")
     context.close()
+
+
+def test_on_a_phone_the_filters_fold_away_and_the_first_result_is_on_the_first_screen(
+        browser, base_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    page.goto(base_url + "/search?q=river+bridge+closed+cracked+girders")
+    first = page.locator(".result").first
+    for part in (".result-title", "p.meta", ".lean-split", ".blindspot"):
+        expect()(first.locator(part)).to_be_in_viewport(ratio=1)
+    expect()(first.locator("blockquote.passage").first).to_be_in_viewport()
+    assert page.evaluate("window.scrollY") == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The filters are one tap away.
+    expect()(page.locator("#source")).to_be_hidden()
+    toggle = page.locator(".filters-toggle")
+    expect()(toggle).to_be_visible()
+    toggle.tap()
+    expect()(page.locator("#source")).to_be_visible()
+    page.locator("#source").select_option("Frontier Sentinel")
+    wait_for_search_url(page, q="river bridge closed cracked girders", source="Frontier Sentinel")
+    expect()(toggle).to_have_text(re.compile(r"Filters\s+· 1 set"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "story-view-phone.png"))
+    context.close()
+
+
+def test_on_a_wide_screen_the_filters_are_always_shown(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "/search?q=farm")
+    expect()(page.locator("#source")).to_be_visible()
+    expect()(page.locator("#until")).to_be_visible()
+    expect()(page.locator(".filters-toggle")).to_be_hidden()
 
 
 def test_usable_on_a_phone_sized_screen(browser, base_url):

@@ -100,10 +100,14 @@ def test_query_words_are_marked_in_passages(client):
     assert "<mark>bike</mark>" in html and "<mark>lanes</mark>" in html
 
 
-def test_results_link_to_the_article_page_at_the_passage(client):
+def test_results_link_to_the_article_page_with_the_passage(client):
     html = client.get("/search", params={"q": "steel tariffs"}).text
-    link = re.search(r'href="(/articles/tariffs\?chunk=\d+&amp;q=steel\+tariffs#passage)"', html)
+    # The page opens at its headline; its own link jumps on to the passage.
+    link = re.search(r'href="(/articles/tariffs\?chunk=\d+&amp;q=steel\+tariffs)"', html)
     assert link
+    page = client.get(link.group(1).replace("&amp;", "&")).text
+    assert '<a href="#passage">Jump to the passage</a>' in page
+    assert 'id="passage"' in page
 
 
 def test_a_full_page_of_results_offers_more(client):
@@ -333,3 +337,101 @@ def test_a_filter_that_matches_nothing_says_so_on_the_page_with_the_nearest_outl
                            flags=re.S)
         assert notice and "No outlet in this index is called “capitol post”" in notice.group(1)
         assert 'href="/search?q=new+law+passed&amp;source=Capital+Post"' in notice.group(1)
+
+
+def result_of(html: str, prefix: str) -> str:
+    """The HTML of the first result whose article id starts with ``prefix``."""
+    for item in re.findall(r'<li class="result">(.*?)</article>', html, flags=re.S):
+        if re.search(r'<h2 class="result-title"[^>]*><a href="/articles/' + prefix, item):
+            return item
+    raise AssertionError(f"no result of an article {prefix}...")
+
+
+def words(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_a_story_shows_its_leans_in_words_and_a_blindspot(client):
+    for headers in ({}, HTMX):
+        html = client.get("/search", params={"q": "river bridge closed cracked girders"},
+                          headers=headers).text
+        item = result_of(html, "bridge-")
+        split = words(re.search(r'<p class="lean-split">(.*?)</p>', item, re.S).group(1))
+        assert split == ("Articles of this story by lean: Left 0 Center 0 Right 3")
+        # The bar is drawn for the eye; the words say the same for everyone.
+        assert re.search(r'<svg class="lean-bar"[^>]*aria-hidden="true"', item)
+        assert '<rect class="lean-right" x="0.0" y="0" width="100.0"' in item
+        blindspot = words(re.search(r'<p class="blindspot"[^>]*>(.*?)</p>', item, re.S).group(1))
+        assert blindspot == "Blindspot: only the right covered this"
+        # Three articles, two outlets (one of them under two spellings).
+        assert re.search(r"<summary>\s*Carried by 2 outlets", item)
+
+
+def test_the_first_article_is_marked_with_its_lead_and_unknown_lean_says_so(client):
+    html = client.get("/search", params={"q": "lead service pipes replaced"}).text
+    item = result_of(html, "water-")
+    assert words(re.search(r'<p class="lean-split">(.*?)</p>', item, re.S).group(1)) == (
+        "Articles of this story by lean: Left 1 Center 1 Right 1 Unknown 1")
+    assert 'class="blindspot"' not in item
+    first = words(re.search(r'<p class="first-by">(.*?)</p>', item, re.S).group(1)) \
+        if 'class="first-by"' in item else None
+    coverage = re.search(r'<ul class="coverage-list">(.*?)</ul>', item, re.S).group(1)
+    lines = {re.search(r'href="/articles/([^"?]+)', li).group(1): li
+             for li in re.findall(r"<li>(.*?)</li>", coverage, re.S)}
+    marked = [aid for aid, li in lines.items() if "first-mark" in li]
+    if "water-midland" in lines:  # the first is in the coverage list: marked there
+        assert marked == ["water-midland"]
+        assert "First reported 2 days before Coastal Tribune" in words(lines["water-midland"])
+        assert first == "First reported by Midland Wire , 2 days before Coastal Tribune"
+    else:  # the result is the first: its own line says so
+        assert marked == [] and "First reported 2 days before Coastal Tribune" in words(item)
+    assert "lean unknown" in words(lines.get("water-valley", item))
+    assert "date unknown" in words(lines.get("water-valley", item))
+
+
+def test_no_lean_is_shown_where_the_index_holds_none():
+    from search.models import ArticleRef, PassageOut, SearchResponse, SearchResult, StoryOut
+    from search.params import parse_search
+    from search.web.pages import FormState, base_context
+    from search.web.render import environment
+
+    a = ArticleRef(id="a", title="Farm bill passes", source="Wire", published="2024-03-08")
+    b = ArticleRef(id="b", title="Farm bill passes", source="Herald", published="2024-03-09")
+    story = StoryOut(id=1, articles=2, outlets=2, first=a, lean_unknown=2,
+                     first_ahead={"next": b, "days": 1})
+    result = SearchResult(score=0.5, article=a, story_id=1, story=story,
+                          passage=PassageOut(chunk_id=1, text="x", char_start=0, char_end=1))
+    context = base_context(FormState(q="farm"))
+    context.update(params=parse_search("farm"),
+                   response=SearchResponse(query="farm", took_ms=1.0, results=[result]))
+    html = environment().get_template("_results.html").render(fragment=True, **context)
+    assert "lean" not in words(html).lower() and "lean-split" not in html
+    assert "First reported 1 day before Herald" in words(html)
+    context["leans"] = [("left", 3)]
+    html = environment().get_template("_results.html").render(fragment=True, **context)
+    assert "lean unknown" in words(html) and "Unknown 2" in words(html)
+
+
+def test_the_article_page_opens_with_headline_outlet_date_and_lean(client):
+    for article_id, lean, when in (("water-valley", "lean unknown", "date unknown"),
+                                   ("bridge-courier", "lean: right", "11 Apr 2024")):
+        html = client.get(f"/articles/{article_id}").text
+        header = words(re.search(r"<header>(.*?)</header>", html, re.S).group(1))
+        assert lean in header and when in header
+        assert 'href="#passage"' not in html  # no passage asked for, no jump
+    html = client.get("/articles/bridge-sentinel").text
+    header = words(re.search(r"<header>(.*?)</header>", html, re.S).group(1))
+    assert "First reported 1 day before Heartland Courier" in header
+    assert "Blindspot: only the right covered this" in words(html)
+
+
+def test_filters_fold_behind_a_button_with_no_inline_script(client):
+    html = client.get("/search", params={"q": "farm", "source": "Metro Times",
+                                         "since": "2020-01-01"}).text
+    fold = re.search(r'<details class="filters-fold">(.*?)</details>', html, re.S).group(1)
+    assert re.search(r'<summary class="filters-toggle">Filters <span class="filters-set">'
+                     r'· 2 set</span></summary>', fold)
+    plain = client.get("/search", params={"q": "farm"}).text
+    assert '<summary class="filters-toggle">Filters <span class="filters-set"></span>' in plain
+    assert 'id="source"' in fold and 'id="until"' in fold
+    assert all(" src=" in tag for tag in scripts(html))  # no inline script anywhere

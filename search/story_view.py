@@ -1,0 +1,97 @@
+"""The story object: the whole story an article belongs to, as an editor reads it.
+
+How many articles and outlets carried it, which article came first and how far ahead of the
+next outlet, how it splits by lean, and whether only one side covered it. Computed from the
+members' rows alone (outlet, lean, date), for every story of a page at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+
+from indexer.outlets import outlet_key
+
+from .models import ArticleRef, StoryLead, StoryOut
+
+# The order leans are listed in (the bar on the page reads left to right); other labels an
+# outlets file uses follow, by name.
+LEAN_ORDER = ("left", "center", "right")
+# The labels a blindspot can name: a story only the center carried is no side's blind spot
+# (wire copies are often that), and other labels say nothing of sides.
+SIDES = ("left", "right")
+# Fewer outlets than this say too little: one outlet running a story twice is that outlet's
+# story, not a side's.
+BLINDSPOT_MIN_OUTLETS = 2
+
+
+def read(story_ids: Iterable[int | None],
+         members_of: Callable[[Sequence[int]], dict[int, list[str]]],
+         rows_of: Callable[[list[str]], dict[str, dict]],
+         ref: Callable[[dict], ArticleRef]) -> dict[int, StoryOut]:
+    """The story object of each of ``story_ids``, whatever their number in two reads: the
+    members of every story (``members_of``, ``Store.story_members``) and their rows
+    (``rows_of``, which the engine answers from the rows it holds: a page's coverage has
+    read them already). ``ref`` makes a row an ``ArticleRef``."""
+    wanted = sorted({story for story in story_ids if story is not None})
+    if not wanted:
+        return {}
+    members = members_of(wanted)
+    rows = rows_of(sorted({aid for ids in members.values() for aid in ids}))
+    out = {}
+    for story in wanted:
+        found = [rows[aid] for aid in members.get(story, []) if aid in rows]
+        if found:
+            out[story] = summarise(story, found, ref)
+    return out
+
+
+def summarise(story_id: int, rows: list[dict],
+              ref: Callable[[dict], ArticleRef]) -> StoryOut:
+    """The story object of one story from its members' rows (``source``, ``lean``,
+    ``published`` and what ``ref`` reads)."""
+    keys = [_outlet(row) for row in rows]
+    outlets = {key for key in keys if key is not None}
+    counted = Counter(row["lean"] for row in rows if row.get("lean"))
+    leans = {lean: counted[lean] for lean in sorted(
+        counted, key=lambda lean: (LEAN_ORDER.index(lean) if lean in LEAN_ORDER
+                                   else len(LEAN_ORDER), lean))}
+    unknown = len(rows) - sum(leans.values())
+    blindspot = None
+    if unknown == 0 and len(leans) == 1 and len(outlets) >= BLINDSPOT_MIN_OUTLETS:
+        (only,) = leans
+        blindspot = only if only in SIDES else None
+
+    # Undated articles never count as first: nothing says when they ran. Several on the
+    # first day are not told apart by the data; the one whose outlet sorts first stands.
+    dated = sorted(((day, key or "", row["id"]), row, key)
+                   for row, key in zip(rows, keys, strict=True)
+                   if (day := _day(row.get("published"))) is not None)
+    first = ahead = None
+    if dated:
+        (first_day, _, _), first_row, first_key = dated[0]
+        first = ref(first_row)
+        nxt = next(((day, row) for (day, _, _), row, key in dated[1:]
+                    if key is None or key != first_key), None)
+        if nxt is not None:
+            ahead = StoryLead(next=ref(nxt[1]), days=(nxt[0] - first_day).days)
+    return StoryOut(id=story_id, articles=len(rows), outlets=len(outlets), first=first,
+                    first_ahead=ahead, leans=leans, lean_unknown=unknown,
+                    blindspot=blindspot)
+
+
+def _outlet(row: dict) -> str | None:
+    """The outlet an article is counted under: its filed name (the outlets file's, for a
+    listed spelling), case and spacing aside, as filters match it."""
+    source = row.get("source")
+    return outlet_key(source) if source and source.strip() else None
+
+
+def _day(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None

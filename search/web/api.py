@@ -11,12 +11,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.settings import Settings
 
+from ..matching import MatchingSet
+from ..matching import facets as facets_of
 from ..models import ArticleOut, CoverageResponse, IndexStats, MatchingPassage, SearchResponse
-from ..params import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, BadParam, check_query, parse_search
+from ..params import (
+    DEFAULT_K,
+    MAX_K,
+    MAX_QUERY_CHARS,
+    BadParam,
+    check_query,
+    parse_search,
+)
 from . import apidoc
 from . import pages as web
 from .guard import Guard
@@ -85,13 +95,20 @@ async def api_search(
     lean: Annotated[str | None, Query(
         description="Only articles whose outlet has this lean (left, center, right, or any "
         "label the outlets file uses)")] = None,
+    sort: Annotated[Literal["relevance", "date"], Query(
+        description="relevance: best first; date: the newest of every matching article "
+        "first, undated ones last")] = "relevance",
+    facets: Annotated[bool, Query(
+        description="Add counts by outlet, lean and month over every matching article, "
+        "not only the results shown")] = False,
 ) -> SearchResponse:
     """Passages closest in meaning to q, best first; one result per story, whose coverage
     lists the other articles of that story, unless collapse=false. A source, language or
     lean that matches nothing in the index gives no results and a notice naming the nearest
     values held."""
     try:
-        params = parse_search(q, k, source, since, until, collapse, mode, language, lean)
+        params = parse_search(q, k, source, since, until, collapse, mode, language, lean,
+                              sort)
     except BadParam as exc:
         raise bad_param(exc) from None
     engine = engine_or_503(request)
@@ -101,6 +118,9 @@ async def api_search(
     # validate it again and encode it in Python (measured on searches of 10 results at
     # 230,000 passages: 0.22 ms against 0.06 ms).
     found = await run_search_async(engine, params)
+    if facets:
+        counted = await run_in_threadpool(facets_of, MatchingSet(engine, params))
+        found = found.model_copy(update={"facets": counted})
     return Response(found.model_dump_json(), media_type="application/json",
                     headers={"X-Index-Generation": generation})
 

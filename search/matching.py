@@ -9,7 +9,9 @@ The matching set is defined here and nowhere else (docs/search.md, "The matching
   through, four times as many again while the last one still reaches the floor, and at most
   ``MATCH_PASSAGES``; past that the set is cut (``capped``).
 * **by words** (hybrid and keyword modes): the articles whose title or text holds every word
-  of the query (stop words left out; a query of stop words alone matches by words nothing).
+  of the query (stop words left out; a query of stop words alone matches by words nothing;
+  in an index built before articles had a full-text index of their own, the articles with
+  a passage that holds every word).
 
 Hybrid mode is the union of both, vector mode the first alone, keyword mode the second
 alone. The filters of a search (outlet, dates, language, lean) restrict both. Articles come
@@ -134,8 +136,15 @@ class MatchingSet:
     def _by_words(self, filters) -> list[tuple[str, float]]:
         engine = self.engine
         words = query_words(self.params.q)
-        if not engine.article_search or all(word in STOP_WORDS for word in words):
+        if all(word in STOP_WORDS for word in words):
             return []
+        match = " AND ".join(f'"{word}"' for word in words)
+        if not engine.article_search:
+            # An index built before articles had a full-text index of their own: the
+            # articles with a passage that holds every word.
+            hits = engine.store.keyword_search(match, -1, filters)
+            return [(hit.article_id, hit.score) for hit in best_per_article(
+                hits, engine._article_of([pid for pid, _ in hits]))]
         index = engine.article_keywords
         if index is not None:
             terms = [term for word_terms in stems(words) for term in word_terms]
@@ -145,7 +154,6 @@ class MatchingSet:
                 return found
         from .engine import ARTICLE_FTS_WEIGHTS
 
-        match = " AND ".join(f'"{word}"' for word in words)
         return engine.store.article_keyword_search(match, -1, ARTICLE_FTS_WEIGHTS, filters)
 
     # Reading it ------------------------------------------------------------------------
@@ -160,9 +168,12 @@ class MatchingSet:
 
     def __iter__(self) -> Iterator[Match]:
         """Every match with its article, passage, score and relation, a batch at a time."""
+        return self.matches(self.ranked())
+
+    def matches(self, ranked: list[Hit]) -> Iterator[Match]:
+        """``ranked`` (some of ``ranked()``, in any order) as matches, a batch at a time."""
         from .engine import _passage, _ref
 
-        ranked = self.ranked()
         engine = self.engine
         first_of_story: dict[int, str] = {}
         for start in range(0, len(ranked), BATCH):
@@ -177,20 +188,20 @@ class MatchingSet:
                 shown.update(chosen)
                 passages = engine.store.get_passages([pid for pid, _ in shown.values()
                                                       if pid is not None])
-                later = [aid for aid in ids if aid in rows
-                         and rows[aid]["story_id"] in first_of_story]
-                edges = engine.store.edges_among(later) if later else {}
+                # An article after the first of its story relates to that first one.
+                first = {aid: first_of_story.setdefault(rows[aid]["story_id"], aid)
+                         for aid in ids if aid in rows and rows[aid]["story_id"] is not None}
+                later = {aid for aid, head in first.items() if head != aid}
+                edges = engine.store.edges_among(sorted(later)) if later else {}
             for hit in part:
                 row = rows.get(hit.article_id)
                 if row is None:
                     continue
                 story = row["story_id"]
                 relation = None
-                if story is not None:
-                    first = first_of_story.setdefault(story, hit.article_id)
-                    if first != hit.article_id:
-                        relation = edges.get((hit.article_id, first), {}).get("relation",
-                                                                               "related")
+                if hit.article_id in later:
+                    relation = edges.get((hit.article_id, first[hit.article_id]), {}).get(
+                        "relation", "related")
                 pid, cosine = shown.get(hit.article_id, (None, None))
                 similarity = None if self._vector is None or cosine is None else cosine
                 score = hit.score if self._vector is None else (cosine if cosine is not None

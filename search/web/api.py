@@ -243,7 +243,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.holder = holder
     app.state.settings = settings
     app.state.facets = {}
+    # Imported here: these routes use this module's helpers.
+    from . import exports, feeds
+
     app.include_router(router)
+    app.include_router(exports.router)
+    app.include_router(feeds.router)
     app.include_router(web.router)
     app.include_router(apidoc.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -30,7 +30,7 @@ from ..params import (
 from . import apidoc
 from . import pages as web
 from .guard import Guard
-from .render import HTMX_JS, STATIC_DIR, render
+from .render import CHART_JS, HTMX_JS, STATIC_DIR, render
 from .service import EngineHolder, Unavailable, run_search_async
 
 if TYPE_CHECKING:
@@ -186,6 +186,16 @@ def htmx_js() -> Response:
         return Response("/* htmx is missing: run `make setup` (npm install) */",
                         status_code=404, media_type="text/javascript")
     return FileResponse(HTMX_JS, media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/assets/chart.umd.min.js", include_in_schema=False)
+def chart_js() -> Response:
+    if not CHART_JS.is_file():
+        # The timeline's table still shows without it.
+        return Response("/* chart.js is missing: run `make setup` (npm install) */",
+                        status_code=404, media_type="text/javascript")
+    return FileResponse(CHART_JS, media_type="text/javascript",
                         headers={"Cache-Control": "public, max-age=86400"})
 
 

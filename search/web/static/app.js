@@ -11,6 +11,7 @@
     ["source", "since", "until", "k"].forEach(function (name) {
       if (params[name] === "") { delete params[name]; }
     });
+    if (params.sort === "relevance") { delete params.sort; }  // the default
     var trigger = event.detail.triggeringEvent;
     latestIsTyping = Boolean(trigger && trigger.type === "input");
     if (latestIsTyping && typingEntry) { event.detail.headers["X-Typing"] = "1"; }

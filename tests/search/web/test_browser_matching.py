@@ -23,6 +23,7 @@ def said_articles() -> list[dict]:
 def test_a_facet_narrows_the_results_to_its_value(watched, base_url):  # noqa: F811
     page = watched.page
     page.goto(base_url + FARM)
+    page.locator("details.refine > summary").click()
     outlets = page.locator('.facet[data-facet="source"] li')
     expect()(outlets).to_have_count(2)  # both copies of the wire story, not only the result
     expect()(outlets.filter(has_text="Daily Herald")).to_contain_text("1")
@@ -31,12 +32,14 @@ def test_a_facet_narrows_the_results_to_its_value(watched, base_url):  # noqa: F
     expect()(page.locator(".result .outlet").first).to_have_text("Daily Herald")
     expect()(page.locator("#source")).to_have_value("Daily Herald")
     expect()(page.locator('.facet[data-facet="source"] li')).to_have_count(1)
+    expect()(page.locator('.facet[data-facet="source"] li')).to_be_hidden()  # folded again
     assert watched.errors == []
 
 
 def test_a_month_facet_searches_that_month(watched, base_url):  # noqa: F811
     page = watched.page
     page.goto(base_url + FARM)
+    page.locator("details.refine > summary").click()
     page.locator('.facet[data-facet="month"] a[data-value="2024-03"]').click()
     page.wait_for_url(re.compile("since="))
     query = parse_qs(urlsplit(page.url).query)

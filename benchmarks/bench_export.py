@@ -5,6 +5,11 @@ Two measures:
 * the writers (search/export.py), given 1,000 to 100,000 synthetic matches one at a time
   (each with a passage of about 600 characters, as real passages are) and writing to a
   file: the peak of Python's traced memory and the process's peak RSS;
+* with ``--vectors N``, the search by meaning alone (``MatchingSet._by_meaning``, which asks
+  FAISS for ever more passages while the last still reaches the floor) over N synthetic unit
+  vectors in the index kind a collection of that size gets (exact to 20,000, HNSW above),
+  for queries that a given share of the passages match (their cosine about 0.78; the rest
+  near 0): passages matched, FAISS searches made, seconds;
 * with ``--index``, the whole path of ``presslens export`` on a real index: the matching
   set of each ``--query`` found and streamed through the CSV writer, its rows, seconds and
   traced peak.
@@ -12,6 +17,7 @@ Two measures:
     .venv/bin/python benchmarks/bench_export.py
     .venv/bin/python benchmarks/bench_export.py --index data/index --query election \\
         --query "border wall funding"
+    .venv/bin/python benchmarks/bench_export.py --sizes "" --vectors 200000
 """
 
 from __future__ import annotations
@@ -82,6 +88,63 @@ def bench_writers(sizes: list[int]) -> None:
                       f"{peak / 1e6:.3f} | {peak_rss_mb():.0f} |")
 
 
+class _Passages:
+    """What ``MatchingSet._by_meaning`` asks of an engine, over bare vectors: each passage
+    is an article of its own, and FAISS searches are counted."""
+
+    def __init__(self, vectors):
+        self.vectors = vectors
+        self.searches = 0
+        search = vectors.search
+
+        def counted(*args, **kwargs):
+            self.searches += 1
+            return search(*args, **kwargs)
+
+        vectors.search = counted
+
+    def _article_of(self, ids):
+        return {pid: str(pid) for pid in ids}
+
+
+def bench_vectors(n: int, shares: list[float], dimension: int = 384) -> None:
+    import numpy as np
+
+    from indexer.storage.segments import Segment, VectorSet
+    from indexer.storage.vectors import VectorIndex
+    from search.matching import MatchingSet
+    from search.params import parse_search
+
+    rng = np.random.default_rng(7)
+    queries = rng.standard_normal((len(shares), dimension)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    vectors = rng.standard_normal((n, dimension)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    start = 0
+    for query, share in zip(queries, shares, strict=True):
+        near = int(n * share)
+        part = vectors[start:start + near]
+        part += 1.25 * query  # about 0.78 from the query once normalised
+        part /= np.linalg.norm(part, axis=1, keepdims=True)
+        start += near
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    started = time.perf_counter()
+    index = VectorIndex.build(ids, vectors, dimension)
+    built = time.perf_counter() - started
+    print(f"\n{n:,} synthetic passages, {index.kind} index, built in {built:.0f} s\n")
+    print("| passages matching | found | FAISS searches | seconds |")
+    print("| ---: | ---: | ---: | ---: |")
+    for query, share in zip(queries, shares, strict=True):
+        engine = _Passages(VectorSet([(Segment("bench", n, 0), index, ids)],
+                                     np.zeros(0, dtype=np.int64), dimension))
+        matching = MatchingSet(engine, parse_search("synthetic", mode="vector"))
+        started = time.perf_counter()
+        found = matching._by_meaning(query, None)
+        seconds = time.perf_counter() - started
+        print(f"| {int(n * share):,} | {len(found):,}{' (capped)' if matching.capped else ''} "
+              f"| {engine.searches} | {seconds:.2f} |")
+
+
 def bench_index(index: Path, queries: list[str]) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from indexer.settings import Settings
@@ -116,11 +179,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000",
                         help="Synthetic matches to write, comma-separated.")
+    parser.add_argument("--vectors", type=int, default=0,
+                        help="Also time the search by meaning over this many vectors.")
+    parser.add_argument("--shares", default="0.001,0.01,0.1",
+                        help="Shares of --vectors that the queries match, comma-separated.")
     parser.add_argument("--index", type=Path, help="Also export from this index.")
     parser.add_argument("--query", action="append", default=[],
                         help="A query to export from --index (repeatable).")
     args = parser.parse_args()
-    bench_writers([int(n) for n in args.sizes.split(",") if n])
+    if args.sizes:
+        bench_writers([int(n) for n in args.sizes.split(",") if n])
+    if args.vectors:
+        bench_vectors(args.vectors, [float(s) for s in args.shares.split(",") if s])
     if args.index:
         bench_index(args.index, args.query or ["election"])
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import calendar
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -69,10 +69,20 @@ class Match:
 
     article: ArticleRef
     story_id: int | None
-    score: float
+    score: float | None  # None: an article matched by words whose passages have no vector
     similarity: float | None
     passage: PassageOut | None
     relation: str | None  # to the first article of its story earlier in the set
+
+
+@dataclass
+class Tally:
+    """Matching articles counted by outlet, by lean, and by (day published, lean); the day
+    is None where it is not known."""
+
+    sources: Counter = field(default_factory=Counter)
+    leans: Counter = field(default_factory=Counter)
+    days: Counter = field(default_factory=Counter)
 
 
 class MatchingSet:
@@ -89,6 +99,7 @@ class MatchingSet:
         self.capped = False
         self._vector: np.ndarray | None = None
         self._ranked: list[Hit] | None = None
+        self._tally: Tally | None = None
 
     # The set ---------------------------------------------------------------------------
     def ranked(self) -> list[Hit]:
@@ -166,6 +177,18 @@ class MatchingSet:
                 rows = self.engine.store.get_articles(part)
             yield from (rows[aid] for aid in part if aid in rows)
 
+    def tally(self) -> Tally:
+        """Counts by outlet, lean and day, made in one pass and kept: what the facets and
+        the timelines of this set are made of."""
+        if self._tally is None:
+            tally = Tally()
+            for row in self.articles():
+                tally.sources[row.get("source")] += 1
+                tally.leans[row.get("lean")] += 1
+                tally.days[(_day(row.get("published")), row.get("lean"))] += 1
+            self._tally = tally
+        return self._tally
+
     def __iter__(self) -> Iterator[Match]:
         """Every match with its article, passage, score and relation, a batch at a time."""
         return self.matches(self.ranked())
@@ -204,9 +227,9 @@ class MatchingSet:
                         "relation", "related")
                 pid, cosine = shown.get(hit.article_id, (None, None))
                 similarity = None if self._vector is None or cosine is None else cosine
-                score = hit.score if self._vector is None else (cosine if cosine is not None
-                                                                else hit.score)
-                yield Match(article=_ref(row), story_id=story, score=round(float(score), 4),
+                score = hit.score if self._vector is None else cosine
+                yield Match(article=_ref(row), story_id=story,
+                            score=None if score is None else round(float(score), 4),
                             similarity=None if similarity is None
                             else round(float(similarity), 4),
                             passage=_passage(passages[pid]) if pid in passages else None,
@@ -236,14 +259,10 @@ class MatchingSet:
 # What is made of it ---------------------------------------------------------------------
 def facets(matching: MatchingSet) -> Facets:
     """Counts by outlet, lean and month over every matching article."""
-    sources: Counter = Counter()
-    leans: Counter = Counter()
+    tally = matching.tally()
     months: Counter = Counter()
-    for row in matching.articles():
-        sources[row.get("source")] += 1
-        leans[row.get("lean")] += 1
-        day = _day(row.get("published"))
-        months[f"{day:%Y-%m}" if day else None] += 1
+    for (day, _), count in tally.days.items():
+        months[f"{day:%Y-%m}" if day else None] += count
 
     def most_first(counts: Counter) -> list[FacetValue]:
         order = sorted(counts.items(), key=lambda kv: (kv[0] is None, -kv[1], kv[0] or ""))
@@ -252,7 +271,7 @@ def facets(matching: MatchingSet) -> Facets:
     newest = sorted(months.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
     newest = [kv for kv in reversed(newest) if kv[0] is not None] + [
         kv for kv in newest if kv[0] is None]
-    return Facets(source=most_first(sources), lean=most_first(leans),
+    return Facets(source=most_first(tally.sources), lean=most_first(tally.leans),
                   month=[FacetValue(value=v, count=c) for v, c in newest])
 
 
@@ -287,13 +306,12 @@ def timeline(matching: MatchingSet, interval: str) -> TimelineResponse:
     """
     counts: dict[date, Counter] = {}
     undated = total = 0
-    for row in matching.articles():
-        total += 1
-        day = _day(row.get("published"))
+    for (day, lean), count in matching.tally().days.items():
+        total += count
         if day is None:
-            undated += 1
+            undated += count
             continue
-        counts.setdefault(bucket_start(day, interval), Counter())[row.get("lean")] += 1
+        counts.setdefault(bucket_start(day, interval), Counter())[lean] += count
     buckets: list[TimelineBucket] = []
     if counts:
         start, last = min(counts), max(counts)

@@ -4,10 +4,10 @@ sorting by date, the export and the feeds count and list.
 The matching set is defined here and nowhere else (docs/search.md, "The matching set"):
 
 * **by meaning** (hybrid and vector modes): the articles whose best passage reaches the
-  similarity floor (``SIMILARITY_FLOOR``, the cosine under which a result is a weak match).
-  FAISS is asked for the nearest ``MATCH_FIRST`` passages among those the filters let
-  through, four times as many again while the last one still reaches the floor, and at most
-  ``MATCH_PASSAGES``; past that the set is cut (``capped``).
+  similarity floor (``SIMILARITY_FLOOR``, the cosine under which a result is a weak match):
+  a range search of the vectors (``VectorSet.above``) among the passages the filters let
+  through, exact for exact and HNSW segments, over the lists a search visits for IVF; the
+  best ``MATCH_PASSAGES`` passages at most (past that the set is cut: ``capped``).
 * **by words** (hybrid and keyword modes): the articles whose title or text holds every word
   of the query (stop words left out; a query of stop words alone matches by words nothing;
   in an index built before articles had a full-text index of their own, the articles with
@@ -55,8 +55,7 @@ from .retrieve import SIMILARITY_FLOOR, STOP_WORDS, Hit, best_per_article, query
 if TYPE_CHECKING:
     from .engine import Engine
 
-MATCH_FIRST = 1_000
-MATCH_PASSAGES = 200_000
+MATCH_PASSAGES = 1_000_000
 BATCH = 200
 # A timeline longer than this many buckets asks for a longer interval or narrower dates.
 MAX_BUCKETS = 5_000
@@ -129,19 +128,11 @@ class MatchingSet:
     def _by_meaning(self, vector: np.ndarray, filters) -> list[Hit]:
         engine = self.engine
         allowed = engine.store.passage_ids_matching(filters) if filters else None
-        total = engine.vectors.size if allowed is None else len(allowed)
-        n = min(MATCH_FIRST, total)
-        while True:
-            ids, scores = engine.vectors.search(vector, n, allowed)
-            deeper = n < total and len(scores) == n and scores[-1] >= SIMILARITY_FLOOR
-            if not deeper:
-                break
-            if n >= MATCH_PASSAGES:
-                self.capped = True
-                break
-            n = min(n * 4, total, MATCH_PASSAGES)
-        keep = scores >= SIMILARITY_FLOOR
-        ids, scores = ids[keep].tolist(), scores[keep].tolist()
+        ids, scores = engine.vectors.above(vector, SIMILARITY_FLOOR, allowed)
+        if len(ids) > MATCH_PASSAGES:
+            self.capped = True
+            ids, scores = ids[:MATCH_PASSAGES], scores[:MATCH_PASSAGES]
+        ids, scores = ids.tolist(), scores.tolist()
         return best_per_article(list(zip(ids, scores, strict=True)), engine._article_of(ids))
 
     def _by_words(self, filters) -> list[tuple[str, float]]:

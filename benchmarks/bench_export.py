@@ -3,7 +3,7 @@
 Two measures:
 
 * the writers (search/export.py), given 1,000 to 100,000 synthetic matches one at a time
-  (each with a passage of about 600 characters, as real passages are) and writing to a
+  (each with a passage of 556 characters, about as long as real passages) and writing to a
   file: the peak of Python's traced memory and the process's peak RSS;
 * with ``--vectors N``, the search by meaning alone (``MatchingSet._by_meaning``: a range
   search of the vectors above the similarity floor) over N synthetic unit vectors in the

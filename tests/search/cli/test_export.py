@@ -103,3 +103,13 @@ def test_export_takes_the_filters_of_search(run):
 def test_bad_export_options_are_usage_errors(run, args, message):
     result = run("export", "harvest", *args)
     assert result.exit_code == 2 and message in result.output
+
+
+def test_search_sorted_by_date_lists_the_newest_match_first(run):
+    result = run("search", "harvest", "--mode", "keyword", "--sort", "date", "--no-collapse",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    found = [r["article"]["id"] for r in json.loads(result.stdout)["results"]]
+    assert found == ["minus", "formula", "plain"]  # June, May, then the undated one
+    result = run("search", "harvest", "--sort", "random")
+    assert result.exit_code == 2 and "sort must be one of relevance, date" in result.output

@@ -426,6 +426,16 @@ class Engine:
                 return results
             n *= 4
 
+    def results_for(self, hits: list[Hit], k: int, collapse: bool, query: str,
+                    mode: str = "hybrid") -> list[SearchResult]:
+        """The first ``k`` of articles ranked elsewhere (search/matching.py orders the
+        matching set by date) as results: passages, similarities and coverage, as
+        ``search`` gives them. A hit's passage may be ``NO_PASSAGE``: one is chosen."""
+        vector = self.query_vector(query, mode)
+        plan = self.planner.plan(query) if mode != "vector" else []
+        with self._searching:
+            return self._results(hits, k, collapse, plan, vector, {})
+
     def _article_of(self, passage_ids: list[int]) -> dict[int, str]:
         if self.passage_articles is not None:
             return self.passage_articles.of(passage_ids)

@@ -306,6 +306,24 @@ class ArticleKeywords:
                   ) -> bool | None:
         """Whether some article (among ``allowed`` rowids) holds every one of ``terms``;
         ``None`` when a term was left out (FTS5 must answer)."""
+        rows = self._rows_holding_all(terms, allowed)
+        return None if rows is None else bool(len(rows))
+
+    def holding_all(self, terms: Sequence[str], allowed: np.ndarray | None = None
+                    ) -> list[tuple[str, float]] | None:
+        """Every article (among ``allowed`` rowids) that holds all of ``terms``, best BM25
+        first, with its score; ``None`` when a term was left out (FTS5 must answer)."""
+        rows = self._rows_holding_all(terms, allowed)
+        if rows is None or not len(rows):
+            return None if rows is None else []
+        found = self.index.search([[term] for term in dict.fromkeys(terms)], len(rows),
+                                  self.index.ids[rows])
+        at = np.searchsorted(self.index.ids, [rowid for rowid, _ in found])
+        return [(self.article_ids[row], score)
+                for row, (_, score) in zip(at.tolist(), found, strict=True)]
+
+    def _rows_holding_all(self, terms: Sequence[str], allowed: np.ndarray | None
+                          ) -> np.ndarray | None:
         index = self.index
         rows: np.ndarray | None = None
         for term in dict.fromkeys(terms):
@@ -313,16 +331,16 @@ class ArticleKeywords:
                 return None
             slot = index.terms.get(term)
             if slot is None:
-                return False
+                return np.zeros(0, dtype=np.int64)
             held = index.rows[index.offsets[slot]:index.offsets[slot + 1]]
             rows = held if rows is None else np.intersect1d(rows, held, assume_unique=True)
             if not len(rows):
-                return False
+                return rows
         if rows is None:
-            return False
+            return np.zeros(0, dtype=np.int64)
         if allowed is not None:
             rows = rows[index._allowed_mask(allowed)[rows]]
-        return bool(len(rows))
+        return rows
 
     def nbytes(self) -> int:
         return self.index.nbytes() + sum(len(a) + 50 for a in self.article_ids)

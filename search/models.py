@@ -86,6 +86,21 @@ class Notice(BaseModel):
     suggestions: list[str] = Field([], description="The nearest values the index holds")
 
 
+class FacetValue(BaseModel):
+    value: str | None = Field(description="An outlet, a lean or a month (YYYY-MM); null "
+                              "for the matching articles where it is not known")
+    count: int = Field(description="Matching articles with this value")
+
+
+class Facets(BaseModel):
+    """Counts over every article that matches the query (search/matching.py), not only
+    the results shown."""
+
+    source: list[FacetValue] = Field([], description="By outlet, most articles first")
+    lean: list[FacetValue] = Field([], description="By the outlet's lean, most first")
+    month: list[FacetValue] = Field([], description="By month published, newest first")
+
+
 class SearchResponse(BaseModel):
     query: str
     took_ms: float
@@ -97,6 +112,27 @@ class SearchResponse(BaseModel):
                                 "to be weak; null in keyword search")
     notices: list[Notice] = Field([], description="Filters that matched nothing, each with "
                                   "the nearest values the index holds; empty otherwise")
+    facets: Facets | None = Field(None, description="With facets=true: counts by outlet, "
+                                  "lean and month over every matching article")
+
+
+class TimelineBucket(BaseModel):
+    start: str = Field(description="The bucket's first day, YYYY-MM-DD (a week starts on "
+                       "Monday)")
+    count: int = Field(description="Matching articles published in it")
+    by_lean: dict[str, int] = Field({}, description="Of those, how many by their "
+                                    "outlet's lean (known leans only)")
+    lean_unknown: int = Field(0, description="Of those, how many whose lean is unknown")
+
+
+class TimelineResponse(BaseModel):
+    query: str
+    interval: str = Field(description="month, week or day")
+    buckets: list[TimelineBucket] = Field(description="Oldest first, with empty buckets "
+                                          "between the first and the last")
+    matching: int = Field(description="Every matching article, dated or not")
+    undated: int = Field(description="Matching articles with no known date, in no bucket")
+    notices: list[Notice] = []
 
 
 class MatchingPassage(BaseModel):

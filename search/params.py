@@ -9,6 +9,9 @@ from datetime import date
 MAX_QUERY_CHARS = 1000
 MAX_K = 100
 DEFAULT_K = 10
+SORTS = ("relevance", "date")
+INTERVALS = ("month", "week", "day")
+FORMATS = ("csv", "jsonl")
 
 # Control characters come from pasted text; they mean nothing to search and some
 # (NUL) upset the storage layer, so they count as spaces.
@@ -36,6 +39,7 @@ class SearchParams:
     mode: str = "hybrid"
     language: str | None = None
     lean: str | None = None
+    sort: str = "relevance"
 
 
 def clean_query(q: str | None) -> str:
@@ -132,6 +136,32 @@ def check_lean(lean: str | None) -> str | None:
     return label
 
 
+def _one_of(field: str, value: str | None, allowed: tuple[str, ...]) -> str:
+    """``value`` when it is one of ``allowed`` (in any case); blank means the first."""
+    if value is None or not value.strip():
+        return allowed[0]
+    chosen = value.strip().lower()
+    if chosen not in allowed:
+        raise BadParam(field, f"{field} must be one of {', '.join(allowed)} (got {value!r})",
+                       value)
+    return chosen
+
+
+def check_sort(sort: str | None) -> str:
+    """``relevance`` (best first, the default) or ``date`` (newest first)."""
+    return _one_of("sort", sort, SORTS)
+
+
+def check_interval(interval: str | None) -> str:
+    """A timeline's bucket: ``month`` (when blank), ``week`` (from Monday) or ``day``."""
+    return _one_of("interval", interval, INTERVALS)
+
+
+def check_format(fmt: str | None) -> str:
+    """An export's format: ``csv`` (the default) or ``jsonl``."""
+    return _one_of("format", fmt, FORMATS)
+
+
 def parse_search(
     q: str | None,
     k: int | str | None = None,
@@ -142,6 +172,7 @@ def parse_search(
     mode: str | None = None,
     language: str | None = None,
     lean: str | None = None,
+    sort: str | None = None,
 ) -> SearchParams:
     """Check every parameter; raise :class:`BadParam` naming the first one that is wrong."""
     params = SearchParams(
@@ -154,6 +185,7 @@ def parse_search(
         mode=check_mode(mode),
         language=check_language(language),
         lean=check_lean(lean),
+        sort=check_sort(sort),
     )
     if params.since and params.until and params.since > params.until:
         raise BadParam(

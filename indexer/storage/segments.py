@@ -215,6 +215,24 @@ class VectorSet:
         return ids[best], scores[best]
 
 
+    def above(self, query: np.ndarray, floor: float,
+              allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every live passage id whose score is at least ``floor``, optionally among
+        ``allowed``, best first, with its score (``VectorIndex.above``)."""
+        _single_threaded()
+        found_ids, found_scores = [], []
+        for (_, index, _), dead in zip(self.parts, self._dead, strict=True):
+            ids, scores = index.above(query, floor, allowed,
+                                      excluded=dead if len(dead) else None)
+            found_ids.append(ids)
+            found_scores.append(scores)
+        if not found_ids:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        ids, scores = np.concatenate(found_ids), np.concatenate(found_scores)
+        order = np.lexsort((ids, -scores))
+        return ids[order], scores[order]
+
+
 def _next_name(store: Store) -> str:
     number = int(store.get_meta().get("last_segment", 0) or 0) + 1
     store.set_meta(last_segment=number)

@@ -199,6 +199,62 @@ class VectorIndex:
         return ids[0][keep], scores[0][keep]
 
 
+    def above(self, query: np.ndarray, floor: float, allowed: np.ndarray | None = None,
+              excluded: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every passage whose score with ``query`` is at least ``floor`` (optionally among
+        ``allowed`` ids, never ``excluded`` ones), best first.
+
+        Exact for an exact index, and for an HNSW graph too: its vectors are scanned whole
+        (a graph walk finds a query's nearest few, not everything past a line). An IVF
+        index answers from the lists a search of it visits.
+        """
+        query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        # FAISS keeps inner products strictly above the radius.
+        radius = float(np.nextafter(np.float32(floor), np.float32(-np.inf)))
+        if self.kind == "hnsw":
+            graph = faiss.downcast_index(self.index.index)
+            _, scores, rows = faiss.downcast_index(graph.storage).range_search(query, radius)
+            ids = faiss.vector_to_array(self.index.id_map)[rows]
+            keep = ids >= 0  # slots of removed passages
+            if allowed is not None:
+                keep &= np.isin(ids, allowed)
+            if excluded is not None:
+                keep &= ~np.isin(ids, excluded)
+            ids, scores = ids[keep], scores[keep]
+        else:
+            if allowed is not None and not len(allowed):
+                return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+            held: list = []
+            params = self._params(allowed, excluded, held)
+            _, scores, ids = self.index.range_search(query, radius, params=params)
+        scores = scores.astype(np.float32)
+        kept = scores >= floor
+        ids, scores = ids[kept].astype(np.int64), scores[kept]
+        order = np.lexsort((ids, -scores))
+        return ids[order], scores[order]
+
+    def _params(self, allowed: np.ndarray | None, excluded: np.ndarray | None, keep: list):
+        """Search parameters of an exact or IVF index for ``allowed`` and ``excluded`` ids;
+        ``keep`` holds what they refer to until the search is done."""
+        selector = None
+        if allowed is not None:
+            keep.append(np.ascontiguousarray(allowed, dtype=np.int64))
+            selector = faiss.IDSelectorBatch(keep[-1])
+        if excluded is not None:
+            keep.append(np.ascontiguousarray(excluded, dtype=np.int64))
+            keep.append(faiss.IDSelectorBatch(keep[-1]))
+            out = faiss.IDSelectorNot(keep[-1])
+            if selector is not None:
+                keep.extend([selector, out])
+                out = faiss.IDSelectorAnd(selector, out)
+            selector = out
+        if self._ivf is not None:
+            share = 1.0 if allowed is None else max(len(allowed), 1) / max(self.size, 1)
+            nprobe = min(self._ivf.nlist, math.ceil(self._ivf.nprobe / min(share, 1.0)))
+            return faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+        return faiss.SearchParameters(sel=selector) if selector is not None else None
+
+
 def _ivf_of(index: faiss.Index):
     """The IVF index within ``index``, or None when it is not one."""
     try:

@@ -1,7 +1,8 @@
 """The `presslens` command: build the index, search it, serve it.
 
 One group; each module holds the commands of one role: ``indexing`` (index, remove),
-``querying`` (search, coverage, stats), ``evaluating`` (eval), ``serving`` (serve, bench).
+``querying`` (search, coverage, stats), ``exporting`` (export), ``evaluating`` (eval),
+``serving`` (serve, bench).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import evaluating, indexing, querying, serving
+from . import evaluating, exporting, indexing, querying, serving
 
 EPILOG = """\b
 Examples:
@@ -37,5 +38,6 @@ def cli(ctx: click.Context, index_dir: Path | None) -> None:
 
 
 for command in (indexing.index, indexing.remove, querying.search, querying.stats,
-                evaluating.evaluate, querying.coverage, serving.serve, serving.bench):
+                evaluating.evaluate, querying.coverage, exporting.export, serving.serve,
+                serving.bench):
     cli.add_command(command)

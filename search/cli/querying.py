@@ -7,7 +7,7 @@ import textwrap
 import click
 
 from ..models import ArticleRef, StoryOut
-from ..params import DEFAULT_K, MAX_K, BadParam, parse_search
+from ..params import DEFAULT_K, MAX_K, SORTS, BadParam, parse_search
 from ..retrieve import MODES
 from .common import settings as settings_of
 from .common import worded
@@ -33,11 +33,13 @@ def _engine(ctx: click.Context, **overrides):
 @click.option("--mode", default="hybrid", show_default=True, metavar="|".join(MODES),
               help="Keywords and vectors fused, or one of them alone.")
 @click.option("--no-collapse", is_flag=True, help="List every article, not one per story.")
+@click.option("--sort", default="relevance", show_default=True, metavar="|".join(SORTS),
+              help="Best first, or the newest of every matching article first.")
 @click.option("--model", help="Refuse unless the index was built with this model.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON of /api/search.")
 @click.pass_context
-def search(ctx, query, k, source, since, until, language, lean, mode, no_collapse, model,
-           as_json):
+def search(ctx, query, k, source, since, until, language, lean, mode, no_collapse, sort,
+           model, as_json):
     """Find the passages that answer QUERY, best first.
 
     A --source, --language or --lean that matches nothing in the index gives no
@@ -47,13 +49,14 @@ def search(ctx, query, k, source, since, until, language, lean, mode, no_collaps
     Example:
       presslens search "Canada and Mexico join forces against US tariffs" -k 5
       presslens search "border wall funding" --source reuters --lean center
+      presslens search "tariffs" --sort date
     """
     from ..web.service import run_search
 
     # The same checks, in the same words, as /api/search and the page.
     try:
         params = parse_search(query, k, source, since, until, not no_collapse, mode,
-                              language, lean)
+                              language, lean, sort)
     except BadParam as error:
         hint = {"q": "QUERY", "k": "-k", "collapse": "--no-collapse"}.get(
             error.field, f"--{error.field}")

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ..matching import MatchingSet, facets, month_range, timeline
 from ..models import ArticleOut, PassageOut
 from ..params import MAX_K, BadParam, check_query, parse_search
 from .highlight import paragraphs
@@ -28,18 +29,41 @@ class FormState:
     k: str = ""
     lean: str = ""
     language: str = ""
+    sort: str = ""
 
     @classmethod
     def from_request(cls, request: Request) -> FormState:
         qp = request.query_params
         return cls(**{name: qp.get(name, "") for name in
-                      ("q", "source", "since", "until", "k", "lean", "language")})
+                      ("q", "source", "since", "until", "k", "lean", "language", "sort")})
 
     def url(self, **changes: str | int) -> str:
         """The shareable /search URL of this form, without empty fields."""
         fields = {**self.__dict__, **changes}
         kept = {name: value for name, value in fields.items() if str(value).strip()}
         return "/search?" + urlencode(kept)
+
+    def matching_query(self) -> str:
+        """The query and filters alone (no k, no sort), as a URL query string: what the
+        export and the feed of this search take."""
+        fields = ("q", "source", "since", "until", "lean", "language")
+        return urlencode({name: getattr(self, name).strip() for name in fields
+                          if getattr(self, name).strip()})
+
+    @property
+    def export_url(self) -> str:
+        return "/api/export?" + self.matching_query()
+
+    @property
+    def feed_url(self) -> str:
+        return "/feeds/search.atom?" + self.matching_query()
+
+    def facet_url(self, field: str, value: str) -> str:
+        """This search narrowed to one facet's value: an outlet, a lean or a month."""
+        if field == "month":
+            since, until = month_range(value)
+            return self.url(since=since, until=until, k="")
+        return self.url(**{field: value, "k": ""})
 
     def url_with(self, field: str, value: str) -> str:
         """This form's URL with one filter set to ``value`` (a suggestion to follow)."""
@@ -79,7 +103,8 @@ def base_context(form: FormState) -> dict:
         "form": form, "sources": [], "leans": [], "languages": [], "stats": None,
         "error": None, "error_title": None,
         "unavailable": False, "params": None, "response": None, "more_url": None,
-        "clear_url": None,
+        "clear_url": None, "facets": None, "timeline": None, "matching": None,
+        "chart": None,
     }
 
 
@@ -112,7 +137,7 @@ def search_page(request: Request) -> HTMLResponse:
     elif form.q.strip():
         try:
             params = parse_search(form.q, form.k, form.source, form.since, form.until,
-                                  language=form.language, lean=form.lean)
+                                  language=form.language, lean=form.lean, sort=form.sort)
         except BadParam as exc:
             context.update(error=exc.message, error_title="That search could not run")
             status = 422
@@ -127,12 +152,43 @@ def search_page(request: Request) -> HTMLResponse:
                 else None,
                 clear_url=form.url(source="", since="", until="", lean="", language=""),
             )
+            if response.results and not response.weak:
+                context.update(_over_every_match(engine, params))
     page = render("_results.html" if fragment else "index.html", context, status=status,
                   fragment=fragment)
     if fragment and _refines_a_search(request):
         query = request.url.query
         page.headers["HX-Replace-Url"] = request.url.path + (f"?{query}" if query else "")
     return page
+
+
+def _over_every_match(engine, params) -> dict:
+    """The facets and the monthly timeline of every article that matches, for the page."""
+    matching = MatchingSet(engine, params)
+    found = {"facets": facets(matching), "matching": len(matching), "timeline": None}
+    try:
+        found["timeline"] = timeline(matching, "month")
+    except BadParam:  # more months than a chart can show: the facets still say when
+        return found
+    found["chart"] = chart_data(found["timeline"])
+    return found
+
+
+LEAN_ORDER = {"left": 0, "lean left": 1, "center": 2, "lean right": 3, "right": 4}
+
+
+def chart_data(line) -> dict:
+    """What the page's chart draws (static/timeline.js), and its table shows: a count per
+    month for each lean, the unknown ones apart."""
+    leans = sorted({lean for bucket in line.buckets for lean in bucket.by_lean},
+                   key=lambda lean: (LEAN_ORDER.get(lean, 9), lean))
+    series = [{"label": lean, "unknown": False,
+               "counts": [b.by_lean.get(lean, 0) for b in line.buckets]}
+              for lean in leans]
+    if any(bucket.lean_unknown for bucket in line.buckets):
+        series.append({"label": "lean unknown", "unknown": True,
+                       "counts": [bucket.lean_unknown for bucket in line.buckets]})
+    return {"labels": [bucket.start[:7] for bucket in line.buckets], "series": series}
 
 
 def _refines_a_search(request: Request) -> bool:

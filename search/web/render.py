@@ -21,6 +21,8 @@ TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Installed from npm by `make setup`; never committed, never fetched from a CDN.
 HTMX_JS = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
+# The timeline's chart, from npm the same way.
+CHART_JS = PROJECT_ROOT / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"
 
 # Escaping is the defence; this policy is the second line should a template ever slip:
 # no inline script or style, nothing loaded from elsewhere.
@@ -136,6 +138,8 @@ def environment() -> jinja2.Environment:
         htmx_url=f"/assets/htmx.min.js?v={_asset_version(HTMX_JS)}",
         css_url=f"/static/style.css?v={_asset_version(STATIC_DIR / 'style.css')}",
         js_url=f"/static/app.js?v={_asset_version(STATIC_DIR / 'app.js')}",
+        chart_url=f"/assets/chart.umd.min.js?v={_asset_version(CHART_JS)}",
+        timeline_js_url=f"/static/timeline.js?v={_asset_version(STATIC_DIR / 'timeline.js')}",
     )
     return env
 

@@ -133,6 +133,8 @@ async def run_search_async(engine: Engine, params: SearchParams) -> SearchRespon
     """``run_search`` for an async route: the model's part and the first vector search,
     which leave Python's GIL, run in a worker thread; the rest on the event loop, one search
     at a time as it would anyway (see ``Engine``), with no second hand-over to a thread."""
+    if params.sort == "date":
+        return await run_in_threadpool(run_search, engine, params)
     filtered = bool(Filters(source=params.source, since=params.since, until=params.until,
                             language=params.language, lean=params.lean))
     vector, found = await run_in_threadpool(engine.vector_half, params.q, params.k,
@@ -145,6 +147,12 @@ async def run_search_async(engine: Engine, params: SearchParams) -> SearchRespon
 
 def run_search(engine: Engine, params: SearchParams) -> SearchResponse:
     """The search both renderings share: the JSON route and the page call only this."""
+    if params.sort == "date":
+        import time
+
+        from ..matching import search_by_date
+
+        return search_by_date(engine, params, time.perf_counter())
     return engine.search(
         params.q,
         k=params.k,

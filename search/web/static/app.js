@@ -11,6 +11,7 @@
     ["source", "since", "until", "k"].forEach(function (name) {
       if (params[name] === "") { delete params[name]; }
     });
+    if (params.sort === "relevance") { delete params.sort; }  // the default
     var trigger = event.detail.triggeringEvent;
     latestIsTyping = Boolean(trigger && trigger.type === "input");
     if (latestIsTyping && typingEntry) { event.detail.headers["X-Typing"] = "1"; }
@@ -77,8 +78,9 @@
     var form = document.getElementById("search-form");
     var toggle = form && form.querySelector(".filters-toggle");
     if (!toggle || !event.target.classList || !event.target.classList.contains("filter")) { return; }
+    // The order of the results is not a filter.
     var set = Array.prototype.filter.call(form.querySelectorAll(".filter"), function (el) {
-      return el.value.trim() !== "";
+      return el.name !== "sort" && el.value.trim() !== "";
     }).length;
     var count = toggle.querySelector(".filters-set");
     if (count) { count.textContent = set ? "· " + set + " set" : ""; }

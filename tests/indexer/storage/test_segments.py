@@ -162,6 +162,16 @@ def test_search_over_segments_equals_exact_search_over_the_live_vectors(
             # The same scores (ties may be broken either way), of live passages only.
             assert np.allclose(got_scores, scores, atol=1e-5)
             assert set(got.tolist()) <= set(pool.tolist())
+            # Every live passage past a score, across segments and never a removed one.
+            pooled = np.isin(ids, pool)
+            every = np.sort(matrix[pooled] @ query)[::-1]
+            # A line between two scores, so that rounding cannot put one on either side.
+            gap = next(i for i in range(4, len(every) - 1) if every[i] - every[i + 1] > 1e-4)
+            floor = float(every[gap] + every[gap + 1]) / 2
+            got, got_scores = vectors.above(query, floor, chosen)
+            past = ids[pooled][matrix[pooled] @ query >= floor]
+            assert set(got.tolist()) == set(past.tolist()) and len(got) == len(past) >= 5
+            assert np.all(got_scores[:-1] >= got_scores[1:])
     finally:
         store.close()
 

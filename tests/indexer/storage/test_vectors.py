@@ -51,3 +51,47 @@ def test_removed_passages_are_never_returned_and_added_ones_are(tmp_path, data, 
             assert found[0] == ids[q]  # each vector is its own nearest neighbour
     found, _ = index.search(vectors[0], 10, allowed=ids[:600])
     assert set(found) <= set(ids[500:600]) and len(found) > 0
+
+
+def _above(vectors, ids, query, floor, wanted):
+    scores = vectors @ query
+    return {int(i) for i, s in zip(ids, scores, strict=True) if s >= floor and wanted(i)}
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw", "ivf"])
+def test_above_finds_every_passage_past_a_score(tmp_path, data, kind):
+    ids, vectors = data
+    if kind == "ivf":
+        index = VectorIndex.trained(32, vectors, 16)
+        index.add(ids, vectors)
+    else:
+        index = VectorIndex.build(ids, vectors, 32, exact_limit=10_000 if kind == "exact"
+                                  else 100)
+    index.save(tmp_path / "v.faiss")
+    index = VectorIndex.load(tmp_path / "v.faiss", mmap=True)
+    assert index.kind == kind
+    query = vectors[3]
+    found, scores = index.above(query, 0.3)
+    truth = _above(vectors, ids, query, 0.3, lambda i: True)
+    assert len(truth) > 20  # more than a search's first few
+    assert np.all(scores[:-1] >= scores[1:]) and np.all(scores >= 0.3)
+    if kind == "ivf":  # the lists a search visits: most of them here, not always all
+        assert len(set(found.tolist()) & truth) >= 0.9 * len(truth)
+        # Its 8-bit codes move scores a little: what it finds is past the line, give or take.
+        assert set(found.tolist()) <= _above(vectors, ids, query, 0.28, lambda i: True)
+        return
+    assert set(found.tolist()) == truth and len(found) == len(truth)
+    allowed, excluded = ids[ids % 3 == 0], ids[ids % 2 == 0]
+    found, _ = index.above(query, 0.3, allowed=allowed, excluded=excluded)
+    assert set(found.tolist()) == _above(vectors, ids, query, 0.3,
+                                         lambda i: i % 3 == 0 and i % 2 != 0)
+    assert index.above(query, 0.3, allowed=ids[:0])[0].tolist() == []
+
+
+def test_above_leaves_out_passages_removed_from_a_graph(data):
+    ids, vectors = data
+    index = VectorIndex.build(ids, vectors, 32, exact_limit=100)
+    gone = ids[:1500]
+    index.remove(gone)
+    found, _ = index.above(vectors[3], 0.3)
+    assert set(found.tolist()) == _above(vectors, ids, vectors[3], 0.3, lambda i: i >= 1510)

@@ -30,7 +30,8 @@ def run(tmp_path, monkeypatch, fake_models):
     return invoke
 
 
-@pytest.mark.parametrize("command", ["index", "search", "stats", "serve", "coverage", "remove"])
+@pytest.mark.parametrize("command", ["index", "search", "stats", "serve", "coverage", "remove",
+                                     "export"])
 def test_every_command_has_help_with_an_example_and_is_documented(run, command):
     result = run(command, "--help")
     assert result.exit_code == 0

@@ -66,7 +66,8 @@ schema = schemathesis.openapi.from_dict(without_tuples(OPENAPI))
 
 FUZZED_PATHS = {
     "/api/search", "/api/articles/{article_id}", "/api/articles/{article_id}/coverage",
-    "/api/articles/{article_id}/passage", "/api/stats", "/healthz",
+    "/api/articles/{article_id}/passage", "/api/stats", "/healthz", "/api/timeline",
+    "/api/export", "/feeds/search.atom",
 }
 
 
@@ -147,6 +148,24 @@ def test_fuzz_stats(case, target):
 @schema.include(path="/healthz").parametrize()
 @FUZZ
 def test_fuzz_healthz(case, target):
+    target.fuzz(case)
+
+
+@schema.include(path="/api/timeline").parametrize()
+@FUZZ
+def test_fuzz_timeline(case, target):
+    target.fuzz(case)
+
+
+@schema.include(path="/api/export").parametrize()
+@FUZZ
+def test_fuzz_export(case, target):
+    target.fuzz(case)
+
+
+@schema.include(path="/feeds/search.atom").parametrize()
+@FUZZ
+def test_fuzz_search_feed(case, target):
     target.fuzz(case)
 
 

@@ -561,8 +561,7 @@ class Engine:
         missing = np.array(sorted({p for p in passage_ids if p not in known}), dtype=np.int64)
         found = dict(known)
         if len(missing):
-            ids, scores = self.vectors.search(vector, len(missing), missing)
-            found.update(zip(ids.tolist(), scores.tolist(), strict=True))
+            found.update(self.vectors.scores_of(vector, missing))
         return {pid: round(float(found[pid]), 4) for pid in passage_ids if pid in found}
 
     def _coverage_of(self, articles: list[dict], matched: dict[str, int]
@@ -618,15 +617,15 @@ class Engine:
             return None
         vector = self.query_vector(query)
         with self._searching:
-            ids, scores = self.vectors.search(vector, len(passages),
-                                              np.fromiter(passages, dtype=np.int64))
-        if not len(ids):  # passages without vectors: the first stands in, unscored
+            scores = self.vectors.scores_of(vector, np.fromiter(passages, dtype=np.int64))
+        if not scores:  # passages without vectors: the first stands in, unscored
             return MatchingPassage(article_id=article_id, query=query,
                                    passage=_passage(next(iter(passages.values()))))
+        best = min(scores, key=lambda pid: (-scores[pid], pid))
         return MatchingPassage(article_id=article_id, query=query,
-                               passage=_passage(passages[int(ids[0])]),
-                               similarity=round(float(scores[0]), 4),
-                               weak=bool(scores[0] < SIMILARITY_FLOOR))
+                               passage=_passage(passages[best]),
+                               similarity=round(float(scores[best]), 4),
+                               weak=bool(scores[best] < SIMILARITY_FLOOR))
 
     def coverage(self, article_id: str) -> CoverageResponse | None:
         row = self.store.get_article(article_id)

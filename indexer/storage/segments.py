@@ -199,6 +199,24 @@ class VectorSet:
                                                             strict=True)])
         return np.sort(held)
 
+    def scores_of(self, query: np.ndarray, passage_ids: np.ndarray) -> dict[int, float]:
+        """The score of ``query`` with each of the live ``passage_ids``, from the stored
+        vectors (a few ids: a filtered search for them would walk a whole graph)."""
+        wanted = np.asarray(passage_ids, dtype=np.int64)
+        found: dict[int, float] = {}
+        for (_, index, ids), dead in zip(self.parts, self._dead, strict=True):
+            here = wanted[np.isin(wanted, ids) & ~np.isin(wanted, dead)]
+            if not len(here):
+                continue
+            vectors = index.stored(here)
+            if vectors is None:
+                scored, scores = index.search(query, len(here), here)
+                found.update(zip(scored.tolist(), scores.tolist(), strict=True))
+            else:
+                found.update(zip(here.tolist(), (vectors @ query.reshape(-1)).tolist(),
+                                 strict=True))
+        return found
+
     def search(self, query: np.ndarray, n: int,
                allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The ``n`` nearest live passage ids and their scores, optionally among ``allowed``."""

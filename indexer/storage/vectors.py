@@ -199,6 +199,15 @@ class VectorIndex:
         return ids[0][keep], scores[0][keep]
 
 
+    def stored(self, ids: np.ndarray) -> np.ndarray | None:
+        """The vectors this index stores for ``ids`` (each one it holds), row by row; None
+        where it cannot give them back (an IVF list without its direct map)."""
+        try:
+            return np.vstack([self.index.reconstruct(int(i)) for i in ids]) if len(ids) \
+                else np.zeros((0, self.index.d), dtype=np.float32)
+        except RuntimeError:
+            return None
+
     def above(self, query: np.ndarray, floor: float, allowed: np.ndarray | None = None,
               excluded: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Every passage whose score with ``query`` is at least ``floor`` (optionally among

@@ -95,3 +95,16 @@ def test_above_leaves_out_passages_removed_from_a_graph(data):
     index.remove(gone)
     found, _ = index.above(vectors[3], 0.3)
     assert set(found.tolist()) == _above(vectors, ids, vectors[3], 0.3, lambda i: i >= 1510)
+
+
+@pytest.mark.parametrize("exact_limit", [10_000, 100])
+def test_stored_vectors_come_back_as_they_were_added(tmp_path, data, exact_limit):
+    ids, vectors = data
+    index = VectorIndex.build(ids, vectors, 32, exact_limit=exact_limit)
+    index.save(tmp_path / "v.faiss")
+    index = VectorIndex.load(tmp_path / "v.faiss")
+    wanted = np.array([10, 11, 2999, 1500], dtype=np.int64)
+    np.testing.assert_allclose(index.stored(wanted), vectors[wanted - 10], atol=1e-6)
+    # The scores a search gives are the inner products of those vectors.
+    found, scores = index.search(vectors[3], 5)
+    np.testing.assert_allclose(index.stored(found) @ vectors[3], scores, atol=1e-5)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ..matching import MatchingSet, facets, month_range, timeline
-from ..models import ArticleOut, PassageOut
+from ..models import ArticleOut, PassageOut, TimelineBucket, TimelineResponse
 from ..params import MAX_K, BadParam, check_query, parse_search
 from .highlight import paragraphs
 from .render import render
@@ -175,11 +175,45 @@ def _over_every_match(engine, params) -> dict:
 
 
 LEAN_ORDER = {"left": 0, "lean left": 1, "center": 2, "lean right": 3, "right": 4}
+# A story's timeline counts its articles a day when it spans at most this many days, else
+# a month; the label of a bucket is its start cut to that length.
+STORY_DAYS = 92
+STORY_LINE_UNIT = {"day": 10, "month": 7}
 
 
-def chart_data(line) -> dict:
+def story_timeline(article, coverage) -> TimelineResponse | None:
+    """The story of an article as a timeline: its articles a day (a month for a long
+    story), by lean. ``None`` for a story of fewer than two dated articles."""
+    from datetime import date, timedelta
+
+    members = [article] + [item.article for item in coverage]
+    dated = [m for m in members if m.published]
+    if len(dated) < 2:
+        return None
+    days = sorted(date.fromisoformat(m.published) for m in dated)
+    interval = "day" if (days[-1] - days[0]).days <= STORY_DAYS else "month"
+    starts: list[str] = []
+    day = days[0] if interval == "day" else days[0].replace(day=1)
+    while day <= days[-1]:
+        starts.append(day.isoformat())
+        day = (day + timedelta(days=1) if interval == "day"
+               else (day.replace(day=28) + timedelta(days=4)).replace(day=1))
+    buckets = {start: TimelineBucket(start=start, count=0) for start in starts}
+    for member in dated:
+        start = member.published if interval == "day" else member.published[:7] + "-01"
+        bucket = buckets[start]
+        bucket.count += 1
+        if member.lean:
+            bucket.by_lean[member.lean] = bucket.by_lean.get(member.lean, 0) + 1
+        else:
+            bucket.lean_unknown += 1
+    return TimelineResponse(query="", interval=interval, buckets=list(buckets.values()),
+                            matching=len(members), undated=len(members) - len(dated))
+
+
+def chart_data(line, label_length: int = 7) -> dict:
     """What the page's chart draws (static/timeline.js), and its table shows: a count per
-    month for each lean, the unknown ones apart."""
+    month (or per day, with ``label_length`` 10) for each lean, the unknown ones apart."""
     leans = sorted({lean for bucket in line.buckets for lean in bucket.by_lean},
                    key=lambda lean: (LEAN_ORDER.get(lean, 9), lean))
     series = [{"label": lean, "unknown": False,
@@ -188,7 +222,8 @@ def chart_data(line) -> dict:
     if any(bucket.lean_unknown for bucket in line.buckets):
         series.append({"label": "lean unknown", "unknown": True,
                        "counts": [bucket.lean_unknown for bucket in line.buckets]})
-    return {"labels": [bucket.start[:7] for bucket in line.buckets], "series": series}
+    return {"labels": [bucket.start[:label_length] for bucket in line.buckets],
+            "series": series}
 
 
 def _refines_a_search(request: Request) -> bool:
@@ -238,7 +273,10 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
         return render("error.html", context, status=404)
     passage = _chunk(request.query_params.get("chunk"), article)
     coverage = engine.coverage(article_id)
+    line = story_timeline(article, coverage.coverage if coverage else [])
     context.update(
+        story_line=line,
+        story_chart=chart_data(line, STORY_LINE_UNIT[line.interval]) if line else None,
         article=article,
         passage=passage,
         coverage=coverage.coverage if coverage else [],

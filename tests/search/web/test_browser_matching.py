@@ -137,3 +137,22 @@ def test_the_follow_link_and_the_head_name_the_searchs_feed(watched, base_url): 
     assert not feed.bozo and {e.id for e in feed.entries} == {
         "tag:presslens,2025:article:farm-wire-1", "tag:presslens,2025:article:farm-wire-2"}
 
+
+
+def test_an_article_page_draws_its_storys_timeline(watched, base_url):  # noqa: F811
+    page = watched.page
+    found = page.request.get(base_url + "/api/search?q=farm+bill+crop+insurance&k=1").json()
+    first = found["results"][0]
+    members = [first["article"]] + [c["article"] for c in first["coverage"]]
+    days = sorted({m["published"] for m in members if m["published"]})
+    page.goto(base_url + f"/articles/{first['article']['id']}")
+    canvas = page.locator(".story-timeline canvas.timeline-chart")
+    expect()(canvas).to_have_attribute("data-drawn", "true")
+    # Once the chart is drawn its figures fold away beneath it, one click from view.
+    page.locator(".story-timeline .timeline-data > summary").click()
+    rows = page.locator("#story-timeline-table tbody tr")
+    expect()(rows.first).to_be_visible()
+    assert rows.locator("th").all_text_contents() == days
+    counts = [int(c) for c in rows.locator("td:nth-of-type(1)").all_text_contents()]
+    assert sum(counts) == len([m for m in members if m["published"]])
+    assert watched.errors == []

@@ -439,3 +439,26 @@ def test_filters_fold_behind_a_button_with_no_inline_script(client):
     assert '<summary class="filters-toggle">Filters <span class="filters-set"></span>' in plain
     assert 'id="source"' in fold and 'id="until"' in fold
     assert all(" src=" in tag for tag in scripts(html))  # no inline script anywhere
+
+
+def test_a_storys_timeline_counts_its_dated_articles_by_day_or_month():
+    from types import SimpleNamespace
+
+    from search.models import ArticleRef
+    from search.web.pages import story_timeline
+
+    def item(aid, published, lean=None):
+        return SimpleNamespace(article=ArticleRef(id=aid, title=aid, published=published,
+                                                  lean=lean))
+
+    lead = ArticleRef(id="a", title="a", published="2024-03-08", lean="left")
+    line = story_timeline(lead, [item("b", "2024-03-10", "right"), item("c", None)])
+    assert line.interval == "day" and line.undated == 1 and line.matching == 3
+    assert [(b.start, b.count) for b in line.buckets] == [
+        ("2024-03-08", 1), ("2024-03-09", 0), ("2024-03-10", 1)]
+    assert line.buckets[0].by_lean == {"left": 1} and line.buckets[2].by_lean == {"right": 1}
+    long = story_timeline(lead, [item("b", "2024-09-01")])
+    assert long.interval == "month" and long.buckets[0].start == "2024-03-01"
+    assert len(long.buckets) == 7 and long.buckets[-1].lean_unknown == 1
+    # One dated article makes no timeline.
+    assert story_timeline(lead, [item("c", None)]) is None

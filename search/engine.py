@@ -457,20 +457,31 @@ class Engine:
             return []
         return self.store.article_keyword_search(match, n, ARTICLE_FTS_WEIGHTS, filters)
 
-    def _holds_all_words(self, words: list[str], filters: Filters | None) -> bool:
-        """Whether some article that passes ``filters`` holds every one of ``words`` (a
-        query of stop words alone is held by nearly all and says nothing)."""
-        if not self.article_search or all(word in STOP_WORDS for word in words):
-            return False
+    def articles_with_every_word(self, words: list[str], filters: Filters | None,
+                                 limit: int = -1) -> list[tuple[str, float]]:
+        """The articles passing ``filters`` whose title or text holds every one of
+        ``words``, best BM25 first (at most ``limit``; -1 for all); none for a query of stop
+        words alone, which nearly every article holds. An index built before articles had
+        a full-text index of their own gives the articles with a passage that holds them."""
+        if not words or all(word in STOP_WORDS for word in words):
+            return []
+        match = " AND ".join(f'"{word}"' for word in words)
+        if not self.article_search:
+            hits = self.store.keyword_search(match, limit, filters)
+            return [(hit.article_id, hit.score) for hit in best_per_article(
+                hits, self._article_of([pid for pid, _ in hits]))]
         index = self.article_keywords
         if index is not None:
             terms = [term for word_terms in stems(words) for term in word_terms]
             allowed = self.store.article_rowids_matching(filters) if filters else None
-            held = index.holds_all(terms, allowed)
-            if held is not None:
-                return held
-        match = " AND ".join(f'"{word}"' for word in words)
-        return bool(self.store.article_keyword_search(match, 1, ARTICLE_FTS_WEIGHTS, filters))
+            found = index.holding_all(terms, allowed)
+            if found is not None:
+                return found if limit < 0 else found[:limit]
+        return self.store.article_keyword_search(match, limit, ARTICLE_FTS_WEIGHTS, filters)
+
+    def _holds_all_words(self, words: list[str], filters: Filters | None) -> bool:
+        """Whether some article that passes ``filters`` holds every one of ``words``."""
+        return bool(self.articles_with_every_word(words, filters, limit=1))
 
     def _passages_for(self, article_ids: list[str], plan: list[tuple[str, list[str]]]
                       ) -> dict[str, int]:

@@ -302,13 +302,6 @@ class ArticleKeywords:
         return [(self.article_ids[row], score)
                 for row, (_, score) in zip(rows.tolist(), found, strict=True)]
 
-    def holds_all(self, terms: Sequence[str], allowed: np.ndarray | None = None
-                  ) -> bool | None:
-        """Whether some article (among ``allowed`` rowids) holds every one of ``terms``;
-        ``None`` when a term was left out (FTS5 must answer)."""
-        rows = self._rows_holding_all(terms, allowed)
-        return None if rows is None else bool(len(rows))
-
     def holding_all(self, terms: Sequence[str], allowed: np.ndarray | None = None
                     ) -> list[tuple[str, float]] | None:
         """Every article (among ``allowed`` rowids) that holds all of ``terms``, best BM25

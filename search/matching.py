@@ -36,8 +36,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from indexer.storage.fts import stems
-
 from .filtering import match_filters
 from .models import (
     ArticleRef,
@@ -50,7 +48,7 @@ from .models import (
     TimelineResponse,
 )
 from .params import BadParam, SearchParams
-from .retrieve import SIMILARITY_FLOOR, STOP_WORDS, Hit, best_per_article, query_words
+from .retrieve import SIMILARITY_FLOOR, Hit, best_per_article, query_words
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -136,27 +134,7 @@ class MatchingSet:
         return best_per_article(list(zip(ids, scores, strict=True)), engine._article_of(ids))
 
     def _by_words(self, filters) -> list[tuple[str, float]]:
-        engine = self.engine
-        words = query_words(self.params.q)
-        if all(word in STOP_WORDS for word in words):
-            return []
-        match = " AND ".join(f'"{word}"' for word in words)
-        if not engine.article_search:
-            # An index built before articles had a full-text index of their own: the
-            # articles with a passage that holds every word.
-            hits = engine.store.keyword_search(match, -1, filters)
-            return [(hit.article_id, hit.score) for hit in best_per_article(
-                hits, engine._article_of([pid for pid, _ in hits]))]
-        index = engine.article_keywords
-        if index is not None:
-            terms = [term for word_terms in stems(words) for term in word_terms]
-            allowed = engine.store.article_rowids_matching(filters) if filters else None
-            found = index.holding_all(terms, allowed)
-            if found is not None:
-                return found
-        from .engine import ARTICLE_FTS_WEIGHTS
-
-        return engine.store.article_keyword_search(match, -1, ARTICLE_FTS_WEIGHTS, filters)
+        return self.engine.articles_with_every_word(query_words(self.params.q), filters)
 
     # Reading it ------------------------------------------------------------------------
     def articles(self) -> Iterator[dict]:
@@ -176,7 +154,7 @@ class MatchingSet:
             for row in self.articles():
                 tally.sources[row.get("source")] += 1
                 tally.leans[row.get("lean")] += 1
-                tally.days[(_day(row.get("published")), row.get("lean"))] += 1
+                tally.days[(day_of(row.get("published")), row.get("lean"))] += 1
             self._tally = tally
         return self._tally
 
@@ -337,7 +315,7 @@ def newest_first(matching: MatchingSet) -> list[Hit]:
     dated: list[tuple[str, int]] = []
     undated: list[int] = []
     for row in matching.articles():
-        day = _day(row.get("published"))
+        day = day_of(row.get("published"))
         if day is None:
             undated.append(place[row["id"]])
         else:
@@ -364,7 +342,8 @@ def search_by_date(engine: Engine, params: SearchParams, started: float) -> Sear
                           floor=None if params.mode == "keyword" else SIMILARITY_FLOOR)
 
 
-def _day(value: str | None) -> date | None:
+def day_of(value: str | None) -> date | None:
+    """The day of a stored date (YYYY-MM-DD, or longer), or None when there is none."""
     if not value:
         return None
     try:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
 
 from indexer.outlets import outlet_key
 
+from .matching import day_of
 from .models import ArticleRef, StoryLead, StoryOut
 
 # The order leans are listed in (the bar on the page reads left to right); other labels an
@@ -67,7 +67,7 @@ def summarise(story_id: int, rows: list[dict],
     # first day are not told apart by the data; the one whose outlet sorts first stands.
     dated = sorted(((day, key or "", row["id"]), row, key)
                    for row, key in zip(rows, keys, strict=True)
-                   if (day := _day(row.get("published"))) is not None)
+                   if (day := day_of(row.get("published"))) is not None)
     first = ahead = None
     if dated:
         (first_day, _, _), first_row, first_key = dated[0]
@@ -86,12 +86,3 @@ def _outlet(row: dict) -> str | None:
     listed spelling), case and spacing aside, as filters match it."""
     source = row.get("source")
     return outlet_key(source) if source and source.strip() else None
-
-
-def _day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None

@@ -47,12 +47,15 @@ def presslens(index_dir: Path, *args: str, failpoint: str | None = None) -> dict
             "cwd": ROOT, "env": env}
 
 
-def start_server(index_dir: Path, log: Path, *args: str) -> tuple[subprocess.Popen, str]:
-    """A real `presslens serve` (with ``args``) on a free port, once /healthz answers 200."""
+def start_server(index_dir: Path, log: Path, *args: str,
+                 env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """A real `presslens serve` (with ``args``, and ``env`` added to its environment) on a
+    free port, once /healthz answers 200."""
     with free_socket() as sock:
         port = sock.getsockname()[1]
-    server = subprocess.Popen(**presslens(index_dir, "serve", "--port", str(port), *args),
-                              stdout=log.open("w"), stderr=subprocess.STDOUT)
+    command = presslens(index_dir, "serve", "--port", str(port), *args)
+    command["env"].update(env or {})
+    server = subprocess.Popen(**command, stdout=log.open("w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

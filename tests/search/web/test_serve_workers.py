@@ -3,7 +3,9 @@
 Clients keep querying /api/search, each request on a new connection so that both processes
 take their share, while `presslens index` adds articles and switches the index to a new
 generation. Every request must succeed, every answer must match the generation it names,
-and both processes must end up serving the new generation.
+and both processes must end up serving the new generation. The server is started with a
+token in PRESSLENS_TOKEN: every worker asks for it, and no process's command line nor the
+server's log holds it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
@@ -23,6 +26,19 @@ from search.cli import cli
 
 CLIENTS = 4
 QUERY = "quokka import tariff"
+TOKEN = "workers-test-token-8f2c41d9e7"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def command_lines(pid: int) -> list[str]:
+    """The command line of a process and of each of its descendants (Linux)."""
+    lines, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        lines.append(Path(f"/proc/{current}/cmdline").read_bytes().decode(errors="replace"))
+        for task in Path(f"/proc/{current}/task").iterdir():
+            todo.extend(int(child) for child in (task / "children").read_text().split())
+    return lines
 
 
 def health_by_process(base: str, wanted: int, timeout: float = 60) -> dict[int, str]:
@@ -42,7 +58,9 @@ def test_two_workers_serve_through_a_rebuild_and_switch(tmp_path, embedder):
     settings = Settings(index_dir=tmp_path / "index")
     build_index(settings, [folder], embedder=embedder)
     old = live_name(settings.index_dir)
-    server, base = start_server(settings.index_dir, tmp_path / "serve.log", "--workers", "2")
+    log = tmp_path / "serve.log"
+    server, base = start_server(settings.index_dir, log, "--workers", "2",
+                                env={"PRESSLENS_TOKEN": TOKEN})
 
     answers: list[tuple[str, bool]] = []
     failures: list[str] = []
@@ -54,7 +72,7 @@ def test_two_workers_serve_through_a_rebuild_and_switch(tmp_path, embedder):
                 return
             try:
                 response = httpx.get(f"{base}/api/search", params={"q": QUERY, "k": 5},
-                                     timeout=30)
+                                     headers=AUTH, timeout=30)
             except httpx.HTTPError as exc:
                 failures.append(f"{type(exc).__name__}: {exc}")
                 continue
@@ -69,6 +87,12 @@ def test_two_workers_serve_through_a_rebuild_and_switch(tmp_path, embedder):
         before = health_by_process(base, 2)
         assert len(before) == 2, f"only these processes answered: {before}"
         assert set(before.values()) == {old}
+        processes = command_lines(server.pid)
+        assert len(processes) >= 3  # the supervisor and its two workers
+        assert not any(TOKEN in line for line in processes)
+        # Every process asks for the token (new connections reach both).
+        for _ in range(10):
+            assert httpx.get(f"{base}/api/search", params={"q": QUERY}).status_code == 401
         for thread in threads:
             thread.start()
         while len(answers) < 10 and not failures:
@@ -94,6 +118,7 @@ def test_two_workers_serve_through_a_rebuild_and_switch(tmp_path, embedder):
         server.terminate()
         server.wait(timeout=30)
 
+    assert TOKEN not in log.read_text()
     assert failures == []
     assert set(after) == set(before), "a server process was replaced while serving"
     assert set(after.values()) == {new}

@@ -9,6 +9,12 @@ machine, and the client shares the CPU with the server.
 
     .venv/bin/python benchmarks/bench_serve.py
     .venv/bin/python benchmarks/bench_serve.py --passages 2000 --queries 200   # a smoke run
+    .venv/bin/python benchmarks/bench_serve.py --workers 1,2   # `serve --workers N` for each N
+
+With ``--workers``, the same load goes to `presslens serve --workers N` for each N in turn
+(each started afresh on the same index), and each row adds the resident memory of every
+server process, split into what is its own (anonymous) and what maps files the processes
+can share (the model and memory-mapped vectors).
 """
 
 from __future__ import annotations
@@ -136,9 +142,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen:
+def start_server(settings: Settings, port: int, log: Path, workers: int = 1
+                 ) -> subprocess.Popen:
     command = [sys.executable, "-m", "search", "--index", str(settings.index_dir), "serve",
-               "--host", "127.0.0.1", "--port", str(port)]
+               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     # uvicorn writes a line per request; to a file, so a full pipe never stalls the server.
     server = subprocess.Popen(command, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 180
@@ -157,14 +164,14 @@ def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen:
 
 
 @contextlib.contextmanager
-def running_server(settings: Settings, log: Path):
+def running_server(settings: Settings, log: Path, workers: int = 1):
     """`presslens serve` on a free loopback port, answering keyword search from memory; yields
     its base address and process, and stops it on the way out."""
     port = free_port()
-    server = start_server(settings, port, log)
+    server = start_server(settings, port, log, workers)
     try:
         base = f"http://127.0.0.1:{port}"
-        keywords_loaded(base)
+        keywords_loaded(base, workers)
         yield base, server
     finally:
         stop(server)
@@ -179,23 +186,66 @@ def stop(server: subprocess.Popen) -> None:
         server.kill()
 
 
-def keywords_loaded(base: str, timeout: float = 300) -> None:
-    """Wait until the server answers keyword search from memory, as it will from then on."""
+def keywords_loaded(base: str, workers: int = 1, timeout: float = 300) -> None:
+    """Wait until every server process answers keyword search from memory, as it will from
+    then on (each request on a new connection, so that each process answers some)."""
+    ready: set[int] = set()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if httpx.get(f"{base}/healthz", timeout=10).json().get("keywords_in_memory"):
-            return
-        time.sleep(0.5)
+        health = httpx.get(f"{base}/healthz", timeout=10).json()
+        if health.get("keywords_in_memory"):
+            ready.add(health.get("pid", 0))
+            if len(ready) >= workers:
+                return
+        else:
+            time.sleep(0.5)
     raise SystemExit(f"the server at {base} did not load its keyword index in {timeout:.0f} s")
 
 
+def process_tree(pid: int) -> list[int]:
+    """A process and its descendants (Linux): a server and its worker processes."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
 def process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process so far (Linux), to weigh the server alone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and its descendants so far (Linux), to weigh the
+    server alone, every worker process included."""
+    total = None
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total = (total or 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def resident_mb(pid: int) -> list[dict[str, float]]:
+    """Resident memory of each process of a server that has loaded an engine (Linux), in
+    MB: its own (anonymous) and its file-backed pages, which processes mapping the same
+    files share."""
+    out = []
+    for member in process_tree(pid):
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        fields = {line.split(":")[0]: line.split()[1] for line in status.splitlines()
+                  if line.startswith(("VmRSS", "RssAnon", "RssFile"))}
+        if "RssAnon" in fields:
+            out.append({"pid": member, "rss": int(fields["VmRSS"]) / 1024,
+                        "anon": int(fields["RssAnon"]) / 1024,
+                        "file": int(fields["RssFile"]) / 1024})
+    # The supervisor of several workers holds no engine: a tenth of a worker's memory.
+    largest = max((m["rss"] for m in out), default=0)
+    return [m for m in out if m["rss"] > largest / 4]
 
 
 def presslens_request(query: str, k: int) -> tuple[str, dict]:
@@ -312,6 +362,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--workers", metavar="N,N,...",
+                        help="compare `serve --workers N` for each N (e.g. 1,2) instead of "
+                        "HTTP against in-process")
     args = parser.parse_args()
 
     settings = Settings.from_env(args.index)
@@ -322,6 +375,9 @@ def main() -> None:
     print(f"index: {settings.index_dir} ({passages:,} passages); {len(queries):,} queries, "
           f"{args.concurrency} concurrent; {os.cpu_count()} CPUs", flush=True)
 
+    if args.workers:
+        compare_workers(settings, args, queries, warm_up, passages)
+        return
     with running_server(settings, args.index.parent / "serve.log") as (base, server):
         http_load(base, warm_up, args.concurrency, args.k)
         over_http = http_load(base, queries, args.concurrency, args.k, server.pid)
@@ -358,6 +414,39 @@ def main() -> None:
         args.json.write_text(json.dumps(
             {"passages": passages, "queries": len(queries), "concurrency": args.concurrency,
              "cpus": os.cpu_count(), "rows": [asdict(r) for r in rows]}, indent=2))
+
+
+def compare_workers(settings: Settings, args, queries: list[str], warm_up: list[str],
+                    passages: int) -> None:
+    """The same load on `presslens serve --workers N` for each N asked for."""
+    try:
+        counts = [int(n) for n in args.workers.split(",")]
+    except ValueError:
+        raise SystemExit(f"--workers takes numbers separated by commas, not {args.workers!r}"
+                         ) from None
+    if not counts or min(counts) < 1:
+        raise SystemExit("--workers takes numbers of 1 or more")
+    rows, memory = [], {}
+    for count in counts:
+        with running_server(settings, args.index.parent / f"serve-{count}.log",
+                            count) as (base, server):
+            http_load(base, warm_up, args.concurrency, args.k)
+            rows.append(http_load(base, queries, args.concurrency, args.k, server.pid,
+                                  label=f"HTTP, {count} worker{'s' if count > 1 else ''}"))
+            memory[count] = resident_mb(server.pid)
+    print()
+    print(table(rows))
+    print()
+    for count, processes in memory.items():
+        print(f"{count} worker{'s' if count > 1 else ''}: resident MB per server process "
+              + ", ".join(f"{m['rss']:.0f} ({m['anon']:.0f} own, {m['file']:.0f} file-backed)"
+                          for m in processes))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(
+            {"passages": passages, "queries": len(queries), "concurrency": args.concurrency,
+             "cpus": os.cpu_count(), "rows": [asdict(r) for r in rows],
+             "resident_mb": {str(k): v for k, v in memory.items()}}, indent=2))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from . import boilerplate
 from .collect import Collected, collect
-from .embed import Embedder, cache_key, load_embedder
+from .embed import Embedder, cache_key, default_device, load_embedder
 from .errors import DiskFull, IndexBusy, IndexNotFound, NothingRead
 from .ingest.chunk import chunk_article
 from .ingest.language import detect_language
@@ -177,7 +177,7 @@ def remove_articles(settings: Settings, article_ids: Iterable[str]) -> BuildRepo
 
 
 def _cache_key(config: IndexConfig) -> str:
-    return cache_key(config.model, config.backend)
+    return cache_key(config.model, config.backend, config.device)
 
 
 def _remove(store: Store, gone: list[str], changed: list[str], settings: Settings,
@@ -259,18 +259,21 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
            mapping: OutletMap | None = None, outlets_file: Path | None = None) -> bool:
     """Update the draft generation; returns whether anything changed."""
     store = draft.store
-    config = choose(settings, {} if rebuild else store.get_meta())
+    config = choose(settings, {} if rebuild else store.get_meta(),
+                    default_device=default_device)
     outlets = _outlets(store, mapping, outlets_file, report)
     report.languages_detected = _detect_stored_languages(store)
     # The model is loaded when something must be chunked and embedded, not before: an
     # update that finds nothing new, or only removals, never loads it.
-    loaded = [embedder] if embedder is not None and (embedder.name, embedder.backend) == (
-        config.model, config.backend) else []
+    loaded = [embedder] if embedder is not None and (
+        embedder.name, embedder.backend, embedder.device) == (
+        config.model, config.backend, config.device) else []
 
     def model() -> Embedder:
         if not loaded:
             loaded.append(load_embedder(config.model, backend=config.backend,
-                                        batch_size=settings.batch_size))
+                                        batch_size=settings.batch_size,
+                                        device=config.device))
         return loaded[0]
 
     collected = Collected()

@@ -45,7 +45,7 @@ class IndexOutdated(PressLensError):
 class IndexMismatch(PressLensError):
     """The index was built with one setting and another was asked for.
 
-    ``setting`` is one of model, backend, chunk_tokens, title_prefix or dimension.
+    ``setting`` is one of model, backend, device, chunk_tokens, title_prefix or dimension.
     """
 
     index_dir: Path

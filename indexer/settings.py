@@ -20,6 +20,11 @@ DEFAULT_TITLE_PREFIX = True
 # docs/benchmarks.md): the fastest backend here, within 0.1 point of torch on recall@10.
 BACKENDS = ("torch", "openvino-fp32", "openvino-bf16", "openvino-int8")
 DEFAULT_BACKEND = "openvino-int8"
+# Where the torch backend runs the model: on a CUDA GPU in half precision, or on the CPU in
+# full precision. OpenVINO backends run on the CPU only.
+DEVICES = ("cpu", "cuda")
+CUDA_NEEDS_TORCH = ("the cuda device runs only the torch backend (OpenVINO runs on the "
+                    "CPU): give --backend torch with --device cuda, or --device cpu")
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,9 @@ class Settings:
     chunk_tokens: int | None = None
     # Embed each passage as "title. passage" (the passage shown is unchanged).
     title_prefix: bool | None = None
+    # None: the device the index was built on; for a new index, cuda when the backend is
+    # torch and a CUDA GPU is there, else cpu.
+    device: str | None = None
     overlap_sentences: int = 1
     batch_size: int = 32
     # A line seen in at least this many articles (and this share of the collection) is
@@ -55,7 +63,7 @@ class Settings:
         """Settings from explicit values, then ``PRESSLENS_*`` variables, then defaults."""
         chosen = index_dir or os.environ.get("PRESSLENS_INDEX") or DEFAULT_INDEX
         values = {"index_dir": Path(chosen).expanduser()}
-        for name in ("model", "backend"):
+        for name in ("model", "backend", "device"):
             value = os.environ.get(f"PRESSLENS_{name.upper()}")
             if value:
                 values[name] = value

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from indexer.embed import Embedder, load_embedder
+from indexer.embed import Embedder, cuda_available, load_embedder
 from indexer.errors import IndexMismatch, IndexNotFound, IndexOutdated
 from indexer.models import Filters
 from indexer.settings import Settings
@@ -70,6 +70,17 @@ NO_PASSAGE = -1
 # FTS5's bm25().
 ARTICLE_WEIGHTS = {"title": TITLE_WEIGHT}
 ARTICLE_FTS_WEIGHTS = (float(TITLE_WEIGHT), 1.0)
+
+
+def query_device(built_on: str) -> str:
+    """Where queries are embedded: on the device the index was built on, except that an
+    index built on a GPU is searched from the CPU where there is none (its query vectors
+    differ from the GPU's in rounding only)."""
+    if built_on == "cuda" and not cuda_available():
+        log.warning("the index was embedded on a CUDA GPU and this machine has none: "
+                    "queries are embedded on the CPU")
+        return "cpu"
+    return built_on
 
 
 def stop_terms() -> list[str]:
@@ -230,9 +241,10 @@ class Engine:
             if not meta.get("model"):
                 raise IndexNotFound(settings.index_dir)
             config = choose(settings, meta)
-            if embedder is None or (embedder.name, embedder.backend) != (config.model,
-                                                                           config.backend):
-                embedder = load_embedder(config.model, backend=config.backend)
+            device = query_device(config.device)
+            if embedder is None or (embedder.name, embedder.backend, embedder.device) != (
+                    config.model, config.backend, device):
+                embedder = load_embedder(config.model, backend=config.backend, device=device)
             try:
                 vectors = VectorSet.open(folder, store, reuse=reuse)
             except IndexNotFound:

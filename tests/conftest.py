@@ -73,10 +73,12 @@ def fake_models(monkeypatch, fake_embedder):
     import indexer.build
     import search.engine
 
-    def load(name, backend="openvino-int8", batch_size=32):
+    def load(name, backend="openvino-int8", batch_size=32, device="cpu"):
         if name != FAKE_MODEL:
             raise AssertionError(f"a test with fake models loaded the real {name!r}")
-        return FakeEmbedder(name, backend, batch_size)
+        fake = FakeEmbedder(name, backend, batch_size)
+        fake.device = device
+        return fake
 
     for module in (indexer.build, search.engine):
         monkeypatch.setattr(module, "load_embedder", load)

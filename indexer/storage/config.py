@@ -1,17 +1,19 @@
 """What an index records about how its vectors were made, and the rule for reading it.
 
-Model, backend, passage size and title prefix decide every vector, so every build of one
-index uses the same, and search embeds queries with the same model and backend. Both sides
-read them through ``choose``.
+Model, backend, device, passage size and title prefix decide every vector, so every build
+of one index uses the same, and search embeds queries with the same model and backend (and
+device, where the server has it). Both sides read them through ``choose``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import IndexMismatch
+from ..errors import IndexMismatch, ModelNotAvailable
 from ..settings import (
+    CUDA_NEEDS_TORCH,
     DEFAULT_BACKEND,
     DEFAULT_CHUNK_TOKENS,
     DEFAULT_MODEL,
@@ -19,8 +21,8 @@ from ..settings import (
     Settings,
 )
 
-SETTINGS = ("model", "backend", "chunk_tokens", "title_prefix")
-DEFAULTS = {"model": DEFAULT_MODEL, "backend": DEFAULT_BACKEND,
+SETTINGS = ("model", "backend", "device", "chunk_tokens", "title_prefix")
+DEFAULTS = {"model": DEFAULT_MODEL, "backend": DEFAULT_BACKEND, "device": "cpu",
             "chunk_tokens": DEFAULT_CHUNK_TOKENS, "title_prefix": DEFAULT_TITLE_PREFIX}
 
 
@@ -32,9 +34,10 @@ class IndexConfig:
     backend: str
     chunk_tokens: int
     title_prefix: bool
+    device: str = "cpu"
 
     def as_meta(self) -> dict[str, object]:
-        return {"model": self.model, "backend": self.backend,
+        return {"model": self.model, "backend": self.backend, "device": self.device,
                 "chunk_tokens": self.chunk_tokens, "title_prefix": int(self.title_prefix)}
 
 
@@ -44,24 +47,34 @@ def recorded(meta: dict[str, str]) -> dict[str, object]:
     return {
         "model": meta.get("model") or None,
         "backend": meta.get("backend") or None,
+        # Indexes from before devices were recorded were all embedded on the CPU.
+        "device": (meta.get("device") or "cpu") if built else None,
         "chunk_tokens": int(meta["chunk_tokens"]) if "chunk_tokens" in meta else None,
         # Indexes from before titles were embedded recorded nothing: no prefix.
         "title_prefix": (meta.get("title_prefix", "0") == "1") if built else None,
     }
 
 
-def choose(settings: Settings, meta: dict[str, str], index_dir: Path | None = None
-           ) -> IndexConfig:
+def choose(settings: Settings, meta: dict[str, str], index_dir: Path | None = None,
+           default_device: Callable[[str], str] | None = None) -> IndexConfig:
     """What is asked for, else what the index was built with, else the defaults.
 
     Asking an index for something else than it was built with raises
-    :class:`IndexMismatch`; pass an empty ``meta`` to start from scratch.
+    :class:`IndexMismatch`; pass an empty ``meta`` to start from scratch. A new index's
+    device, when none is asked for, is ``default_device(backend)`` (cpu without one).
     """
     built = recorded(meta)
-    chosen = {}
+    backend = settings.backend or built["backend"] or DEFAULT_BACKEND
+    if settings.device == "cuda" and backend != "torch":
+        raise ModelNotAvailable(model=str(settings.model or built["model"] or DEFAULT_MODEL),
+                                backend=backend, reason=CUDA_NEEDS_TORCH)
+    chosen: dict[str, object] = {}
     for name in SETTINGS:
         asked, built_with = getattr(settings, name), built[name]
         if asked is not None and built_with is not None and asked != built_with:
             raise IndexMismatch(index_dir or settings.index_dir, name, built_with, asked)
-        chosen[name] = next(v for v in (asked, built_with, DEFAULTS[name]) if v is not None)
+        default = DEFAULTS[name]
+        if name == "device" and default_device is not None:
+            default = default_device(str(chosen["backend"]))
+        chosen[name] = next(v for v in (asked, built_with, default) if v is not None)
     return IndexConfig(**chosen)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from indexer.settings import BACKENDS
+from indexer.settings import BACKENDS, DEVICES
 
 from .common import settings as settings_of
 from .common import worded
@@ -22,6 +22,10 @@ from .common import worded
 @click.option("--model", help="sentence-transformers model name or folder.")
 @click.option("--backend", type=click.Choice(BACKENDS),
               help="What runs the model (recorded in the index; queries use the same).")
+@click.option("--device", type=click.Choice(DEVICES),
+              help="Where the torch backend runs the model: cuda (a GPU, half precision) or "
+              "cpu. Recorded in the index. Default: cuda when --backend torch finds a GPU, "
+              "else cpu; OpenVINO backends run on the CPU only.")
 @click.option("--chunk-tokens", type=click.IntRange(16, 512),
               help="Largest passage, in model tokens (default 128).")
 @click.option("--title-prefix/--no-title-prefix", default=None,
@@ -34,8 +38,8 @@ from .common import worded
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix, outlets,
-          as_json, quiet):
+def index(ctx, paths, rebuild, prune, model, backend, device, chunk_tokens, title_prefix,
+          outlets, as_json, quiet):
     """Build or update the index from files and folders.
 
     Reads .txt, .html, .htm, .jsonl, .json and .csv files (each may be .gz), RSS
@@ -47,11 +51,12 @@ def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix
     Examples:
       presslens index data/sample ~/saved-pages
       presslens index --outlets data/outlets.csv data/sample
+      presslens index --backend torch --device cuda data/sample
     """
     from indexer.build import build_index, remembered_paths
 
-    settings = settings_of(ctx, model=model, backend=backend, chunk_tokens=chunk_tokens,
-                           title_prefix=title_prefix)
+    settings = settings_of(ctx, model=model, backend=backend, device=device,
+                           chunk_tokens=chunk_tokens, title_prefix=title_prefix)
     if not paths:
         paths = tuple(remembered_paths(settings.index_dir))
         if not paths:

@@ -24,8 +24,11 @@ from .common import settings as settings_of
 @click.option("--public", is_flag=True,
               help="Serve an address other than loopback without a token, to anyone who "
               "can reach it.")
+@click.option("--workers", type=int, default=1, show_default=True, metavar="N",
+              help="Server processes over the same index, each with its own engine, each "
+              "following the live generation.")
 @click.pass_context
-def serve(ctx, host, port, access_log, token, public):
+def serve(ctx, host, port, access_log, token, public, workers):
     """Serve the search page and the JSON API.
 
     \b
@@ -38,14 +41,45 @@ def serve(ctx, host, port, access_log, token, public):
       PRESSLENS_TOKEN=$(python -c 'import secrets; print(secrets.token_urlsafe(32))') \\
         presslens serve --host 0.0.0.0
       curl -H "Authorization: Bearer $PRESSLENS_TOKEN" 'HOST:8000/api/search?q=tariffs'
+
+    \b
+    Two server processes on one port:
+      presslens serve --workers 2
     """
+    check_workers(workers)
     token = check_serving(host, token, public)
     import uvicorn
 
-    from ..web.api import create_app
+    settings = settings_of(ctx)
+    if workers == 1:
+        from ..web.api import create_app
 
-    uvicorn.run(create_app(settings_of(ctx), token=token), host=host, port=port,
-                access_log=access_log)
+        uvicorn.run(create_app(settings, token=token), host=host, port=port,
+                    access_log=access_log)
+        return
+    # Each worker is a fresh process that builds its own app from the environment
+    # (search/web/factory.py): the index by its absolute path, and the token, which so
+    # never appears on a command line.
+    os.environ["PRESSLENS_INDEX"] = str(settings.index_dir.resolve())
+    if token is None:
+        os.environ.pop("PRESSLENS_TOKEN", None)
+    else:
+        os.environ["PRESSLENS_TOKEN"] = token
+    uvicorn.run("search.web.factory:create_app_from_env", factory=True, workers=workers,
+                host=host, port=port, access_log=access_log)
+
+
+def check_workers(workers: int) -> None:
+    """Refuse a number of server processes that cannot serve; warn of more than cores."""
+    if workers < 1:
+        raise click.BadParameter(f"{workers} server processes cannot serve; give 1 or more "
+                                 "(1 is one process, as without --workers).",
+                                 param_hint="'--workers'")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if cores and workers > cores:
+        click.echo(f"Warning: {workers} server processes on {cores} cores: they will take "
+                   "turns on the cores, and each holds its own model and engine in memory.",
+                   err=True)
 
 
 def check_serving(host: str, token: str | None, public: bool) -> str | None:

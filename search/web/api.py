@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -49,6 +50,8 @@ class Health(BaseModel):
     # Whether keyword search is answered from memory yet (a large index loads it in the
     # background after it opens; until then SQLite's FTS5 answers, more slowly).
     keywords_in_memory: bool = False
+    # The server process that answered (several serve one port with --workers).
+    pid: int = 0
 
 
 ERRORS = {
@@ -178,7 +181,8 @@ def healthz(request: Request) -> Health:
     """200 with the index generation when an index is loaded, 503 when none is."""
     engine = engine_or_503(request)
     return Health(status="ok", generation=getattr(engine, "generation", None),
-                  keywords_in_memory=getattr(engine, "keywords", None) is not None)
+                  keywords_in_memory=getattr(engine, "keywords", None) is not None,
+                  pid=os.getpid())
 
 
 @router.get("/assets/htmx.min.js", include_in_schema=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -164,7 +165,7 @@ def test_healthz_reports_the_loaded_generation(client, engine):
     assert response.status_code == 200
     # The sample index is small enough to load its keyword index as it opens.
     assert response.json() == {"status": "ok", "generation": engine.generation,
-                               "keywords_in_memory": True}
+                               "keywords_in_memory": True, "pid": os.getpid()}
 
 
 def test_openapi_documents_the_real_response_models(client):

@@ -9,14 +9,11 @@ from (the X-Index-Generation header).
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import httpx
-from processes import ROOT, presslens, write_base, write_new
-from web_fixtures import free_socket
+from processes import ROOT, start_server, write_base, write_new
 
 from indexer.build import build_index
 from indexer.settings import Settings
@@ -25,25 +22,6 @@ from indexer.storage.generations import live_name
 ARTIFACTS = ROOT / "test-artifacts"
 CLIENTS = 4
 QUERY = "quokka import tariff"
-
-
-def start_server(index_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    with free_socket() as sock:
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(**presslens(index_dir, "serve", "--port", str(port)),
-                              stdout=log.open("w"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        assert server.poll() is None, log.read_text()[-3000:]
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return server, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    server.kill()
-    raise AssertionError("presslens serve did not start:\n" + log.read_text()[-3000:])
 
 
 def test_serving_goes_on_through_a_rebuild_and_switch(tmp_path, embedder):

@@ -46,22 +46,32 @@ def _host_port(address: str) -> tuple[str, int] | None:
 
 
 def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
-    """Raise ``ClusterUnavailable`` unless something accepts a connection at ``address``
-    within ``timeout`` seconds (``ray.init`` itself can wait much longer)."""
+    """Raise ``ClusterUnavailable`` unless a gRPC server (what a Ray head is) answers at
+    ``address`` within ``timeout`` seconds; ``ray.init`` itself waits minutes on an address
+    that accepts connections and never answers."""
     target = _host_port(address)
     if target is None:
         if address in ("auto", "local"):
             return
         raise ClusterUnavailable(address, "not an address of the form HOST:PORT, "
                                           "ray://HOST:PORT or auto")
+    hint = " (start the cluster with `ray start --head`, or check the address)"
     try:
-        with socket.create_connection(target, timeout=timeout):
-            pass
+        with socket.create_connection(target, timeout=timeout) as connection:
+            connection.settimeout(timeout)
+            connection.sendall(_HTTP2_PREFACE)
+            answer = connection.recv(9)
+    except TimeoutError:
+        raise ClusterUnavailable(address, f"nothing answered within {timeout:g}s{hint}") from None
     except OSError as error:
-        reason = ("nothing answered within " f"{timeout:g}s" if isinstance(error, TimeoutError)
-                  else error.strerror or str(error))
-        raise ClusterUnavailable(address, f"{reason} (start the cluster with `ray start "
-                                          "--head`, or check the address)") from None
+        raise ClusterUnavailable(address, f"{error.strerror or error}{hint}") from None
+    # A gRPC server's first frame is its SETTINGS frame (type 4, in the frame's 4th byte).
+    if len(answer) < 9 or answer[3] != 4:
+        raise ClusterUnavailable(address, f"what answers there is not a Ray cluster{hint}")
+
+
+# An HTTP/2 client's opening (RFC 9113 section 3.4), then an empty SETTINGS frame.
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
 
 
 class _Embed:

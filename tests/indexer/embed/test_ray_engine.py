@@ -131,24 +131,58 @@ def test_a_worker_killed_mid_build_costs_nothing(ray_engine, seeds_dir, tmp_path
     assert again.embedded == 0 and again.cached == report.embedded
 
 
-def _closed_port() -> int:
+@pytest.fixture(params=["refused", "silent"])
+def dead_address(request):
+    """An address where nothing listens, or where something accepts and never answers (as
+    a firewalled or hung head does)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        address = f"127.0.0.1:{s.getsockname()[1]}"
+        if request.param == "silent":
+            s.listen(8)
+            yield address
+            return
+    yield address
 
 
-def test_an_address_that_answers_nothing_says_so_at_once(tmp_path, seeds_dir):
+def test_an_address_that_answers_nothing_says_so_at_once(tmp_path, seeds_dir, dead_address):
     from search.cli import cli
 
-    address = f"127.0.0.1:{_closed_port()}"
     started = time.monotonic()
     result = CliRunner().invoke(cli, ["--index", str(tmp_path / "index"), "index", "--engine",
-                                      "ray", "--ray-address", address, str(seeds_dir)])
-    assert time.monotonic() - started < 5
+                                      "ray", "--ray-address", dead_address, str(seeds_dir)])
+    assert time.monotonic() - started < 6
     assert result.exit_code == 1, result.output
-    assert f"cannot use the Ray cluster at {address}" in result.output
+    assert f"cannot use the Ray cluster at {dead_address}" in result.output
     assert "nothing was indexed" in result.output
     assert not generations.live_database(tmp_path / "index").exists()
+
+
+def test_a_cluster_that_cannot_finish_leaves_the_live_index(ray_engine, seeds_dir, tmp_path,
+                                                            monkeypatch):
+    import indexer.embed.ray_engine
+    from indexer.errors import ClusterFailed
+
+    settings = Settings(index_dir=tmp_path / "index", batch_size=1)
+    first, second = sorted(seeds_dir.iterdir())
+    held = tmp_path / "held"
+    held.mkdir()
+    second.rename(held / second.name)
+    good = build_index(settings, [seeds_dir], engine=ray_engine)
+    live, before = generations.live_name(settings.index_dir), _passages(settings.index_dir)
+    (held / second.name).rename(seeds_dir / second.name)
+    # No retries: the killed actor ends the run.
+    monkeypatch.setattr(indexer.embed.ray_engine, "RETRIES", 0)
+    with pytest.raises(ClusterFailed) as failed:
+        build_index(settings, [seeds_dir], engine=_KillsAnActor(ray_engine))
+    assert "a rerun embeds only the rest" in str(failed.value)
+    assert generations.live_name(settings.index_dir) == live
+    assert _passages(settings.index_dir) == before
+    monkeypatch.undo()
+    rerun = build_index(settings, [seeds_dir], engine=ray_engine)
+    assert rerun.cached == failed.value.cached > 0
+    assert rerun.embedded + rerun.cached + good.embedded == len(
+        {p[-1] for p in _passages(settings.index_dir)})
 
 
 def test_ray_address_needs_the_ray_engine(tmp_path, seeds_dir):

@@ -23,9 +23,10 @@ import numpy as np
 from ..errors import ClusterFailed, ClusterUnavailable
 from .base import Embedder
 
-# Planned model batches handed to an actor at a time: the actor runs them as one `encode`,
-# so its cores overlap them, and each round trip through Ray carries several.
-GROUPS_PER_CALL = 4
+# Planned model batches handed to an actor at a time (it runs them as one `encode`). One
+# was measured faster than four on 2,000 passages (docs/benchmarks.md): the first vectors
+# come back sooner and the last call leaves no actor idle for long.
+GROUPS_PER_CALL = 1
 # How long an address may take to accept a connection before it is called unreachable.
 CONNECT_TIMEOUT = 3.0
 # Times an actor that died is started again, and a batch sent again, before the build stops.
@@ -133,8 +134,7 @@ class RayEngine:
                     ray.init(address=self.address, logging_level=logging.ERROR,
                              runtime_env=RUNTIME_ENV)
             except Exception as error:  # Ray raises many kinds for a cluster it cannot use
-                raise ClusterUnavailable(self.address,
-                                         f"{type(error).__name__}: {error}") from None
+                raise ClusterUnavailable(self.address, _refusal(error)) from None
             self._started = True
         return self
 
@@ -196,6 +196,19 @@ class RayEngine:
                 returned += len(hashes)
         except ray.exceptions.RayError as error:
             raise ClusterFailed(self.address, _first_line(error), returned) from None
+
+
+def _refusal(error: BaseException) -> str:
+    """Why ``ray.init`` failed, in words: its own error wraps the reason."""
+    causes = [error]
+    while causes[-1].__cause__ is not None and len(causes) < 10:
+        causes.append(causes[-1].__cause__)
+    if any("AuthenticationError" in type(c).__name__ or "InvalidAuthToken" in str(c)
+           for c in causes):
+        return ("the cluster asks for its authentication token (Ray 2.60's `ray start` turns "
+                "token authentication on): run with RAY_AUTH_MODE=token and the cluster's "
+                "token in ~/.ray/auth_token or RAY_AUTH_TOKEN")
+    return _first_line(error)
 
 
 def _first_line(error: BaseException) -> str:

@@ -445,16 +445,17 @@ def _embed_missing(store: Store, embedder: Embedder, texts: list[str], report: B
     report.embedded += len(missing)
     if not missing:
         return
-    if engine is not None:
-        # Cached as each few batches come back, so a cluster lost part way keeps them.
-        for hashes, vectors in engine.embed(embedder, missing):
-            store.cache_vectors(embedder.cache_key, hashes, vectors)
-            failpoints.reached("embedding")
-        return
-    # Longest first across the batch, so model inputs pad to similar lengths.
-    missing.sort(key=lambda item: -len(item[1]))
     with tqdm(total=len(missing), desc="embedding", unit=" passages", disable=not progress,
               leave=False) as bar:
+        if engine is not None:
+            # Cached as each batch comes back, so a cluster lost part way keeps them.
+            for hashes, vectors in engine.embed(embedder, missing):
+                store.cache_vectors(embedder.cache_key, hashes, vectors)
+                bar.update(len(hashes))
+                failpoints.reached("embedding")
+            return
+        # Longest first across the batch, so model inputs pad to similar lengths.
+        missing.sort(key=lambda item: -len(item[1]))
         for i in range(0, len(missing), EMBED_GROUP):
             group = missing[i:i + EMBED_GROUP]
             vectors = embedder.encode([t for _, t in group], progress=bar.update)

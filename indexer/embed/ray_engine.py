@@ -149,11 +149,12 @@ class RayEngine:
         import ray
 
         resources = ray.cluster_resources()
-        sizes = [int(resources.get("CPU", 1) // self.cpus_per_actor)
-                 if self.cpus_per_actor else 0]
+        sizes = []
+        if self.cpus_per_actor:
+            sizes.append(int(resources.get("CPU", 0) // self.cpus_per_actor))
         if self.gpus_per_actor:
             sizes.append(int(resources.get("GPU", 0) // self.gpus_per_actor))
-        return max(1, min(s for s in sizes if s >= 0) if sizes else 1)
+        return max(1, min(sizes, default=1))
 
     def embed(self, embedder: Embedder, items: Sequence[tuple[str, str]]
               ) -> Iterator[tuple[list[str], np.ndarray]]:
@@ -172,7 +173,7 @@ class RayEngine:
         context.enable_progress_bars = self.progress
         context.execution_options.preserve_order = False
         if not self.progress:  # a line per run is noise beside presslens's own report
-            logging.getLogger("ray.data").setLevel(logging.WARNING)
+            logging.getLogger("ray.data").setLevel(logging.ERROR)
         returned = 0
         try:
             dataset = ray.data.from_items(rows, override_num_blocks=calls)
@@ -194,7 +195,7 @@ class RayEngine:
                 self.batches += 1
                 yield hashes, np.asarray(batch["vector"], dtype=np.float32)
                 returned += len(hashes)
-        except ray.exceptions.RayError as error:
+        except Exception as error:  # Ray's own, and a worker's (a model it cannot load)
             raise ClusterFailed(self.address, _first_line(error), returned) from None
 
 

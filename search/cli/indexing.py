@@ -71,7 +71,7 @@ def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix
             raise click.UsageError("give at least one file or folder to index, e.g. "
                                    "presslens index data/sample")
     progress = not quiet and not as_json
-    with worded(ctx), _engine(engine, ray_address, progress) as embedding:
+    with worded(ctx), _engine(engine, ray_address) as embedding:
         report = build_index(settings, list(paths), rebuild=rebuild, prune=prune,
                              progress=progress, outlets=outlets, engine=embedding)
     if as_json:
@@ -106,13 +106,13 @@ def index(ctx, paths, rebuild, prune, model, backend, chunk_tokens, title_prefix
     click.echo(f'Search it: presslens {where}search "your question"')
 
 
-def _engine(name: str, address: str | None, progress: bool):
+def _engine(name: str, address: str | None):
     """The embedding engine, entered: None for this machine's, else a Ray cluster's."""
     if name == "local":
         return contextlib.nullcontext()
     from indexer.embed.ray_engine import RayEngine
 
-    return RayEngine(address, progress=progress)
+    return RayEngine(address)  # its progress shows in the build's own bar
 
 
 @click.command()

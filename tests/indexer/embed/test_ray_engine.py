@@ -192,3 +192,27 @@ def test_ray_address_needs_the_ray_engine(tmp_path, seeds_dir):
                                       "--ray-address", "127.0.0.1:6379", str(seeds_dir)])
     assert result.exit_code == 2
     assert "--ray-address needs --engine ray" in result.output
+
+
+def test_index_engine_ray_from_the_cli_opens_without_ray(ray_engine, seeds_dir, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from search.cli import cli
+
+    index_dir = tmp_path / "index"
+    result = CliRunner().invoke(cli, ["--index", str(index_dir), "index", "--engine", "ray",
+                                      "--json", str(seeds_dir)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["embedded"] > 0
+    # Searched where Ray cannot even be imported.
+    script = ("import sys; sys.modules['ray'] = None\n"
+              "from pathlib import Path\nfrom indexer.settings import Settings\n"
+              "from search.engine import Engine\n"
+              f"engine = Engine.open(Settings(index_dir=Path({str(index_dir)!r})))\n"
+              f"print(len(engine.search({QUERIES[0]!r}, k=3).results))\n")
+    searched = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              timeout=120, cwd=Path(__file__).resolve().parents[3])
+    assert searched.returncode == 0, searched.stderr[-2000:]
+    assert int(searched.stdout.split()[-1]) > 0

@@ -24,8 +24,8 @@ from ..errors import ClusterFailed, ClusterUnavailable
 from .base import Embedder
 
 # Planned model batches handed to an actor at a time (it runs them as one `encode`). One
-# was measured faster than four on 2,000 passages (docs/benchmarks.md): the first vectors
-# come back sooner and the last call leaves no actor idle for long.
+# matched or beat four on 2,000 passages (docs/benchmarks.md), its first vectors come back
+# sooner, and a lost call costs one batch.
 GROUPS_PER_CALL = 1
 # How long an address may take to accept a connection before it is called unreachable.
 CONNECT_TIMEOUT = 3.0

@@ -9,10 +9,12 @@ import fcntl
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
+import numpy as np
 from tqdm import tqdm
 
 from . import boilerplate
@@ -32,6 +34,14 @@ from .stories.grouping import StoryConfig
 from .stories.update import update_stories
 
 EMBED_GROUP = 1024  # vectors are cached after each group, so an interrupted run keeps them
+
+
+class EmbedEngine(Protocol):
+    """Embeds passages away from this process (``indexer.embed.ray_engine.RayEngine``)."""
+
+    def embed(self, embedder: Embedder, items: Sequence[tuple[str, str]]
+              ) -> Iterator[tuple[list[str], np.ndarray]]:
+        """(hashes, vectors) for ``items`` of (text hash, text), as they are made."""
 
 
 @dataclass
@@ -80,15 +90,16 @@ def embed_text(article: Article, passage: Passage, title_prefix: bool) -> str:
 def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = False,
                 prune: bool = False, progress: bool = False,
                 embedder: Embedder | None = None,
-                outlets: Path | None = None) -> BuildReport:
+                outlets: Path | None = None, engine: EmbedEngine | None = None) -> BuildReport:
     """Add new and changed articles under ``paths`` to the index, embedding only new text.
 
     With ``prune``, articles indexed from under ``paths`` that are no longer there are
     removed; articles of a file that could not be read this time are kept. ``outlets``, an
     outlets file (indexer/outlets.py), replaces the mapping the index holds, and every
-    stored article is filed again under it; without it, the recorded mapping stays. The
-    work is done in a new generation that goes live only when complete and verified; when
-    nothing changed, the live generation stays.
+    stored article is filed again under it; without it, the recorded mapping stays.
+    ``engine`` embeds the new passages elsewhere (a ``RayEngine``, already entered); by
+    default they are embedded here. The work is done in a new generation that goes live
+    only when complete and verified; when nothing changed, the live generation stays.
     """
     started = time.perf_counter()
     report = BuildReport()
@@ -101,7 +112,7 @@ def build_index(settings: Settings, paths: Iterable[Path], *, rebuild: bool = Fa
         try:
             with _disk_full(draft):
                 changed = _build(settings, draft, paths, rebuild, prune, progress, embedder,
-                                 report, mapping, outlets)
+                                 report, mapping, outlets, engine)
                 if changed:
                     report.generation = draft.publish()["generation"]
                 else:  # nothing to switch to: the live generation stays
@@ -256,7 +267,8 @@ def _exclusive(path: Path):
 
 def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, prune: bool,
            progress: bool, embedder: Embedder | None, report: BuildReport,
-           mapping: OutletMap | None = None, outlets_file: Path | None = None) -> bool:
+           mapping: OutletMap | None = None, outlets_file: Path | None = None,
+           engine: EmbedEngine | None = None) -> bool:
     """Update the draft generation; returns whether anything changed."""
     store = draft.store
     config = choose(settings, {} if rebuild else store.get_meta(),
@@ -293,7 +305,7 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
         if fresh:
             after = total + sum(aid not in known for aid in fresh)
             changed += _write(store, settings, config, model, fresh, [], total, after,
-                              known, report, progress, outlets)
+                              known, report, progress, outlets, engine)
             total = after
         collected.bar.set_postfix(read=len(collected.read), passages=report.passages,
                                   embedded=report.embedded)
@@ -308,7 +320,7 @@ def _build(settings: Settings, draft: Draft, paths: list[Path], rebuild: bool, p
     gone = _gone(store, paths, collected.ids, report.skipped) if prune else []
     if gone or store.to_recheck():  # removed articles, or a removal's cleaning to finish
         changed += _write(store, settings, config, model, {}, gone, total,
-                          total - len(gone), {}, report, progress, outlets)
+                          total - len(gone), {}, report, progress, outlets, engine)
     meta = store.get_meta()
     dimension = model().dimension if loaded or "dimension" not in meta else int(
         meta["dimension"])
@@ -330,7 +342,8 @@ def _write(store: Store, settings: Settings, config: IndexConfig,
            model: Callable[[], Embedder],
            fresh: dict[str, tuple[Article, str, str]], gone: list[str], before: int,
            after: int, known: dict[str, str], report: BuildReport,
-           progress: bool, outlets: OutletMap | None = None) -> list[str]:
+           progress: bool, outlets: OutletMap | None = None,
+           engine: EmbedEngine | None = None) -> list[str]:
     """Write a batch of new and changed articles, and clean again the stored ones whose
     boilerplate lines changed status; returns the ids whose passages were written.
 
@@ -365,7 +378,7 @@ def _write(store: Store, settings: Settings, config: IndexConfig,
     embed_texts = {a.id: [embed_text(a, p, config.title_prefix) for p in ps]
                    for a, ps in chunked}
     _embed_missing(store, embedder, [t for ts in embed_texts.values() for t in ts], report,
-                   progress)
+                   progress, engine)
     new: list[str] = []
     with store.db.conn:
         for article, passages in chunked:
@@ -427,7 +440,7 @@ def _detect_stored_languages(store: Store) -> int:
 
 
 def _embed_missing(store: Store, embedder: Embedder, texts: list[str], report: BuildReport,
-                   progress: bool) -> None:
+                   progress: bool, engine: EmbedEngine | None = None) -> None:
     unique = {text_hash(t): t for t in texts}
     cached = store.cached_hashes(embedder.cache_key, unique)
     missing = [(h, t) for h, t in unique.items() if h not in cached]
@@ -435,10 +448,17 @@ def _embed_missing(store: Store, embedder: Embedder, texts: list[str], report: B
     report.embedded += len(missing)
     if not missing:
         return
-    # Longest first across the batch, so model inputs pad to similar lengths.
-    missing.sort(key=lambda item: -len(item[1]))
     with tqdm(total=len(missing), desc="embedding", unit=" passages", disable=not progress,
               leave=False) as bar:
+        if engine is not None:
+            # Cached as each batch comes back, so a cluster lost part way keeps them.
+            for hashes, vectors in engine.embed(embedder, missing):
+                store.cache_vectors(embedder.cache_key, hashes, vectors)
+                bar.update(len(hashes))
+                failpoints.reached("embedding")
+            return
+        # Longest first across the batch, so model inputs pad to similar lengths.
+        missing.sort(key=lambda item: -len(item[1]))
         for i in range(0, len(missing), EMBED_GROUP):
             group = missing[i:i + EMBED_GROUP]
             vectors = embedder.encode([t for _, t in group], progress=bar.update)

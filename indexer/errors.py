@@ -134,3 +134,32 @@ class BadOutletsFile(PressLensError):
     def describe(self) -> str:
         where = f"{self.path}, row {self.row}" if self.row is not None else f"{self.path}"
         return f"outlets file {where}: {self.reason}; nothing was indexed"
+
+
+@dataclass(eq=False)
+class ClusterUnavailable(PressLensError):
+    """The Ray cluster for ``presslens index --engine ray`` cannot be reached or started;
+    nothing was indexed."""
+
+    address: str | None
+    reason: str
+
+    def describe(self) -> str:
+        where = f"the Ray cluster at {self.address}" if self.address else "a local Ray"
+        return f"cannot use {where}: {self.reason}; nothing was indexed"
+
+
+@dataclass(eq=False)
+class ClusterFailed(PressLensError):
+    """Embedding on the Ray cluster failed part way; the vectors that came back are cached,
+    and the live index is as it was."""
+
+    address: str | None
+    reason: str
+    cached: int = 0
+
+    def describe(self) -> str:
+        where = f"the Ray cluster at {self.address}" if self.address else "the local Ray"
+        return (f"embedding on {where} failed ({self.reason}); {self.cached:,} new vector(s) "
+                "that came back are cached, the live index is unchanged, and a rerun embeds "
+                "only the rest")

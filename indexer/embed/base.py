@@ -127,17 +127,24 @@ class Embedder(ABC):
         ``progress`` is called with the number of texts done after each group.
         """
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
-            return out
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        group = self.batch_size * 8
-        for i in range(0, len(order), group):
-            idx = order[i:i + group]
+        for idx in self.plan(texts):
             vectors = self._encode_batch([texts[j] for j in idx])
             out[idx] = vectors.astype(np.float32, copy=False)
             if progress:
                 progress(len(idx))
         return out
+
+    def plan(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """The groups ``encode`` runs through the model, in its order, as indices into
+        ``texts``: longest first, ``batch_size`` × 8 texts a group.
+
+        ``encode`` of the texts of consecutive groups, in this order, runs exactly these
+        groups again, so the work can be cut at group boundaries and sent elsewhere (the Ray
+        engine does) without changing what the model sees.
+        """
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        group = self.batch_size * 8
+        return [order[i:i + group] for i in range(0, len(order), group)]
 
     @abstractmethod
     def _encode_batch(self, texts: list[str]) -> np.ndarray:

@@ -229,13 +229,25 @@ class OpenVINOEmbedder(Embedder):
         if not texts:
             return out
         encoded = self._single.encode_batch(list(texts))
+        order, batches = self._planned(encoded)
+        with self._encoding:  # one caller at a time on the pipeline's requests
+            return self._run(encoded, order, batches, out, progress)
+
+    def _planned(self, encoded: list) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+        """The order of the texts (most tokens first) and the batches cut from it."""
         lengths = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64,
                               count=len(encoded))
         order = np.argsort(-lengths, kind="stable")
-        batches = plan_batches(lengths[order], self.batch_size * TOKENS_PER_ROW, PAD_MULTIPLE,
-                               self.max_tokens, 4 * self.batch_size)
-        with self._encoding:  # one caller at a time on the pipeline's requests
-            return self._run(encoded, order, batches, out, progress)
+        return order, plan_batches(lengths[order], self.batch_size * TOKENS_PER_ROW,
+                                   PAD_MULTIPLE, self.max_tokens, 4 * self.batch_size)
+
+    def plan(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """The batches ``encode`` runs, by token budget (``plan_batches``), as indices into
+        ``texts``; ``encode`` of consecutive ones, in this order, runs the same batches."""
+        if not texts:
+            return []
+        order, batches = self._planned(self._single.encode_batch(list(texts)))
+        return [order[start:end] for start, end, _ in batches]
 
     def _run(self, encoded: list, order: np.ndarray, batches: list[tuple[int, int, int]],
              out: np.ndarray, progress: Callable[[int], None] | None) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 from pathlib import Path
@@ -12,6 +13,8 @@ from indexer.settings import BACKENDS, DEVICES
 
 from .common import settings as settings_of
 from .common import worded
+
+ENGINES = ("local", "ray")
 
 
 @click.command()
@@ -35,11 +38,17 @@ from .common import worded
               help="Outlets file (columns outlet,lean,aliases; aliases separated by |): one "
               "outlet for each of its spellings, and its lean. Recorded in the index; it "
               "replaces the one recorded before.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Where new passages are embedded: here, or on a Ray cluster (the index "
+              "is the same either way).")
+@click.option("--ray-address", metavar="ADDR",
+              help="The Ray cluster for --engine ray (HOST:PORT of its head, ray://HOST:PORT "
+              "or auto); without it, a Ray is started on this machine for the run.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def index(ctx, paths, rebuild, prune, model, backend, device, chunk_tokens, title_prefix,
-          outlets, as_json, quiet):
+          outlets, engine, ray_address, as_json, quiet):
     """Build or update the index from files and folders.
 
     Reads .txt, .html, .htm, .jsonl, .json and .csv files (each may be .gz), RSS
@@ -52,8 +61,12 @@ def index(ctx, paths, rebuild, prune, model, backend, device, chunk_tokens, titl
       presslens index data/sample ~/saved-pages
       presslens index --outlets data/outlets.csv data/sample
       presslens index --backend torch --device cuda data/sample
+      presslens index --engine ray --ray-address 10.0.0.5:6379 data/sample
     """
     from indexer.build import build_index, remembered_paths
+
+    if ray_address is not None and engine != "ray":
+        raise click.UsageError("--ray-address needs --engine ray")
 
     settings = settings_of(ctx, model=model, backend=backend, device=device,
                            chunk_tokens=chunk_tokens, title_prefix=title_prefix)
@@ -62,9 +75,10 @@ def index(ctx, paths, rebuild, prune, model, backend, device, chunk_tokens, titl
         if not paths:
             raise click.UsageError("give at least one file or folder to index, e.g. "
                                    "presslens index data/sample")
-    with worded(ctx):
+    progress = not quiet and not as_json
+    with worded(ctx), _engine(engine, ray_address) as embedding:
         report = build_index(settings, list(paths), rebuild=rebuild, prune=prune,
-                             progress=not quiet and not as_json, outlets=outlets)
+                             progress=progress, outlets=outlets, engine=embedding)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
         return
@@ -95,6 +109,15 @@ def index(ctx, paths, rebuild, prune, model, backend, device, chunk_tokens, titl
     click.echo(f"  generation {report.generation or '-'} (live)")
     where = f"--index {shlex.quote(str(settings.index_dir))} " if ctx.obj["index_dir"] else ""
     click.echo(f'Search it: presslens {where}search "your question"')
+
+
+def _engine(name: str, address: str | None):
+    """The embedding engine, entered: None for this machine's, else a Ray cluster's."""
+    if name == "local":
+        return contextlib.nullcontext()
+    from indexer.embed.ray_engine import RayEngine
+
+    return RayEngine(address)  # its progress shows in the build's own bar
 
 
 @click.command()

@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -102,15 +104,19 @@ class TwoNodes:
             node.wait(timeout=60)
 
 
-def through_ray(engine: RayEngine, embedder, items) -> tuple[float, float, int]:
-    """Seconds in all, seconds to the first vectors back, calls made."""
+def through_ray(engine: RayEngine, embedder, items, back: dict | None = None
+                ) -> tuple[float, float, int]:
+    """Seconds in all, seconds to the first vectors back, calls made; ``back`` collects
+    the vectors by passage hash."""
     started = time.perf_counter()
     first = None
     calls = engine.batches
     got = 0
-    for hashes, _ in engine.embed(embedder, items):
+    for hashes, vectors in engine.embed(embedder, items):
         first = first or time.perf_counter() - started
         got += len(hashes)
+        if back is not None:
+            back.update(zip(hashes, vectors, strict=True))
     assert got == len(items)
     return time.perf_counter() - started, first or 0.0, engine.batches - calls
 
@@ -133,8 +139,16 @@ def main() -> None:
           f"load before: {os.getloadavg()[0]:.2f}")
     local: list[float] = []
     ray_runs: dict[int, list[tuple[float, float, int]]] = {1: [], 4: []}
+    here = dict(zip((h for h, _ in items), embedder.encode([t for _, t in items]),
+                    strict=True))
     with TwoNodes() as cluster:
         engines = {n: RayEngine(cluster.address, groups_per_call=n) for n in ray_runs}
+        # The cluster's vectors against this machine's: the same index either way.
+        back: dict = {}
+        through_ray(engines[1], embedder, items, back)
+        cosines = [float(np.dot(here[h], back[h])) for h in here]
+        print(f"vectors from the two-node cluster against the local engine: lowest cosine "
+              f"{min(cosines):.6f} over {len(cosines)} passages")
         for round_ in range(args.rounds):
             sides = ["local", 4, 1] if round_ % 2 == 0 else [1, 4, "local"]
             for side in sides:

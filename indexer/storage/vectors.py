@@ -166,33 +166,8 @@ class VectorIndex:
         n = min(n, self.size if allowed is None else len(allowed))
         if n <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        params = None
-        # The selectors refer to one another and to their id arrays: all are kept alive here
-        # until the search is done.
-        keep = []
-        selector = None
-        if allowed is not None:
-            keep.append(np.ascontiguousarray(allowed, dtype=np.int64))
-            selector = faiss.IDSelectorBatch(keep[-1])
-        if excluded is not None:
-            keep.append(np.ascontiguousarray(excluded, dtype=np.int64))
-            keep.append(faiss.IDSelectorBatch(keep[-1]))
-            out = faiss.IDSelectorNot(keep[-1])
-            if selector is not None:
-                keep.extend([selector, out])
-                out = faiss.IDSelectorAnd(selector, out)
-            selector = out
-        if self._ivf is not None:
-            # A filter that lets few passages through finds them in few of the lists a
-            # query visits: more lists are searched, up to all of them.
-            share = 1.0 if allowed is None else max(len(allowed), 1) / max(self.size, 1)
-            nprobe = min(self._ivf.nlist, math.ceil(self._ivf.nprobe / min(share, 1.0)))
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
-        elif selector is not None:
-            if self.kind == "hnsw":
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, n))
-            else:
-                params = faiss.SearchParameters(sel=selector)
+        held: list = []  # what the selectors refer to, alive until the search is done
+        params = self._params(allowed, excluded, held, n)
         scores, ids = self.index.search(
             np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), n, params=params)
         keep = ids[0] >= 0
@@ -242,9 +217,11 @@ class VectorIndex:
         order = np.lexsort((ids, -scores))
         return ids[order], scores[order]
 
-    def _params(self, allowed: np.ndarray | None, excluded: np.ndarray | None, keep: list):
-        """Search parameters of an exact or IVF index for ``allowed`` and ``excluded`` ids;
-        ``keep`` holds what they refer to until the search is done."""
+    def _params(self, allowed: np.ndarray | None, excluded: np.ndarray | None, keep: list,
+                n: int = 0):
+        """Search parameters for ``allowed`` and ``excluded`` ids (None when neither is
+        given, outside IVF); ``keep`` holds what they refer to until the search is done, and
+        ``n`` is how many a graph search is asked for."""
         selector = None
         if allowed is not None:
             keep.append(np.ascontiguousarray(allowed, dtype=np.int64))
@@ -258,10 +235,16 @@ class VectorIndex:
                 out = faiss.IDSelectorAnd(selector, out)
             selector = out
         if self._ivf is not None:
+            # A filter that lets few passages through finds them in few of the lists a
+            # query visits: more lists are searched, up to all of them.
             share = 1.0 if allowed is None else max(len(allowed), 1) / max(self.size, 1)
             nprobe = min(self._ivf.nlist, math.ceil(self._ivf.nprobe / min(share, 1.0)))
             return faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
-        return faiss.SearchParameters(sel=selector) if selector is not None else None
+        if selector is None:
+            return None
+        if self.kind == "hnsw":
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, n))
+        return faiss.SearchParameters(sel=selector)
 
 
 def _ivf_of(index: faiss.Index):

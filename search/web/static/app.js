@@ -15,6 +15,8 @@
     var trigger = event.detail.triggeringEvent;
     latestIsTyping = Boolean(trigger && trigger.type === "input");
     if (latestIsTyping && typingEntry) { event.detail.headers["X-Typing"] = "1"; }
+    // A search still being typed skips the count of every match (facets, timeline).
+    if (latestIsTyping) { event.detail.headers["X-Typed"] = "1"; }
   });
 
   // While someone types, the first search adds a history entry and later ones replace it,

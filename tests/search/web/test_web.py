@@ -462,3 +462,12 @@ def test_a_storys_timeline_counts_its_dated_articles_by_day_or_month():
     assert len(long.buckets) == 7 and long.buckets[-1].lean_unknown == 1
     # One dated article makes no timeline.
     assert story_timeline(lead, [item("c", None)]) is None
+
+
+def test_a_search_being_typed_skips_the_count_of_every_match(client):
+    params = {"q": "farm bill crop insurance"}
+    submitted = client.get("/search", params=params, headers={"HX-Request": "true"}).text
+    typed = client.get("/search", params=params,
+                       headers={"HX-Request": "true", "X-Typed": "1"}).text
+    assert 'id="matching-count"' in submitted and 'id="matching-count"' not in typed
+    assert titles(typed) == titles(submitted)

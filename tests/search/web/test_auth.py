@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from indexer.settings import Settings
-from search.web.api import create_app
+from search.web.app import create_app
 from search.web.auth import SESSION_COOKIE, SESSION_SECONDS, Access, is_loopback, safe_next
 
 TOKEN = "kP3v-Qx9_wL2mZr8Tn4sYb6Hd1Jf0Gc7"

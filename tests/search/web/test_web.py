@@ -234,6 +234,24 @@ def test_without_an_index_the_page_says_how_to_build_one(tmp_path):
             assert 'role="alert"' in response.text
 
 
+def test_the_pages_come_from_the_templates_folder_the_app_is_given(tmp_path):
+    import shutil
+
+    from search.web.resources import TEMPLATES_DIR
+
+    folder = shutil.copytree(TEMPLATES_DIR, tmp_path / "templates")
+    base = folder / "base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace(
+        "</body>", "<p>templates of my own</p></body>"), encoding="utf-8")
+    app = create_app(Settings(index_dir=tmp_path / "index"), templates=folder)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/")
+    assert response.status_code == 503
+    assert "templates of my own" in response.text
+    assert "templates of my own" not in TEMPLATES_DIR.joinpath("base.html").read_text(
+        encoding="utf-8")
+
+
 # The helpers the templates rely on ----------------------------------------------------
 
 

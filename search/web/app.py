@@ -36,6 +36,7 @@ def _wants_json(request: Request) -> bool:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     """An HTTP error as JSON ``{"detail": ...}`` for scripts, as a page for a browser."""
+    # Registered for HTTPException alone; Starlette types every handler for any exception.
     assert isinstance(exc, StarletteHTTPException)
     if _wants_json(request):
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,

@@ -52,7 +52,7 @@ def serve(ctx, host, port, access_log, token, public, workers):
 
     settings = settings_of(ctx)
     if workers == 1:
-        from ..web.api import create_app
+        from ..web.app import create_app
 
         uvicorn.run(create_app(settings, token=token), host=host, port=port,
                     access_log=access_log)

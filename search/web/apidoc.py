@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from .form import FormState, base_context
 from .render import render
 
 router = APIRouter(include_in_schema=False)
@@ -23,13 +24,15 @@ def type_name(schema: dict) -> str:
     if "anyOf" in schema:
         return " | ".join(type_name(option) for option in schema["anyOf"])
     kind = schema.get("type")
+    if not isinstance(kind, str):
+        return "any"
     if kind == "array":
         if "prefixItems" in schema:
             return "[" + ", ".join(type_name(item) for item in schema["prefixItems"]) + "]"
         return f"list[{type_name(schema.get('items', {}))}]"
     names = {"string": "str", "integer": "int", "number": "float", "boolean": "bool",
              "null": "None", "object": "object"}
-    return names.get(kind, kind or "any")
+    return names.get(kind, kind)
 
 
 def constraints(schema: dict) -> str:
@@ -97,10 +100,8 @@ def schemas(spec: dict) -> list[tuple[str, str, list[Field]]]:
 
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> HTMLResponse:
-    from .pages import FormState, base_context
-
     spec = request.app.openapi()
     context = base_context(FormState())
     context.update(spec=spec, operations=operations(spec), schemas=schemas(spec),
                    base_url=str(request.base_url).rstrip("/"))
-    return render("api_docs.html", context)
+    return render(request, "api_docs.html", context)

@@ -198,7 +198,7 @@ def _page(request: Request, status: int = 200, error: str | None = None,
           next_url: str = "/") -> Response:
     access: Access = request.app.state.access
     signed_in = access.session_ok(request.cookies.get(SESSION_COOKIE))
-    page = render("sign_in.html", {"error": error, "next_url": next_url,
+    page = render(request, "sign_in.html", {"error": error, "next_url": next_url,
                                    "signed_in": signed_in and error is None}, status=status)
     page.headers["Cache-Control"] = "no-store"
     if status == 401:

@@ -12,45 +12,21 @@ from fastapi.responses import StreamingResponse
 from ..export import MEDIA_TYPES, lines
 from ..matching import MatchingSet, timeline
 from ..models import TimelineResponse
-from ..params import MAX_QUERY_CHARS, BadParam, SearchParams, parse_search
-from .api import ERRORS, bad_param, engine_or_503
+from ..params import BadParam
+from .deps import UNAVAILABLE, MatchingParams, bad_param, engine_or_503, generation
 
 router = APIRouter()
 
-Q = Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS,
-                         description="Words, a question or a claim to look for")]
-SOURCE = Annotated[str | None, Query(description="Only this outlet, by its name or any alias "
-                                     "of the outlets file, in any case")]
-SINCE = Annotated[str | None, Query(description="Published on or after (YYYY-MM-DD)")]
-UNTIL = Annotated[str | None, Query(description="Published on or before (YYYY-MM-DD)")]
-LANGUAGE = Annotated[str | None, Query(description="Only articles in this language (e.g. en)")]
-LEAN = Annotated[str | None, Query(description="Only articles whose outlet has this lean")]
-MODE = Annotated[Literal["hybrid", "vector", "keyword"], Query(
-    description="Which articles match: by meaning or by every word (hybrid), by meaning "
-    "alone (vector), by every word alone (keyword)")]
 
-
-def matching_params(q, source, since, until, language, lean, mode) -> SearchParams:
-    """The parameters of a search over every matching article, checked as /api/search
-    checks them (a 422 naming the one that is wrong)."""
-    try:
-        return parse_search(q, None, source, since, until, True, mode, language, lean)
-    except BadParam as exc:
-        raise bad_param(exc) from None
-
-
-@router.get("/api/timeline", response_model=TimelineResponse, responses={503: ERRORS[503]},
+@router.get("/api/timeline", response_model=TimelineResponse, responses=UNAVAILABLE,
             summary="Matching articles over time", tags=["search"])
-def api_timeline(request: Request, q: Q, source: SOURCE = None, since: SINCE = None,
-                 until: UNTIL = None, language: LANGUAGE = None, lean: LEAN = None,
-                 mode: MODE = "hybrid",
+def api_timeline(request: Request, params: MatchingParams,
                  interval: Annotated[Literal["month", "week", "day"], Query(
                      description="One bucket a month, a week (from Monday) or a day")
                  ] = "month") -> TimelineResponse:
     """How many of every matching article (not only the top k) were published each day,
     week or month, oldest first, each split by its outlet's lean. Undated articles are in
     no bucket; ``undated`` counts them."""
-    params = matching_params(q, source, since, until, language, lean, mode)
     engine = engine_or_503(request)
     try:
         return timeline(MatchingSet(engine, params), interval)
@@ -69,10 +45,8 @@ def filename(query: str, fmt: str) -> str:
             responses={200: {"description": "One row a matching article, streamed as found",
                              "content": {"text/csv": {"schema": {"type": "string"}},
                                          "application/x-ndjson": {"schema": {"type": "string"}}}},
-                       503: ERRORS[503]})
-def api_export(request: Request, q: Q, source: SOURCE = None, since: SINCE = None,
-               until: UNTIL = None, language: LANGUAGE = None, lean: LEAN = None,
-               mode: MODE = "hybrid",
+                       **UNAVAILABLE})
+def api_export(request: Request, params: MatchingParams,
                format: Annotated[Literal["csv", "jsonl"], Query(
                    description="CSV (UTF-8 with a byte order mark, for spreadsheets) or JSON "
                    "Lines")] = "csv") -> StreamingResponse:
@@ -81,7 +55,6 @@ def api_export(request: Request, q: Q, source: SOURCE = None, since: SINCE = Non
     the passage that matched: columns id, title, source, lean, published, url, story_id,
     relation, score, similarity, language, passage. Written as found, in constant memory.
     A query nothing matches gives the header alone (CSV) or an empty file (JSON Lines)."""
-    params = matching_params(q, source, since, until, language, lean, mode)
     engine = engine_or_503(request)
     matching = MatchingSet(engine, params)
     matching.ranked()  # the set is found before the answer starts, so its errors are said
@@ -92,5 +65,5 @@ def api_export(request: Request, q: Q, source: SOURCE = None, since: SINCE = Non
 
     return StreamingResponse(body(), media_type=MEDIA_TYPES[format], headers={
         "Content-Disposition": f'attachment; filename="{filename(params.q, format)}"',
-        "X-Index-Generation": getattr(engine, "generation", "") or "",
+        "X-Index-Generation": generation(engine),
         "Cache-Control": "no-store"})

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from indexer.settings import Settings
 
-from .api import create_app
+from .app import create_app
 from .auth import token_problem
 
 

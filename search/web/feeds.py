@@ -19,8 +19,7 @@ from fastapi.responses import Response
 
 from ..matching import MatchingSet, newest_first
 from ..params import SearchParams
-from .api import ERRORS, engine_or_503
-from .exports import LANGUAGE, LEAN, MODE, SINCE, SOURCE, UNTIL, Q, matching_params
+from .deps import UNAVAILABLE, MatchingParams, engine_or_503, generation
 from .render import safe_url
 
 router = APIRouter()
@@ -104,20 +103,17 @@ def atom(matching: MatchingSet, base: str, self_url: str, built_at: str) -> byte
             response_class=Response,
             responses={200: {"description": "An Atom feed of the newest matching articles",
                              "content": {MEDIA_TYPE: {"schema": {"type": "string"}}}},
-                       503: ERRORS[503]})
-def search_feed(request: Request, q: Q, source: SOURCE = None, since: SINCE = None,
-                until: UNTIL = None, language: LANGUAGE = None, lean: LEAN = None,
-                mode: MODE = "hybrid") -> Response:
+                       **UNAVAILABLE})
+def search_feed(request: Request, params: MatchingParams) -> Response:
     """The newest articles that match q (every matching article, not only the top k, by
     date published), as an Atom feed a feed reader can follow. A bad parameter answers
     422, never an empty feed."""
-    params = matching_params(q, source, since, until, language, lean, mode)
     engine = engine_or_503(request)
     built_at = _built_at(getattr(engine, "meta", {}).get("built_at"))
     base = str(request.base_url).rstrip("/")
     body = atom(MatchingSet(engine, params), base, str(request.url), built_at)
     return Response(body, media_type=MEDIA_TYPE, headers={
-        "X-Index-Generation": getattr(engine, "generation", "") or ""})
+        "X-Index-Generation": generation(engine)})
 
 
 def _built_at(value: str | None) -> str:

@@ -8,61 +8,55 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-# Words too common to be worth marking: marking every "the" hides the words that matched.
-STOPWORDS = frozenset(
-    """a about after against all also an and any are as at be been before but by can could
-    did do does for from had has have he her his how i if in into is it its may more most
-    new no not of on or our out over says said she should so than that the their them then
-    there these they this those to up was we were what when where which while who why will
-    with would you your""".split()
-)
+from indexer.storage.fts import stems
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-_SUFFIXES = ("ing", "ed", "es", "s", "e")
+from ..retrieve import STOP_WORDS, query_words
 
-
-def _stem(word: str) -> str:
-    for suffix in _SUFFIXES:
-        # Short words keep their ending: "bus" is not a plural of "bu".
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+# Text split into words as FTS5's unicode61 tokenizer splits it: runs of letters and digits.
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def query_terms(query: str) -> list[str]:
-    """The query's words worth marking, lower-cased, in order, without repeats."""
-    seen: dict[str, None] = {}
-    for word in _WORD.findall(query.lower()):
-        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
-            continue
-        seen.setdefault(word, None)
-    return list(seen)
+    """The query's words the page marks, lower-cased, in order, without repeats.
+
+    They are the words the search looks for (``query_words``), less two kinds the search
+    keeps but marking would bury the point under: the stop words it falls back to when a
+    query holds nothing else ("the"), and single letters.
+    """
+    return [word for word in query_words(query)
+            if word not in STOP_WORDS and (len(word) > 1 or word.isdigit())]
 
 
 @lru_cache(maxsize=256)
-def _pattern(query: str) -> re.Pattern[str] | None:
-    stems = sorted({_stem(t) for t in query_terms(query)}, key=len, reverse=True)
-    if not stems:
-        return None
-    alternatives = "|".join(re.escape(s) for s in stems)
-    return re.compile(rf"\b(?:{alternatives})(?:e|es|s|ed|ing|'s|’s)?\b", re.IGNORECASE)
+def _terms(query: str) -> frozenset[str]:
+    """The index terms of the query's marked words: stemmed as keyword search stems them."""
+    return frozenset(term for terms in stems(query_terms(query)) for term in terms)
 
 
 def highlight(text: str, query: str) -> Markup:
-    """``text`` escaped, with the query's words wrapped in ``<mark>``.
+    """``text`` escaped, with the words keyword search matches for ``query`` in ``<mark>``.
 
-    Matching runs on the raw text and each piece is escaped on its own, so a query word can
-    never match inside an entity such as ``&amp;`` and no text can open a tag.
+    A word of the text is marked when it stems to a term of the query, with the stemmer
+    of the full-text index, so "running" is marked for "run" exactly when the search
+    matched it. Matching runs on the raw text and each piece is escaped on its own, so a
+    query word can never match inside an entity such as ``&amp;`` and no text can open a
+    tag.
     """
-    pattern = _pattern(query)
-    if pattern is None:
+    terms = _terms(query)
+    if not terms:
         return escape(text)
+    tokens = list(_TOKEN.finditer(text))
+    words = list(dict.fromkeys(token.group().lower() for token in tokens))
+    wanted = {word for word, found in zip(words, stems(words), strict=True)
+              if terms.intersection(found)}
     out: list[str] = []
     pos = 0
-    for match in pattern.finditer(text):
-        out.append(escape(text[pos : match.start()]))
-        out.append(Markup("<mark>%s</mark>") % match.group())
-        pos = match.end()
+    for token in tokens:
+        if token.group().lower() not in wanted:
+            continue
+        out.append(escape(text[pos : token.start()]))
+        out.append(Markup("<mark>%s</mark>") % token.group())
+        pos = token.end()
     out.append(escape(text[pos:]))
     return Markup("").join(out)
 
@@ -79,17 +73,17 @@ def paragraphs(text: str, start: int | None = None, end: int | None = None) -> l
 
     A passage may run across paragraph breaks, so each paragraph gets its own share of it.
     """
-    marked = start is not None and end is not None and 0 <= start < end
+    span = (start, end) if start is not None and end is not None and 0 <= start < end else None
     blocks: list[list[Segment]] = []
     anchored = False
     for match in re.finditer(r"[^\n]+", text):
         p_start, p_end = match.span()
         if not match.group().strip():
             continue
-        if not marked or end <= p_start or start >= p_end:
+        if span is None or span[1] <= p_start or span[0] >= p_end:
             blocks.append([Segment(match.group())])
             continue
-        m_start, m_end = max(start, p_start), min(end, p_end)
+        m_start, m_end = max(span[0], p_start), min(span[1], p_end)
         block = []
         if m_start > p_start:
             block.append(Segment(text[p_start:m_start]))

@@ -2,89 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ..matching import MatchingSet, facets, month_range, timeline
+from ..matching import MatchingSet, facets, timeline
 from ..models import ArticleOut, PassageOut, TimelineBucket, TimelineResponse
-from ..params import MAX_K, BadParam, check_query, parse_search
+from ..params import MAX_K, BadParam, SearchParams, check_query, parse_search
+from .deps import find
+from .form import FormState, base_context, wants_fragment
 from .highlight import paragraphs
 from .render import render
-from .service import Unavailable, run_search
+from .service import Unavailable
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 router = APIRouter(include_in_schema=False)
 
 
-@dataclass(frozen=True)
-class FormState:
-    """What the person typed, echoed back into the form even when it is wrong."""
-
-    q: str = ""
-    source: str = ""
-    since: str = ""
-    until: str = ""
-    k: str = ""
-    lean: str = ""
-    language: str = ""
-    sort: str = ""
-
-    @classmethod
-    def from_request(cls, request: Request) -> FormState:
-        qp = request.query_params
-        return cls(**{name: qp.get(name, "") for name in
-                      ("q", "source", "since", "until", "k", "lean", "language", "sort")})
-
-    def url(self, **changes: str | int) -> str:
-        """The shareable /search URL of this form, without empty fields."""
-        fields = {**self.__dict__, **changes}
-        kept = {name: value for name, value in fields.items() if str(value).strip()}
-        return "/search?" + urlencode(kept)
-
-    def matching_query(self) -> str:
-        """The query and filters alone (no k, no sort), as a URL query string: what the
-        export and the feed of this search take."""
-        fields = ("q", "source", "since", "until", "lean", "language")
-        return urlencode({name: getattr(self, name).strip() for name in fields
-                          if getattr(self, name).strip()})
-
-    @property
-    def export_url(self) -> str:
-        return "/api/export?" + self.matching_query()
-
-    @property
-    def feed_url(self) -> str:
-        return "/feeds/search.atom?" + self.matching_query()
-
-    def facet_url(self, field: str, value: str) -> str:
-        """This search narrowed to one facet's value: an outlet, a lean or a month."""
-        if field == "month":
-            since, until = month_range(value)
-            return self.url(since=since, until=until, k="")
-        return self.url(**{field: value, "k": ""})
-
-    def url_with(self, field: str, value: str) -> str:
-        """This form's URL with one filter set to ``value`` (a suggestion to follow)."""
-        return self.url(**{field: value})
-
-    def selected(self, field: str, value: str) -> bool:
-        """Whether a filter's option is the one asked for (outlets in any case)."""
-        return " ".join(getattr(self, field).split()).casefold() == value.casefold()
-
-    @property
-    def has_filters(self) -> bool:
-        return bool(self.source or self.since or self.until or self.lean or self.language)
-
-
-def wants_fragment(request: Request) -> bool:
-    """htmx swaps only the results; a history restore after a cache miss needs the page."""
-    headers = request.headers
-    return "hx-request" in headers and "hx-history-restore-request" not in headers
-
-
-def _facets(request: Request, engine) -> dict:
+def _facets(request: Request, engine: Engine) -> dict[str, Any]:
     """Outlets and index figures for the form and footer, read once per loaded index."""
     cache = request.app.state.facets
     key = (id(engine), getattr(engine, "generation", ""))
@@ -97,18 +35,8 @@ def _facets(request: Request, engine) -> dict:
     return cache[key]
 
 
-def base_context(form: FormState) -> dict:
-    """Every name the templates read, so any page (even an error page) can render."""
-    return {
-        "form": form, "sources": [], "leans": [], "languages": [], "stats": None,
-        "error": None, "error_title": None,
-        "unavailable": False, "params": None, "response": None, "more_url": None,
-        "clear_url": None, "facets": None, "timeline": None, "matching": None,
-        "chart": None,
-    }
-
-
-def _page_context(request: Request, form: FormState) -> tuple[dict, object | None]:
+def _page_context(request: Request, form: FormState
+                  ) -> tuple[dict[str, Any], Engine | None]:
     context = base_context(form)
     try:
         engine = request.app.state.holder.get()
@@ -123,7 +51,7 @@ def _page_context(request: Request, form: FormState) -> tuple[dict, object | Non
 def home(request: Request) -> HTMLResponse:
     form = FormState()
     context, engine = _page_context(request, form)
-    return render("index.html", context, status=200 if engine else 503)
+    return render(request, "index.html", context, status=200 if engine else 503)
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -142,7 +70,7 @@ def search_page(request: Request) -> HTMLResponse:
             context.update(error=exc.message, error_title="That search could not run")
             status = 422
         else:
-            response = run_search(engine, params)
+            response = find(engine, params)
             more_k = min(params.k + 10, MAX_K)
             context.update(
                 params=params,
@@ -157,7 +85,7 @@ def search_page(request: Request) -> HTMLResponse:
             # not for each keystroke of one being typed.
             if response.results and not response.weak and not _being_typed(request):
                 context.update(_over_every_match(engine, params))
-    page = render("_results.html" if fragment else "index.html", context, status=status,
+    page = render(request, "_results.html" if fragment else "index.html", context, status=status,
                   fragment=fragment)
     if fragment and _refines_a_search(request):
         query = request.url.query
@@ -165,10 +93,11 @@ def search_page(request: Request) -> HTMLResponse:
     return page
 
 
-def _over_every_match(engine, params) -> dict:
+def _over_every_match(engine: Engine, params: SearchParams) -> dict[str, Any]:
     """The facets and the monthly timeline of every article that matches, for the page."""
     matching = MatchingSet(engine, params)
-    found = {"facets": facets(matching), "matching": len(matching), "timeline": None}
+    found: dict[str, Any] = {"facets": facets(matching), "matching": len(matching),
+                             "timeline": None}
     try:
         found["timeline"] = timeline(matching, "month")
     except BadParam:  # more months than a chart can show: the facets still say when
@@ -201,7 +130,8 @@ def story_timeline(article, coverage) -> TimelineResponse | None:
         starts.append(day.isoformat())
         day = (day + timedelta(days=1) if interval == "day"
                else (day.replace(day=28) + timedelta(days=4)).replace(day=1))
-    buckets = {start: TimelineBucket(start=start, count=0) for start in starts}
+    buckets = {start: TimelineBucket(start=start, count=0, by_lean={}, lean_unknown=0)
+               for start in starts}
     for member in dated:
         start = member.published if interval == "day" else member.published[:7] + "-01"
         bucket = buckets[start]
@@ -253,19 +183,19 @@ def matching_passage_fragment(request: Request, article_id: str) -> HTMLResponse
     form = FormState(q=request.query_params.get("q", ""))
     context, engine = _page_context(request, form)
     if engine is None:
-        return render("_passage.html", {**context, "found": None,
+        return render(request, "_passage.html", {**context, "found": None,
                                         "why": "The index is not available."}, status=503)
     try:
         query = check_query(form.q)
     except BadParam as exc:
-        return render("_passage.html", {**context, "found": None, "why": exc.message},
+        return render(request, "_passage.html", {**context, "found": None, "why": exc.message},
                       status=422)
     found = engine.matching_passage(article_id, query)
     if found is None:
-        return render("_passage.html", {**context, "found": None,
+        return render(request, "_passage.html", {**context, "found": None,
                                         "why": f"No article with id {article_id!r} is in "
                                                "this index."}, status=404)
-    return render("_passage.html", {**context, "found": found, "why": None})
+    return render(request, "_passage.html", {**context, "found": found, "why": None})
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
@@ -273,12 +203,12 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
     form = FormState(q=request.query_params.get("q", ""))
     context, engine = _page_context(request, form)
     if engine is None:
-        return render("error.html", context, status=503)
+        return render(request, "error.html", context, status=503)
     article = engine.article(article_id)
     if article is None:
         context.update(error_title="Article not found",
                        error=f"No article with id {article_id!r} is in this index.")
-        return render("error.html", context, status=404)
+        return render(request, "error.html", context, status=404)
     passage = _chunk(request.query_params.get("chunk"), article)
     coverage = engine.coverage(article_id)
     line = story_timeline(article, coverage.coverage if coverage else [])
@@ -294,4 +224,4 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
         else paragraphs(article.text),
         back_url=form.url() if form.q.strip() else "/",
     )
-    return render("article.html", context)
+    return render(request, "article.html", context)

@@ -6,23 +6,17 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import jinja2
+from fastapi import Request
 from fastapi.responses import HTMLResponse
-
-from indexer.settings import PROJECT_ROOT
 
 from ..models import StoryOut
 from ..story_view import LEAN_ORDER
 from .highlight import highlight
-
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-# Installed from npm by `make setup`; never committed, never fetched from a CDN.
-HTMX_JS = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
-# The timeline's chart, from npm the same way.
-CHART_JS = PROJECT_ROOT / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"
+from .resources import CHART_JS, HTMX_JS, STATIC_DIR, TEMPLATES_DIR
 
 # Escaping is the defence; this policy is the second line should a template ever slip:
 # no inline script or style, nothing loaded from elsewhere.
@@ -83,7 +77,8 @@ def lean_parts(story: StoryOut) -> list[LeanPart]:
     article shows 0: that it did not carry the story is the point of the bar)."""
     counts = {lean: story.leans.get(lean, 0) for lean in LEAN_ORDER}
     counts.update(story.leans)
-    parts, x = [], 0.0
+    parts: list[LeanPart] = []
+    x = 0.0
     total = story.articles or 1
     for label, count in [*counts.items(), ("unknown", story.lean_unknown)]:
         if label == "unknown" and not count:
@@ -119,10 +114,11 @@ def _asset_version(path: Path) -> str:
         return "0"
 
 
-@lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
+@lru_cache(maxsize=4)
+def environment(templates: Path = TEMPLATES_DIR) -> jinja2.Environment:
+    """The Jinja environment of a templates folder, made once per folder."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        loader=jinja2.FileSystemLoader(templates),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -144,8 +140,11 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(name: str, context: dict, status: int = 200, fragment: bool = False) -> HTMLResponse:
-    html = environment().get_template(name).render(fragment=fragment, **context)
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200,
+           fragment: bool = False) -> HTMLResponse:
+    """Template ``name`` from the app's templates folder, with the page's headers."""
+    templates = getattr(request.app.state, "templates", TEMPLATES_DIR)
+    html = environment(templates).get_template(name).render(fragment=fragment, **context)
     return HTMLResponse(
         html,
         status_code=status,

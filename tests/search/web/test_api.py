@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from web_fixtures import ARTICLES
 
 from indexer.settings import Settings
-from search.web.api import create_app
+from search.params import clean_query
+from search.web.app import create_app
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +106,7 @@ def test_a_1000_character_query_in_any_script_is_not_refused_as_too_long(client,
     # Percent-encoded, 1,000 of these take 6,000 to 12,000 bytes of address.
     response = client.get("/api/search", params={"q": char * 1000})
     assert response.status_code == 200, response.text
+    assert_search_answer(response.json(), char * 1000)
 
 
 @pytest.mark.parametrize(
@@ -190,29 +192,74 @@ NASTY_QUERIES = [
 ]
 
 
+def assert_search_answer(body: dict, query: str, k: int = 10) -> None:
+    """The shape a script relies on: the query as searched, and results best first, each
+    with its passage inside its article, its article and its story."""
+    assert body["query"] == query
+    assert isinstance(body["took_ms"], float) and body["took_ms"] >= 0
+    assert isinstance(body["weak"], bool) and isinstance(body["notices"], list)
+    results = body["results"]
+    assert isinstance(results, list) and len(results) <= k
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+    for result in results:
+        passage, article = result["passage"], result["article"]
+        assert isinstance(passage["text"], str) and passage["text"]
+        assert 0 <= passage["char_start"] < passage["char_end"]
+        assert isinstance(article["id"], str) and article["id"]
+        assert {"title", "source", "url", "published", "language", "lean"} <= set(article)
+        assert result["story"]["id"] == result["story_id"]
+        assert isinstance(result["coverage"], list)
+
+
+def assert_422_naming(response, field: str) -> None:
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, list) and detail
+    assert any(error["loc"] == ["query", field] and error["msg"] for error in detail), detail
+
+
 @pytest.mark.parametrize("q", NASTY_QUERIES)
 def test_no_query_makes_a_server_error(client, q):
     response = client.get("/api/search", params={"q": q, "collapse": "false"})
     assert response.status_code in (200, 422), response.text
+    # Every one of them is a search like any other: quoted, never parsed as syntax.
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert_search_answer(body, clean_query(q))
+    assert body["results"], "every query finds the nearest passages by meaning"
 
 
 @pytest.mark.parametrize(
-    "params",
+    "params,expected",
     [
-        {"q": "farm", "source": "'; DROP TABLE articles; --"},
-        {"q": "farm", "source": "%"},
-        {"q": "farm", "source": "x" * 5000},
-        {"q": "farm", "since": "0000-01-01"},
-        {"q": "farm", "since": "9999-12-31"},
-        {"q": "farm", "k": "100"},
-        {"q": "farm", "k": "1e3"},
-        {"q": "farm", "k": "-1"},
-        {"q": "farm", "collapse": ""},
+        ({"q": "farm", "source": "'; DROP TABLE articles; --"}, "source notice"),
+        ({"q": "farm", "source": "%"}, "source notice"),
+        ({"q": "farm", "source": "x" * 5000}, "source notice"),
+        ({"q": "farm", "since": "0000-01-01"}, "422 since"),
+        ({"q": "farm", "since": "9999-12-31"}, "none"),
+        ({"q": "farm", "k": "100"}, "results"),
+        ({"q": "farm", "k": "1e3"}, "422 k"),
+        ({"q": "farm", "k": "-1"}, "422 k"),
+        ({"q": "farm", "collapse": ""}, "422 collapse"),
     ],
 )
-def test_no_parameter_makes_a_server_error(client, params):
+def test_no_parameter_makes_a_server_error(client, params, expected):
     response = client.get("/api/search", params=params)
     assert response.status_code in (200, 422), response.text
+    if expected.startswith("422 "):
+        assert_422_naming(response, expected.split()[1])
+        return
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert_search_answer(body, "farm", k=int(params.get("k", 10)))
+    if expected == "source notice":  # an outlet the index does not hold: said, not an error
+        assert body["results"] == []
+        assert [n["field"] for n in body["notices"]] == ["source"]
+        assert body["notices"][0]["value"] == params["source"]
+    elif expected == "none":
+        assert body["results"] == []
+    else:
+        assert body["results"]
 
 
 @pytest.mark.parametrize(
@@ -220,11 +267,20 @@ def test_no_parameter_makes_a_server_error(client, params):
 )
 def test_no_article_id_makes_a_server_error(client, article_id):
     for path in (f"/api/articles/{article_id}", f"/api/articles/{article_id}/coverage"):
-        assert client.get(path).status_code == 404
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/json"
+        # An id holding an encoded "/" is no article route at all: a plain 404.
+        detail = response.json()["detail"]
+        assert detail.startswith("No article with id ") or detail == "Not Found", detail
 
 
 def test_invalid_utf8_in_the_query_string_is_not_a_server_error(client):
-    assert client.get("/api/search?q=%ff%fe").status_code in (200, 422)
+    response = client.get("/api/search?q=%ff%fe")
+    assert response.status_code in (200, 422)
+    # The bytes are read as replacement characters and searched like any other text.
+    assert response.status_code == 200, response.text
+    assert_search_answer(response.json(), "\ufffd\ufffd")
 
 
 def test_unknown_routes_answer_json_404(client):

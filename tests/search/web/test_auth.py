@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import timeit
+import hashlib
+import hmac
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from indexer.settings import Settings
-from search.web.api import create_app
+from search.web import auth
+from search.web.app import create_app
 from search.web.auth import SESSION_COOKIE, SESSION_SECONDS, Access, is_loopback, safe_next
 
 TOKEN = "kP3v-Qx9_wL2mZr8Tn4sYb6Hd1Jf0Gc7"
@@ -209,16 +211,51 @@ def test_an_empty_token_cannot_be_used():
             Access(bad)
 
 
-def _fastest(check, given: str) -> float:
-    return min(timeit.repeat(lambda: check(given), number=2000, repeat=7))
+@pytest.fixture
+def compares(monkeypatch):
+    """Every call the token check makes to ``hmac.compare_digest``, and its answer."""
+    calls: list[tuple[bytes, bytes, bool]] = []
+    real = hmac.compare_digest
+
+    def spy(a, b):
+        answer = real(a, b)
+        calls.append((a, b, answer))
+        return answer
+
+    monkeypatch.setattr(auth.hmac, "compare_digest", spy)
+    return calls
 
 
-def test_a_wrong_token_takes_the_time_a_right_one_takes():
+WRONG_TOKENS = ["x", TOKEN[:-1], TOKEN[:-1] + "!", "y" * len(TOKEN), TOKEN * 40]
+
+
+def test_a_token_is_checked_in_constant_time_as_a_fixed_length_digest(compares):
+    """Its time cannot tell how much of a wrong token was right: the token is never
+    compared itself, only its SHA-256 digest, of one length whatever the token's, and only
+    by the constant-time compare."""
     access = Access(TOKEN)
-    right = _fastest(access.token_ok, TOKEN)
-    for wrong in ("x", TOKEN[:-1], TOKEN[:-1] + "!", "y" * len(TOKEN)):
-        ratio = _fastest(access.token_ok, wrong) / right
-        assert 0.5 < ratio < 2, (wrong, ratio)
+    right = hashlib.sha256(TOKEN.encode()).digest()
+    for given, expected in [(TOKEN, True), *((wrong, False) for wrong in WRONG_TOKENS)]:
+        compares.clear()
+        assert access.token_ok(given) is expected
+        digest = hashlib.sha256(given.encode()).digest()
+        assert compares == [(digest, right, expected)], given
+        assert len(digest) == len(right) == 32
+
+
+@pytest.mark.parametrize("wrong", WRONG_TOKENS)
+def test_the_gate_and_the_form_check_a_token_only_through_that_compare(client, compares,
+                                                                        wrong):
+    right = hashlib.sha256(TOKEN.encode()).digest()
+    digest = hashlib.sha256(wrong.encode()).digest()
+    assert client.get("/api/stats", headers=bearer(wrong)).status_code == 401
+    assert compares == [(digest, right, False)]
+    compares.clear()
+    assert sign_in(client, wrong).status_code == 401
+    assert (digest, right, False) in compares
+    compares.clear()
+    assert client.get("/api/stats", headers=bearer(TOKEN)).status_code == 200
+    assert compares == [(right, right, True)]
 
 
 @pytest.mark.parametrize("host,loopback", [

@@ -10,7 +10,7 @@ import pytest
 from web_fixtures import live_server, web_index
 
 from indexer.settings import PROJECT_ROOT, Settings
-from search.web.api import create_app
+from search.web.app import create_app
 
 pytestmark = pytest.mark.browser
 

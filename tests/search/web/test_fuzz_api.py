@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 from web_fixtures import ARTICLES
 
 from indexer.settings import Settings
-from search.web.api import create_app
+from search.web.app import create_app
 
 # Left out: positive_data_acceptance, because the API deliberately answers 422 to some values
 # the schema allows (a blank or control-character query, a date that is not a real day, a

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from indexer.settings import Settings
-from search.web.api import create_app
+from search.web.app import create_app
 from search.web.guard import MAX_BODY_BYTES, MAX_TARGET_BYTES
 
 

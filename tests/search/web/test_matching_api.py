@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from web_fixtures import ARTICLES
 
 from indexer.settings import Settings
-from search.web.api import create_app
+from search.web.app import create_app
 
 
 @pytest.fixture(scope="module")

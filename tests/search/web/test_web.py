@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from web_fixtures import EVIL_SOURCE, EVIL_TITLE
 
 from indexer.settings import Settings
-from search.web.api import create_app
+from search.web.app import create_app
 from search.web.highlight import highlight, paragraphs, query_terms
 from search.web.render import nice_date, safe_url
 
@@ -234,6 +234,24 @@ def test_without_an_index_the_page_says_how_to_build_one(tmp_path):
             assert 'role="alert"' in response.text
 
 
+def test_the_pages_come_from_the_templates_folder_the_app_is_given(tmp_path):
+    import shutil
+
+    from search.web.resources import TEMPLATES_DIR
+
+    folder = shutil.copytree(TEMPLATES_DIR, tmp_path / "templates")
+    base = folder / "base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace(
+        "</body>", "<p>templates of my own</p></body>"), encoding="utf-8")
+    app = create_app(Settings(index_dir=tmp_path / "index"), templates=folder)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/")
+    assert response.status_code == 503
+    assert "templates of my own" in response.text
+    assert "templates of my own" not in TEMPLATES_DIR.joinpath("base.html").read_text(
+        encoding="utf-8")
+
+
 # The helpers the templates rely on ----------------------------------------------------
 
 
@@ -247,8 +265,35 @@ def test_highlight_escapes_before_marking():
 def test_highlight_marks_word_forms_but_not_inside_other_words():
     text = "Tariffs rose; the tariff plan tariffed nothing in Tariffville."
     html = str(highlight(text, "tariff"))
-    assert html.count("<mark>") == 3
+    # The full-text index's Porter stemmer makes "tariffed" the term "tarif", so keyword
+    # search does not match it for "tariff", and the page does not mark it either.
+    assert html.count("<mark>") == 2
+    assert "<mark>Tariffs</mark>" in html and "<mark>tariff</mark>" in html
     assert "Tariffville" in html and "<mark>Tariffville" not in html
+
+
+def test_highlight_marks_the_words_keyword_search_matches():
+    html = str(highlight("Running late, she runs; the runner ran.", "run"))
+    assert html == ("<mark>Running</mark> late, she <mark>runs</mark>; the runner ran.")
+    # "new" is no stop word of the search, so it is marked; "above" is one, so it is not.
+    html = str(highlight("New rules above the old ones", "new rules above"))
+    assert html == "<mark>New</mark> <mark>rules</mark> above the old ones"
+    assert query_terms("new rules above") == ["new", "rules"]
+
+
+def test_highlight_marks_exactly_the_terms_of_the_keyword_query():
+    from indexer.storage.fts import stems
+    from search.retrieve import query_words
+
+    query = "Senators were debating the amended farm bills"
+    searched = {t for terms in stems(query_words(query)) for t in terms}
+    text = "The senator debated; farmers amend bills. Debate over the farm bill."
+    html = str(highlight(text, query))
+    marked = [m.lower() for m in re.findall(r"<mark>(.*?)</mark>", html)]
+    assert marked  # the text shares words with the query
+    assert all(t in searched for terms in stems(marked) for t in terms)
+    unmarked = [w.lower() for w in re.findall(r"\w+", re.sub(r"<mark>.*?</mark>", " ", html))]
+    assert not any(t in searched for terms in stems(unmarked) for t in terms)
 
 
 def test_highlight_ignores_common_words():
@@ -297,7 +342,7 @@ def test_wire_copies_show_as_one_result_carried_by_two_outlets(client):
 def test_coverage_shows_how_many_outlets_carried_the_story_one_click_away():
     from search.models import ArticleRef, CoverageItem, PassageOut, SearchResponse, SearchResult
     from search.params import parse_search
-    from search.web.pages import FormState, base_context
+    from search.web.form import FormState, base_context
     from search.web.render import environment
 
     def ref(article_id, title, source):
@@ -396,7 +441,7 @@ def test_the_first_article_is_marked_with_its_lead_and_unknown_lean_says_so(clie
 def test_no_lean_is_shown_where_the_index_holds_none():
     from search.models import ArticleRef, PassageOut, SearchResponse, SearchResult, StoryOut
     from search.params import parse_search
-    from search.web.pages import FormState, base_context
+    from search.web.form import FormState, base_context
     from search.web.render import environment
 
     a = ArticleRef(id="a", title="Farm bill passes", source="Wire", published="2024-03-08")

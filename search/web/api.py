@@ -7,18 +7,16 @@ import os
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Literal
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.settings import Settings
 
-from ..matching import MatchingSet
-from ..matching import facets as facets_of
 from ..models import ArticleOut, CoverageResponse, IndexStats, MatchingPassage, SearchResponse
 from ..params import (
     DEFAULT_K,
@@ -28,11 +26,12 @@ from ..params import (
     check_query,
     parse_search,
 )
+from ..service import Searcher
 from . import apidoc, auth
 from . import pages as web
 from .guard import Guard
 from .render import CHART_JS, HTMX_JS, STATIC_DIR, render
-from .service import EngineHolder, Unavailable, run_search_async
+from .service import EngineHolder, Unavailable
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -121,9 +120,10 @@ async def api_search(
     # Serialized once by pydantic's own encoder: returned as a model, FastAPI would
     # validate it again and encode it in Python (measured on searches of 10 results at
     # 230,000 passages: 0.22 ms against 0.06 ms).
-    found = await run_search_async(engine, params)
+    searcher = Searcher(engine)
+    found = await searcher.search_async(params)
     if facets:
-        counted = await run_in_threadpool(facets_of, MatchingSet(engine, params))
+        counted = await to_thread.run_sync(searcher.facets, params)
         found = found.model_copy(update={"facets": counted})
     return Response(found.model_dump_json(), media_type="application/json",
                     headers={"X-Index-Generation": generation})

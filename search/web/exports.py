@@ -9,10 +9,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from ..export import MEDIA_TYPES, lines
-from ..matching import MatchingSet, timeline
+from ..export import MEDIA_TYPES
 from ..models import TimelineResponse
 from ..params import MAX_QUERY_CHARS, BadParam, SearchParams, parse_search
+from ..service import Searcher
 from .api import ERRORS, bad_param, engine_or_503
 
 router = APIRouter()
@@ -53,7 +53,7 @@ def api_timeline(request: Request, q: Q, source: SOURCE = None, since: SINCE = N
     params = matching_params(q, source, since, until, language, lean, mode)
     engine = engine_or_503(request)
     try:
-        return timeline(MatchingSet(engine, params), interval)
+        return Searcher(engine).timeline(params, interval)
     except BadParam as exc:
         raise bad_param(exc) from None
 
@@ -83,11 +83,11 @@ def api_export(request: Request, q: Q, source: SOURCE = None, since: SINCE = Non
     A query nothing matches gives the header alone (CSV) or an empty file (JSON Lines)."""
     params = matching_params(q, source, since, until, language, lean, mode)
     engine = engine_or_503(request)
-    matching = MatchingSet(engine, params)
-    matching.ranked()  # the set is found before the answer starts, so its errors are said
+    # The set is found before the answer starts, so its errors are said.
+    found = Searcher(engine).export(params, format)
 
     def body() -> Iterator[bytes]:
-        for line in lines(matching, format):
+        for line in found.lines:
             yield line.encode("utf-8")
 
     return StreamingResponse(body(), media_type=MEDIA_TYPES[format], headers={

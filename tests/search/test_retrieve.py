@@ -8,7 +8,8 @@ import pytest
 
 from indexer.build import build_index
 from indexer.settings import Settings
-from search.engine import Engine, PassageArticles
+from search.caches import PassageArticles
+from search.engine import Engine
 from search.retrieve import Hit, KeywordPlanner, fuse, keyword_query, query_words, stems
 
 ARTICLES = [

@@ -32,13 +32,10 @@ log = logging.getLogger("presslens.search")
 # An index of at most this many passages loads its in-memory keyword index while it opens
 # (a fraction of a second); a larger one loads it in the background, FTS5 answering meanwhile.
 KEYWORDS_LOAD_AT_OPEN = 5_000
-# The passage of an article found by its keywords alone, until one is chosen to show.
-NO_PASSAGE = -1
 # The title counts TITLE_WEIGHT times in the article keyword index, and weighs as much in
 # FTS5's bm25().
 ARTICLE_WEIGHTS = {"title": TITLE_WEIGHT}
 ARTICLE_FTS_WEIGHTS = (float(TITLE_WEIGHT), 1.0)
-
 
 
 def query_device(built_on: str) -> str:

@@ -123,3 +123,19 @@ def test_the_engine_reads_the_stories_of_a_page_in_two_queries_at_most(web_engin
         conn.set_trace_callback(None)
     assert len(stories) == len(ids) > 5
     assert len([s for s in statements if s.lstrip().lower().startswith("select")]) <= 2
+
+
+def test_the_lead_is_worded_in_days_or_as_the_same_day():
+    from search.story_view import lead_text
+
+    one = story(row("a", "Sentinel", "left", "2025-09-18"), row("b", "Courier", "right",
+                                                                  "2025-09-19"))
+    same = story(row("a", "Sentinel", "left", "2025-09-18"), row("b", "Courier", "right",
+                                                                   "2025-09-18"))
+    later = story(row("a", "Sentinel", "left", "2025-09-18"), row("b", None, "right",
+                                                                    "2025-09-21"))
+    alone = story(row("a", "Sentinel", "left", "2025-09-18"), row("b", "Sentinel", "left"))
+    assert lead_text(one) == "1 day before Courier"
+    assert lead_text(same) == "the same day as Sentinel"  # Courier sorts first
+    assert lead_text(later) == "3 days before another outlet"
+    assert lead_text(alone) == ""

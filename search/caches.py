@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -19,19 +20,24 @@ RECENT_QUERIES = 256
 # share many articles, the same story's members coming back again and again.
 ARTICLES_HELD = 20_000
 
+Key = TypeVar("Key", bound=Hashable)
+Value = TypeVar("Value")
 
-class LeastRecent:
+
+class LeastRecent(Generic[Key, Value]):
     """Values by key, the least recently asked dropped past ``size`` (thread-safe)."""
 
     def __init__(self, size: int):
         self.size = size
-        self._held: OrderedDict = OrderedDict()
+        self._held: OrderedDict[Key, Value] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_many(self, keys: list, read: Callable[[list], dict]) -> dict:
+    def get_many(self, keys: list[Key], read: Callable[[list[Key]], dict[Key, Value]]
+                 ) -> dict[Key, Value]:
         """The values of ``keys``, those not held yet from ``read`` (which may leave some
         out: they are not found)."""
-        found, missing = {}, []
+        found: dict[Key, Value] = {}
+        missing: list[Key] = []
         with self._lock:
             for key in keys:
                 value = self._held.get(key)
@@ -50,7 +56,7 @@ class LeastRecent:
         return found
 
 
-class RecentVectors(LeastRecent):
+class RecentVectors(LeastRecent[str, np.ndarray]):
     """The vectors of the last queries, by their words."""
 
     def __init__(self, size: int = RECENT_QUERIES):
@@ -65,14 +71,15 @@ class RecentVectors(LeastRecent):
         return self.get_many([text], read)[text]
 
 
-class ArticleRows(LeastRecent):
+class ArticleRows(LeastRecent[str, dict[str, Any]]):
     """``Store.get_articles`` (given as ``read``) through the rows read last."""
 
-    def __init__(self, read: Callable[[list[str]], dict[str, dict]], size: int = ARTICLES_HELD):
+    def __init__(self, read: Callable[[list[str]], dict[str, dict[str, Any]]],
+                 size: int = ARTICLES_HELD):
         super().__init__(size)
         self.read = read
 
-    def get(self, ids: list[str]) -> dict[str, dict]:
+    def get(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         return self.get_many(ids, self.read)
 
 

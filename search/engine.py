@@ -15,7 +15,6 @@ from indexer.models import Filters
 from .generation import (
     ARTICLE_FTS_WEIGHTS,
     ARTICLE_WEIGHTS,
-    KEYWORDS_LOAD_AT_OPEN,
     Generation,
     query_device,
     stop_terms,
@@ -31,8 +30,7 @@ from .models import (
 from .params import DEFAULT_K, SearchParams
 from .service import Searcher
 
-__all__ = ["ARTICLE_FTS_WEIGHTS", "ARTICLE_WEIGHTS", "KEYWORDS_LOAD_AT_OPEN", "Engine",
-           "query_device", "stop_terms"]
+__all__ = ["ARTICLE_FTS_WEIGHTS", "ARTICLE_WEIGHTS", "Engine", "query_device", "stop_terms"]
 
 
 class Engine(Generation):
@@ -40,6 +38,7 @@ class Engine(Generation):
 
     @cached_property
     def searcher(self) -> Searcher:
+        """The search service over this generation."""
         return Searcher(self)
 
     def search(self, query: str, k: int = DEFAULT_K, collapse: bool = True,

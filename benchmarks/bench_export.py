@@ -95,7 +95,7 @@ class _Passages:
     def __init__(self, vectors):
         self.vectors = vectors
 
-    def _article_of(self, ids):
+    def article_of(self, ids):
         return {pid: str(pid) for pid in ids}
 
 

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from indexer.settings import Settings  # noqa: E402
 from search.engine import Engine  # noqa: E402
 from search.evaluate import judged_in_index, load_qrels, load_queries  # noqa: E402
+from search.hits import holds_all_words  # noqa: E402
 from search.retrieve import query_words  # noqa: E402
 
 OFF_TOPIC = [
@@ -62,7 +63,7 @@ def best_similarity(engine: Engine, text: str) -> float:
     """The best result's similarity, or 1.0 where an article holds every word of the query
     (which a search never calls weak)."""
     results = engine.search(text, k=10, mode="hybrid", collapse=False).results
-    if engine._holds_all_words(query_words(" ".join(text.split())), None):
+    if holds_all_words(engine, query_words(" ".join(text.split())), None):
         return 1.0
     return max((r.similarity for r in results if r.similarity is not None), default=-1.0)
 

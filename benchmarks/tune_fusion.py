@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from indexer.settings import Settings  # noqa: E402
 from search.engine import Engine  # noqa: E402
 from search.evaluate import judged_in_index, load_qrels, score_ranking  # noqa: E402
+from search.hits import article_hits  # noqa: E402
 from search.retrieve import best_per_article, query_words  # noqa: E402
 
 FETCH = 100  # articles kept from each half
@@ -59,8 +60,8 @@ def halves(engine: Engine, text: str) -> tuple[dict[str, float], dict[str, float
     vector = engine.embedder.encode_query(" ".join(text.split()))
     ids, scores = engine.vectors.search(vector, FETCH * 4)
     hits = list(zip(ids.tolist(), scores.tolist(), strict=True))
-    ranked = best_per_article(hits, engine._article_of(ids.tolist()))[:FETCH]
-    keyword = engine.article_hits(query_words(text), FETCH)
+    ranked = best_per_article(hits, engine.article_of(ids.tolist()))[:FETCH]
+    keyword = article_hits(engine, query_words(text), FETCH)
     return {h.article_id: h.score for h in ranked}, dict(keyword)
 
 

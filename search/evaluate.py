@@ -124,7 +124,7 @@ def evaluate_related(engine: Engine, membership: Path,
     for i in range(0, len(labelled), 500):
         rows = engine.store.get_articles(labelled[i:i + 500])
         stories.update({aid: row["story_id"] for aid, row in rows.items()})
-    gold = {tuple(sorted((a, b))) for members in groups.values() for a in members
+    gold = {(min(a, b), max(a, b)) for members in groups.values() for a in members
             for b in members if a != b and a in stories and b in stories}
     scores = pair_metrics(stories, gold)
     scores["articles"] = len(stories)

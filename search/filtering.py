@@ -60,7 +60,7 @@ class Held:
         for key, outlet in self.spellings.items():
             stored = self.sources.get(outlet_key(outlet))
             if stored:
-                names.setdefault(key, max(stored, key=stored.get))
+                names.setdefault(key, max(stored, key=lambda name: stored[name]))
         return _nearest(outlet_key(value), names)
 
 
@@ -92,14 +92,17 @@ class HeldValues:
         return self._held
 
 
-def match_filters(held: HeldValues, source: str | None, since: str | None,
-                  until: str | None, language: str | None,
-                  lean: str | None) -> tuple[Filters, list[Notice]]:
-    """The filters to search with, and a notice for each that matches nothing held (the
-    search is then not run: nothing can pass)."""
+def match_filters(held: HeldValues, asked: Filters) -> tuple[Filters, list[Notice]]:
+    """The filters to search with (``asked``, its outlet as the index stores it), and a
+    notice for each that matches nothing held (the search is then not run: nothing can
+    pass)."""
     notices: list[Notice] = []
+    language, lean = asked.language, asked.lean
+    source = asked.source
     sources: tuple[str, ...] | str | None = None
-    if source:
+    if isinstance(source, tuple):  # stored names already
+        sources = source
+    elif source:
         found = held.get().outlets(source)
         if not found:
             near = held.get().near_outlets(source)
@@ -112,7 +115,8 @@ def match_filters(held: HeldValues, source: str | None, since: str | None,
         notices += _held_value(held.get().languages, "language", language, "is in the language")
     if lean:
         notices += _held_value(held.get().leans, "lean", lean, "has the lean")
-    filters = Filters(source=sources, since=since, until=until, language=language, lean=lean)
+    filters = Filters(source=sources, since=asked.since, until=asked.until,
+                      language=language, lean=lean)
     return filters, notices
 
 

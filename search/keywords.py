@@ -226,8 +226,8 @@ class KeywordIndex:
         if len(rows) * SPARSE_SHARE < len(self.ids):
             # Few postings: sum per distinct passage, not over an array of every passage
             # (bincount adds each bin's weights in input order either way).
-            matched, slot = np.unique(rows, return_inverse=True)
-            found = np.bincount(slot, weights=contribution)
+            matched, inverse = np.unique(rows, return_inverse=True)
+            found = np.bincount(inverse, weights=contribution)
         else:
             scores = np.bincount(rows, weights=contribution, minlength=len(self.ids))
             matched = np.flatnonzero(scores)  # every matched passage scores above zero
@@ -298,6 +298,8 @@ class ArticleKeywords:
         if not kept:
             return None if terms else []
         found = self.index.search(kept, n, allowed)
+        if found is None:
+            return None
         rows = np.searchsorted(self.index.ids, [rowid for rowid, _ in found])
         return [(self.article_ids[row], score)
                 for row, (_, score) in zip(rows.tolist(), found, strict=True)]
@@ -311,6 +313,8 @@ class ArticleKeywords:
             return None if rows is None else []
         found = self.index.search([[term] for term in dict.fromkeys(terms)], len(rows),
                                   self.index.ids[rows])
+        if found is None:
+            return None
         at = np.searchsorted(self.index.ids, [rowid for rowid, _ in found])
         return [(self.article_ids[row], score)
                 for row, (_, score) in zip(at.tolist(), found, strict=True)]

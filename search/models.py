@@ -10,9 +10,9 @@ class ArticleRef(BaseModel):
     title: str
     source: str | None = None
     url: str | None = None
-    published: str | None = Field(None, description="YYYY-MM-DD when known")
+    published: str | None = Field(default=None, description="YYYY-MM-DD when known")
     language: str | None = None
-    lean: str | None = Field(None, description="The lean of the article's outlet (left, "
+    lean: str | None = Field(default=None, description="The lean of the article's outlet (left, "
                              "center, right or another label), null when unknown")
 
 
@@ -49,18 +49,18 @@ class StoryOut(BaseModel):
                          "its outlets-file name whatever the spelling; articles with no "
                          "outlet are not counted")
     first: ArticleRef | None = Field(
-        None, description="The earliest-published article; undated articles never count, "
+        default=None, description="The earliest-published article; undated articles never count, "
         "null when no article of the story is dated")
     first_ahead: StoryLead | None = Field(
-        None, description="How far ahead of the next outlet the first article was; null "
+        default=None, description="How far ahead of the next outlet the first article was; null "
         "when no other outlet's article is dated")
     leans: dict[str, int] = Field(
-        {}, description="The story's articles counted by lean, left, center and right "
+        default={}, description="The story's articles counted by lean, left, center and right "
         "first, then other labels; only labels that occur; articles of unknown lean are "
         "left out and counted in lean_unknown")
-    lean_unknown: int = Field(0, description="Articles whose lean is unknown")
+    lean_unknown: int = Field(default=0, description="Articles whose lean is unknown")
     blindspot: str | None = Field(
-        None, description="left or right when only that side carried the story: at least "
+        default=None, description="left or right when only that side carried the story: at least "
         "two outlets, every article's lean known, all of that one lean; null otherwise")
 
 
@@ -68,12 +68,12 @@ class SearchResult(BaseModel):
     score: float = Field(description="the fused score that ranks results: 0 to 1 in hybrid "
                          "search, the cosine in vector search, BM25 in keyword search")
     similarity: float | None = Field(
-        None, description="cosine of the passage shown and the query, -1 to 1; null in "
+        default=None, description="cosine of the passage shown and the query, -1 to 1; null in "
         "keyword search")
     passage: PassageOut
     article: ArticleRef
     story_id: int | None = None
-    story: StoryOut | None = Field(None, description="The story the article belongs to")
+    story: StoryOut | None = Field(default=None, description="The story the article belongs to")
     coverage: list[CoverageItem] = []
 
 
@@ -83,7 +83,7 @@ class Notice(BaseModel):
     field: str = Field(description="The parameter: source, language or lean")
     value: str = Field(description="What was asked")
     message: str
-    suggestions: list[str] = Field([], description="The nearest values the index holds")
+    suggestions: list[str] = Field(default=[], description="The nearest values the index holds")
 
 
 class FacetValue(BaseModel):
@@ -96,23 +96,23 @@ class Facets(BaseModel):
     """Counts over every article that matches the query (search/matching.py), not only
     the results shown."""
 
-    source: list[FacetValue] = Field([], description="By outlet, most articles first")
-    lean: list[FacetValue] = Field([], description="By the outlet's lean, most first")
-    month: list[FacetValue] = Field([], description="By month published, newest first")
+    source: list[FacetValue] = Field(default=[], description="By outlet, most articles first")
+    lean: list[FacetValue] = Field(default=[], description="By the outlet's lean, most first")
+    month: list[FacetValue] = Field(default=[], description="By month published, newest first")
 
 
 class SearchResponse(BaseModel):
     query: str
     took_ms: float
     results: list[SearchResult]
-    weak: bool = Field(False, description="no result's similarity reaches the floor: no "
+    weak: bool = Field(default=False, description="no result's similarity reaches the floor: no "
                        "passage speaks to this query, and the results are only the closest "
                        "weak matches")
-    floor: float | None = Field(None, description="the similarity a result must reach not "
+    floor: float | None = Field(default=None, description="the similarity a result must reach not "
                                 "to be weak; null in keyword search")
-    notices: list[Notice] = Field([], description="Filters that matched nothing, each with "
+    notices: list[Notice] = Field(default=[], description="Filters that matched nothing, each with "
                                   "the nearest values the index holds; empty otherwise")
-    facets: Facets | None = Field(None, description="With facets=true: counts by outlet, "
+    facets: Facets | None = Field(default=None, description="With facets=true: counts by outlet, "
                                   "lean and month over every matching article")
 
 
@@ -120,9 +120,9 @@ class TimelineBucket(BaseModel):
     start: str = Field(description="The bucket's first day, YYYY-MM-DD (a week starts on "
                        "Monday)")
     count: int = Field(description="Matching articles published in it")
-    by_lean: dict[str, int] = Field({}, description="Of those, how many by their "
+    by_lean: dict[str, int] = Field(default={}, description="Of those, how many by their "
                                     "outlet's lean (known leans only)")
-    lean_unknown: int = Field(0, description="Of those, how many whose lean is unknown")
+    lean_unknown: int = Field(default=0, description="Of those, how many whose lean is unknown")
 
 
 class TimelineResponse(BaseModel):
@@ -139,16 +139,17 @@ class MatchingPassage(BaseModel):
     article_id: str
     query: str
     passage: PassageOut
-    similarity: float | None = Field(None, description="cosine of the passage and the query")
-    weak: bool = Field(False, description="the similarity is under the relevance floor")
+    similarity: float | None = Field(default=None,
+                                     description="cosine of the passage and the query")
+    weak: bool = Field(default=False, description="the similarity is under the relevance floor")
 
 
 class ArticleOut(ArticleRef):
     text: str
     author: str | None = None
-    source_given: str | None = Field(None, description="The outlet as the input spelled it")
+    source_given: str | None = Field(default=None, description="The outlet as the input spelled it")
     language_detected: bool | None = Field(
-        None, description="Whether the language was detected from the text (false: the "
+        default=None, description="Whether the language was detected from the text (false: the "
         "input gave it; null: not known, for articles indexed before detection)")
     story_id: int | None = None
     passages: list[PassageOut] = []
@@ -157,7 +158,7 @@ class ArticleOut(ArticleRef):
 class CoverageResponse(BaseModel):
     article: ArticleRef
     story_id: int | None = None
-    story: StoryOut | None = Field(None, description="The story the article belongs to")
+    story: StoryOut | None = Field(default=None, description="The story the article belongs to")
     coverage: list[CoverageItem] = []
 
 

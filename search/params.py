@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+
+from indexer.models import Filters
+
+from .dates import INTERVALS
+from .retrieve import MODES
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 100
 DEFAULT_K = 10
 SORTS = ("relevance", "date")
-INTERVALS = ("month", "week", "day")
 FORMATS = ("csv", "jsonl")
 
 # Control characters come from pasted text; they mean nothing to search and some
@@ -30,16 +34,37 @@ class BadParam(ValueError):
 
 @dataclass(frozen=True)
 class SearchParams:
+    """One search, checked: its words, how many results, its filters (as typed, before they
+    are matched to what the index holds), one per story or not, mode and order."""
+
     q: str
     k: int = DEFAULT_K
-    source: str | None = None
-    since: str | None = None
-    until: str | None = None
+    filters: Filters = field(default_factory=Filters)
     collapse: bool = True
     mode: str = "hybrid"
-    language: str | None = None
-    lean: str | None = None
     sort: str = "relevance"
+
+    # The filters one by one, for the templates that echo them.
+    @property
+    def source(self) -> str | None:
+        source = self.filters.source
+        return source if source is None or isinstance(source, str) else ", ".join(source)
+
+    @property
+    def since(self) -> str | None:
+        return self.filters.since
+
+    @property
+    def until(self) -> str | None:
+        return self.filters.until
+
+    @property
+    def language(self) -> str | None:
+        return self.filters.language
+
+    @property
+    def lean(self) -> str | None:
+        return self.filters.lean
 
 
 def clean_query(q: str | None) -> str:
@@ -106,8 +131,6 @@ def check_collapse(value: bool | str | None) -> bool:
 
 
 def check_mode(mode: str | None) -> str:
-    from .retrieve import MODES
-
     if mode is None or not mode.strip():
         return "hybrid"
     if mode.strip() not in MODES:
@@ -175,18 +198,15 @@ def parse_search(
     sort: str | None = None,
 ) -> SearchParams:
     """Check every parameter; raise :class:`BadParam` naming the first one that is wrong."""
-    params = SearchParams(
-        q=check_query(q),
-        k=check_k(k),
-        source=check_source(source),
-        since=check_date("since", since),
-        until=check_date("until", until),
-        collapse=check_collapse(collapse),
-        mode=check_mode(mode),
-        language=check_language(language),
-        lean=check_lean(lean),
-        sort=check_sort(sort),
-    )
+    # Checked in this order, so the first wrong one is the one named.
+    checked_q, checked_k = check_query(q), check_k(k)
+    checked_source = check_source(source)
+    checked_since, checked_until = check_date("since", since), check_date("until", until)
+    checked_collapse, checked_mode = check_collapse(collapse), check_mode(mode)
+    filters = Filters(source=checked_source, since=checked_since, until=checked_until,
+                      language=check_language(language), lean=check_lean(lean))
+    params = SearchParams(q=checked_q, k=checked_k, filters=filters,
+                          collapse=checked_collapse, mode=checked_mode, sort=check_sort(sort))
     if params.since and params.until and params.since > params.until:
         raise BadParam(
             "until", f"until ({params.until}) is before since ({params.since})", params.until

@@ -84,7 +84,7 @@ class KeywordPlanner:
             if terms:  # a word that is only underscores has no terms and matches nothing
                 terms_of[word] = terms
                 held[word] = min(self.common.get(term, 0) for term in terms)
-        ordered = sorted(held, key=held.get)  # stable: ties keep the query's order
+        ordered = sorted(held, key=lambda word: held[word])  # stable: ties keep the query's order
         limit = self.common_share * self.passages
         rare = [w for w in ordered if held[w] <= limit]
         chosen = set(rare[: self.max_terms] or ordered[: self.keep_if_all_common])
@@ -95,6 +95,11 @@ class KeywordPlanner:
 
     def query(self, text: str) -> str | None:
         return keyword_query(self.words(text))
+
+
+# The passage of a hit that names an article alone (found by its keywords), until one is
+# chosen to show.
+NO_PASSAGE = -1
 
 
 @dataclass(frozen=True)

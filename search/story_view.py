@@ -12,12 +12,11 @@ from collections.abc import Callable, Iterable, Sequence
 
 from indexer.outlets import outlet_key
 
-from .matching import day_of
-from .models import ArticleRef, StoryLead, StoryOut
+from .dates import day_of
+from .leans import lean_key
+from .models import StoryLead, StoryOut
+from .rows import Row, ref
 
-# The order leans are listed in (the bar on the page reads left to right); other labels an
-# outlets file uses follow, by name.
-LEAN_ORDER = ("left", "center", "right")
 # The labels a blindspot can name: a story only the center carried is no side's blind spot
 # (wire copies are often that), and other labels say nothing of sides.
 SIDES = ("left", "right")
@@ -28,12 +27,11 @@ BLINDSPOT_MIN_OUTLETS = 2
 
 def read(story_ids: Iterable[int | None],
          members_of: Callable[[Sequence[int]], dict[int, list[str]]],
-         rows_of: Callable[[list[str]], dict[str, dict]],
-         ref: Callable[[dict], ArticleRef]) -> dict[int, StoryOut]:
+         rows_of: Callable[[list[str]], dict[str, Row]]) -> dict[int, StoryOut]:
     """The story object of each of ``story_ids``, whatever their number in two reads: the
     members of every story (``members_of``, ``Store.story_members``) and their rows
     (``rows_of``, which the engine answers from the rows it holds: a page's coverage has
-    read them already). ``ref`` makes a row an ``ArticleRef``."""
+    read them already)."""
     wanted = sorted({story for story in story_ids if story is not None})
     if not wanted:
         return {}
@@ -43,20 +41,17 @@ def read(story_ids: Iterable[int | None],
     for story in wanted:
         found = [rows[aid] for aid in members.get(story, []) if aid in rows]
         if found:
-            out[story] = summarise(story, found, ref)
+            out[story] = summarise(story, found)
     return out
 
 
-def summarise(story_id: int, rows: list[dict],
-              ref: Callable[[dict], ArticleRef]) -> StoryOut:
+def summarise(story_id: int, rows: list[Row]) -> StoryOut:
     """The story object of one story from its members' rows (``source``, ``lean``,
-    ``published`` and what ``ref`` reads)."""
+    ``published`` and what an ``ArticleRef`` reads)."""
     keys = [_outlet(row) for row in rows]
     outlets = {key for key in keys if key is not None}
     counted = Counter(row["lean"] for row in rows if row.get("lean"))
-    leans = {lean: counted[lean] for lean in sorted(
-        counted, key=lambda lean: (LEAN_ORDER.index(lean) if lean in LEAN_ORDER
-                                   else len(LEAN_ORDER), lean))}
+    leans = {lean: counted[lean] for lean in sorted(counted, key=lean_key)}
     unknown = len(rows) - sum(leans.values())
     blindspot = None
     if unknown == 0 and len(leans) == 1 and len(outlets) >= BLINDSPOT_MIN_OUTLETS:
@@ -81,8 +76,21 @@ def summarise(story_id: int, rows: list[dict],
                     blindspot=blindspot)
 
 
-def _outlet(row: dict) -> str | None:
+def _outlet(row: Row) -> str | None:
     """The outlet an article is counted under: its filed name (the outlets file's, for a
     listed spelling), case and spacing aside, as filters match it."""
     source = row.get("source")
     return outlet_key(source) if source and source.strip() else None
+
+
+def lead_text(story: StoryOut) -> str:
+    """How far ahead of the next outlet the story's first article was, in the precision the
+    dates have (days): "1 day before Reuters", "the same day as Reuters"; "" when unknown.
+    The words that follow "first reported" on the page and in the terminal alike."""
+    ahead = story.first_ahead
+    if ahead is None:
+        return ""
+    outlet = ahead.next.source or "another outlet"
+    if ahead.days == 0:
+        return f"the same day as {outlet}"
+    return f"{ahead.days:,} day{'' if ahead.days == 1 else 's'} before {outlet}"

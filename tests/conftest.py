@@ -71,7 +71,7 @@ def fake_models(monkeypatch, fake_embedder):
     from fakes import FAKE_MODEL, FakeEmbedder
 
     import indexer.build
-    import search.engine
+    import search.generation
 
     def load(name, backend="openvino-int8", batch_size=32, device="cpu"):
         if name != FAKE_MODEL:
@@ -80,7 +80,7 @@ def fake_models(monkeypatch, fake_embedder):
         fake.device = device
         return fake
 
-    for module in (indexer.build, search.engine):
+    for module in (indexer.build, search.generation):
         monkeypatch.setattr(module, "load_embedder", load)
     return FAKE_MODEL
 

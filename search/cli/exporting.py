@@ -6,7 +6,7 @@ import click
 
 from ..params import FORMATS, BadParam, check_format, parse_search
 from ..retrieve import MODES
-from .querying import _engine
+from .querying import _searcher
 
 
 @click.command()
@@ -39,24 +39,19 @@ def export(ctx, query, fmt, output, source, since, until, language, lean, mode, 
       presslens export "border wall funding" -o wall.csv
       presslens export tariffs --format jsonl --since 2020-01-01 > tariffs.jsonl
     """
-    from ..export import lines
-    from ..matching import MatchingSet
-
     try:
         fmt = check_format(fmt)
         params = parse_search(query, None, source, since, until, True, mode, language, lean)
     except BadParam as error:
         hint = {"q": "QUERY"}.get(error.field, f"--{error.field}")
         raise click.BadParameter(error.message, param_hint=hint) from None
-    engine = _engine(ctx, model=model)
-    matching = MatchingSet(engine, params)
-    matching.ranked()
-    for notice in matching.notices:
+    found = _searcher(ctx, model=model).export(params, fmt)
+    for notice in found.notices:
         click.echo(f"Note: {notice.message}", err=True)
     written = 0
     # Bytes, so that the file is UTF-8 and its line ends are CSV's whatever the platform.
     with click.open_file(output or "-", "wb") as out:
-        for line in lines(matching, fmt):
+        for line in found.lines:
             out.write(line.encode("utf-8"))
             written += 1
     if output:

@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 import click
 
 from ..models import ArticleRef, StoryOut
 from ..params import DEFAULT_K, MAX_K, SORTS, BadParam, parse_search
 from ..retrieve import MODES
+from ..story_view import lead_text
 from .common import settings as settings_of
 from .common import worded
 
+if TYPE_CHECKING:
+    from ..engine import Engine
+    from ..service import Searcher
 
-def _engine(ctx: click.Context, **overrides):
+
+def _engine(ctx: click.Context, **overrides) -> Engine:
     from ..engine import Engine
 
     with worded(ctx, searching=True):
         return Engine.open(settings_of(ctx, **overrides), keyword_index=False)
+
+
+def _searcher(ctx: click.Context, **overrides) -> Searcher:
+    """The search service over the index's live generation (the model loads here, not at
+    import, so that --help stays quick)."""
+    from ..service import Searcher
+
+    return Searcher(_engine(ctx, **overrides))
 
 
 @click.command()
@@ -51,8 +65,6 @@ def search(ctx, query, k, source, since, until, language, lean, mode, no_collaps
       presslens search "border wall funding" --source reuters --lean center
       presslens search "tariffs" --sort date
     """
-    from ..web.service import run_search
-
     # The same checks, in the same words, as /api/search and the page.
     try:
         params = parse_search(query, k, source, since, until, not no_collapse, mode,
@@ -61,8 +73,7 @@ def search(ctx, query, k, source, since, until, language, lean, mode, no_collaps
         hint = {"q": "QUERY", "k": "-k", "collapse": "--no-collapse"}.get(
             error.field, f"--{error.field}")
         raise click.BadParameter(error.message, param_hint=hint) from None
-    engine = _engine(ctx, model=model)
-    response = run_search(engine, params)
+    response = _searcher(ctx, model=model).search(params)
     for notice in response.notices:
         click.echo(f"Note: {notice.message}", err=True)
     if as_json:
@@ -104,13 +115,8 @@ def _first(story: StoryOut | None, article_id: str) -> str:
     if story is None or story.articles < 2 or story.first is None \
             or story.first.id != article_id:
         return ""
-    lead = story.first_ahead
-    if lead is None:
-        return "  · first reported"
-    outlet = lead.next.source or "another outlet"
-    when = (f"the same day as {outlet}" if lead.days == 0 else
-            f"{lead.days} day{'s' if lead.days != 1 else ''} before {outlet}")
-    return f"  · first reported, {when}"
+    when = lead_text(story)
+    return f"  · first reported, {when}" if when else "  · first reported"
 
 
 def _story_line(story: StoryOut) -> str:
@@ -135,12 +141,12 @@ def stats(ctx, as_json):
     Example:
       presslens stats --json
     """
-    engine = _engine(ctx)
-    info = engine.stats()
+    searcher = _searcher(ctx)
+    info = searcher.stats()
     if as_json:
         click.echo(info.model_dump_json(indent=2))
         return
-    click.echo(f"Index:     {engine.settings.index_dir}")
+    click.echo(f"Index:     {searcher.gen.settings.index_dir}")
     for name in ("articles", "passages", "stories", "sources"):
         click.echo(f"{name.capitalize() + ':':<10} {getattr(info, name):,}")
     click.echo(f"Model:     {info.model} ({info.dimension} dimensions, {info.backend})")
@@ -164,7 +170,7 @@ def coverage(ctx, article_id, as_json):
     Example (an article of the sample in data/sample):
       presslens coverage KfUSntWQz060LYYh
     """
-    story = _engine(ctx).coverage(article_id)
+    story = _searcher(ctx).coverage(article_id)
     if story is None:
         raise click.ClickException(f"no article with id {article_id!r} in the index")
     if as_json:

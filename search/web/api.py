@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 
+from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
-from ..matching import MatchingSet
-from ..matching import facets as facets_of
 from ..models import ArticleOut, CoverageResponse, IndexStats, MatchingPassage, SearchResponse
 from ..params import DEFAULT_K, BadParam, check_query, parse_search
+from ..service import Searcher
 from .deps import (
     COLLAPSE,
     ERRORS,
@@ -29,7 +28,6 @@ from .deps import (
     Q,
     bad_param,
     engine_or_503,
-    find_async,
     generation,
 )
 
@@ -64,9 +62,10 @@ async def api_search(request: Request, q: Q, k: K = DEFAULT_K, source: SOURCE = 
     except BadParam as exc:
         raise bad_param(exc) from None
     engine = engine_or_503(request)
-    found = await find_async(engine, params)
+    searcher = Searcher(engine)
+    found = await searcher.search_async(params)
     if facets:
-        counted = await run_in_threadpool(facets_of, MatchingSet(engine, params))
+        counted = await to_thread.run_sync(searcher.facets, params)
         found = found.model_copy(update={"facets": counted})
     # Serialized once by pydantic's own encoder: returned as a model, FastAPI would
     # validate it again and encode it in Python (measured on searches of 10 results at

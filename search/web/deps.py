@@ -13,9 +13,8 @@ from fastapi import Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from ..models import SearchResponse
 from ..params import MAX_K, MAX_QUERY_CHARS, BadParam, SearchParams, parse_search
-from .service import Unavailable, run_search, run_search_async
+from .service import Unavailable
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -95,12 +94,3 @@ def matching_params(q: Q, source: SOURCE = None, since: SINCE = None, until: UNT
 
 MatchingParams = Annotated[SearchParams, Depends(matching_params)]
 
-
-def find(engine: Engine, params: SearchParams) -> SearchResponse:
-    """The top k of a search: what the page shows."""
-    return run_search(engine, params)
-
-
-async def find_async(engine: Engine, params: SearchParams) -> SearchResponse:
-    """The top k of a search from an async route: what /api/search answers."""
-    return await run_search_async(engine, params)

@@ -9,10 +9,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from ..export import MEDIA_TYPES, lines
-from ..matching import MatchingSet, timeline
+from ..export import MEDIA_TYPES
 from ..models import TimelineResponse
 from ..params import BadParam
+from ..service import Searcher
 from .deps import UNAVAILABLE, MatchingParams, bad_param, engine_or_503, generation
 
 router = APIRouter()
@@ -29,7 +29,7 @@ def api_timeline(request: Request, params: MatchingParams,
     no bucket; ``undated`` counts them."""
     engine = engine_or_503(request)
     try:
-        return timeline(MatchingSet(engine, params), interval)
+        return Searcher(engine).timeline(params, interval)
     except BadParam as exc:
         raise bad_param(exc) from None
 
@@ -56,11 +56,11 @@ def api_export(request: Request, params: MatchingParams,
     relation, score, similarity, language, passage. Written as found, in constant memory.
     A query nothing matches gives the header alone (CSV) or an empty file (JSON Lines)."""
     engine = engine_or_503(request)
-    matching = MatchingSet(engine, params)
-    matching.ranked()  # the set is found before the answer starts, so its errors are said
+    # The set is found before the answer starts, so its errors are said.
+    found = Searcher(engine).export(params, format)
 
     def body() -> Iterator[bytes]:
-        for line in lines(matching, format):
+        for line in found.lines:
             yield line.encode("utf-8")
 
     return StreamingResponse(body(), media_type=MEDIA_TYPES[format], headers={

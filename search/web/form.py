@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
-from ..matching import month_range
+from ..dates import month_range
 
 
 @dataclass(frozen=True)

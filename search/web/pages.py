@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ..matching import MatchingSet, facets, timeline
-from ..models import ArticleOut, PassageOut, TimelineBucket, TimelineResponse
+from ..leans import lean_key
+from ..matching import facets
+from ..models import ArticleOut, PassageOut, TimelineResponse
 from ..params import MAX_K, BadParam, SearchParams, check_query, parse_search
-from .deps import find
+from ..service import Searcher
+from ..timelines import story_timeline, timeline
 from .form import FormState, base_context, wants_fragment
 from .highlight import paragraphs
 from .render import render
@@ -70,7 +72,7 @@ def search_page(request: Request) -> HTMLResponse:
             context.update(error=exc.message, error_title="That search could not run")
             status = 422
         else:
-            response = find(engine, params)
+            response = Searcher(engine).search(params)
             more_k = min(params.k + 10, MAX_K)
             context.update(
                 params=params,
@@ -95,60 +97,26 @@ def search_page(request: Request) -> HTMLResponse:
 
 def _over_every_match(engine: Engine, params: SearchParams) -> dict[str, Any]:
     """The facets and the monthly timeline of every article that matches, for the page."""
-    matching = MatchingSet(engine, params)
+    matching = Searcher(engine).matching(params)
     found: dict[str, Any] = {"facets": facets(matching), "matching": len(matching),
                              "timeline": None}
     try:
-        found["timeline"] = timeline(matching, "month")
+        line = timeline(matching, "month")
     except BadParam:  # more months than a chart can show: the facets still say when
         return found
-    found["chart"] = chart_data(found["timeline"])
+    found.update(timeline=line, chart=chart_data(line))
     return found
 
 
-LEAN_ORDER = {"left": 0, "lean left": 1, "center": 2, "lean right": 3, "right": 4}
-# A story's timeline counts its articles a day when it spans at most this many days, else
-# a month; the label of a bucket is its start cut to that length.
-STORY_DAYS = 92
+# The label of a story timeline's bucket is its start cut to this length: a day or a month.
 STORY_LINE_UNIT = {"day": 10, "month": 7}
 
 
-def story_timeline(article, coverage) -> TimelineResponse | None:
-    """The story of an article as a timeline: its articles a day (a month for a long
-    story), by lean. ``None`` for a story of fewer than two dated articles."""
-    from datetime import date, timedelta
-
-    members = [article] + [item.article for item in coverage]
-    dated = [m for m in members if m.published]
-    if len(dated) < 2:
-        return None
-    days = sorted(date.fromisoformat(m.published) for m in dated)
-    interval = "day" if (days[-1] - days[0]).days <= STORY_DAYS else "month"
-    starts: list[str] = []
-    day = days[0] if interval == "day" else days[0].replace(day=1)
-    while day <= days[-1]:
-        starts.append(day.isoformat())
-        day = (day + timedelta(days=1) if interval == "day"
-               else (day.replace(day=28) + timedelta(days=4)).replace(day=1))
-    buckets = {start: TimelineBucket(start=start, count=0, by_lean={}, lean_unknown=0)
-               for start in starts}
-    for member in dated:
-        start = member.published if interval == "day" else member.published[:7] + "-01"
-        bucket = buckets[start]
-        bucket.count += 1
-        if member.lean:
-            bucket.by_lean[member.lean] = bucket.by_lean.get(member.lean, 0) + 1
-        else:
-            bucket.lean_unknown += 1
-    return TimelineResponse(query="", interval=interval, buckets=list(buckets.values()),
-                            matching=len(members), undated=len(members) - len(dated))
-
-
-def chart_data(line, label_length: int = 7) -> dict:
+def chart_data(line: TimelineResponse, label_length: int = 7) -> dict:
     """What the page's chart draws (static/timeline.js), and its table shows: a count per
     month (or per day, with ``label_length`` 10) for each lean, the unknown ones apart."""
     leans = sorted({lean for bucket in line.buckets for lean in bucket.by_lean},
-                   key=lambda lean: (LEAN_ORDER.get(lean, 9), lean))
+                   key=lean_key)
     series = [{"label": lean, "unknown": False,
                "counts": [b.by_lean.get(lean, 0) for b in line.buckets]}
               for lean in leans]

@@ -13,8 +13,9 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from ..leans import BAR_LEANS
 from ..models import StoryOut
-from ..story_view import LEAN_ORDER
+from ..story_view import lead_text
 from .highlight import highlight
 from .resources import CHART_JS, HTMX_JS, STATIC_DIR, TEMPLATES_DIR
 
@@ -75,7 +76,7 @@ def lean_parts(story: StoryOut) -> list[LeanPart]:
     """The parts of ``story``'s lean bar, left to right: its leans in their order, then the
     articles of unknown lean. Left, center and right are always listed (a side with no
     article shows 0: that it did not carry the story is the point of the bar)."""
-    counts = {lean: story.leans.get(lean, 0) for lean in LEAN_ORDER}
+    counts = {lean: story.leans.get(lean, 0) for lean in BAR_LEANS}
     counts.update(story.leans)
     parts: list[LeanPart] = []
     x = 0.0
@@ -84,22 +85,10 @@ def lean_parts(story: StoryOut) -> list[LeanPart]:
         if label == "unknown" and not count:
             continue
         width = 100.0 * count / total
-        css = label if label in (*LEAN_ORDER, "unknown") else "other"
+        css = label if label in (*BAR_LEANS, "unknown") else "other"
         parts.append(LeanPart(label, css, count, round(x, 3), round(width, 3)))
         x += width
     return parts
-
-
-def lead_text(story: StoryOut) -> str:
-    """How far ahead of the next outlet the story's first article was, in the precision the
-    dates have (days): "1 day before Reuters", "the same day as Reuters"; "" when unknown."""
-    ahead = story.first_ahead
-    if ahead is None:
-        return ""
-    outlet = ahead.next.source or "another outlet"
-    if ahead.days == 0:
-        return f"the same day as {outlet}"
-    return f"{plural(ahead.days, 'day')} before {outlet}"
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

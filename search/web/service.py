@@ -1,4 +1,4 @@
-"""The one engine a server holds, and the service calls both the API and the page make."""
+"""The one engine a server holds, following the index's live generation."""
 
 from __future__ import annotations
 
@@ -6,16 +6,11 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from starlette.concurrency import run_in_threadpool
-
 from indexer.errors import IndexNotFound, PressLensError
-from indexer.models import Filters
 from indexer.settings import Settings
 from indexer.storage import generations
 
 from .. import messages
-from ..models import SearchResponse
-from ..params import SearchParams
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -127,40 +122,3 @@ class EngineHolder:
             if callable(close):
                 close()
         self.engine = None if self._owned else self.engine
-
-
-async def run_search_async(engine: Engine, params: SearchParams) -> SearchResponse:
-    """``run_search`` for an async route: the model's part and the first vector search,
-    which leave Python's GIL, run in a worker thread; the rest on the event loop, one search
-    at a time as it would anyway (see ``Engine``), with no second hand-over to a thread."""
-    if params.sort == "date":
-        return await run_in_threadpool(run_search, engine, params)
-    filtered = bool(Filters(source=params.source, since=params.since, until=params.until,
-                            language=params.language, lean=params.lean))
-    vector, found = await run_in_threadpool(engine.vector_half, params.q, params.k,
-                                            params.mode, filtered)
-    return engine.search_with(vector, params.q, k=params.k, source=params.source,
-                              since=params.since, until=params.until,
-                              collapse=params.collapse, mode=params.mode,
-                              language=params.language, found=found, lean=params.lean)
-
-
-def run_search(engine: Engine, params: SearchParams) -> SearchResponse:
-    """The search both renderings share: the JSON route and the page call only this."""
-    if params.sort == "date":
-        import time
-
-        from ..matching import search_by_date
-
-        return search_by_date(engine, params, time.perf_counter())
-    return engine.search(
-        params.q,
-        k=params.k,
-        source=params.source,
-        since=params.since,
-        until=params.until,
-        collapse=params.collapse,
-        mode=params.mode,
-        language=params.language,
-        lean=params.lean,
-    )

@@ -15,9 +15,9 @@ from indexer.ingest.chunk import sentence_spans
 from indexer.models import Article, Filters, Passage
 from indexer.settings import Settings
 from indexer.storage.store import Store, text_hash
-from search import engine as engine_module
-from search import keywords
+from search import generation, keywords
 from search.engine import ARTICLE_WEIGHTS, Engine, stop_terms
+from search.hits import keyword_hits
 from search.keywords import ArticleKeywords, Cancelled, KeywordIndex
 from search.retrieve import KeywordPlanner, keyword_query, query_words, stems
 
@@ -256,8 +256,8 @@ def test_engine_passage_keywords_unchanged(web_index_dir, embedder, monkeypatch)
                 for source in (None, "Wire Service", "Capital Post"):
                     filters = Filters(source=source)
                     allowed = engine.store.passage_ids_matching(filters) if source else None
-                    out.append(engine.keyword_hits(match, 20, filters,
-                                                   [terms for _, terms in plan], allowed))
+                    out.append(keyword_hits(engine, match, 20, filters,
+                                        [terms for _, terms in plan], allowed))
             return out
 
         before = run()
@@ -286,7 +286,7 @@ def test_engine_loads_the_index_in_the_background(web_index_dir, embedder, monke
     finally:
         engine.close()
     assert engine.keywords is None
-    monkeypatch.setattr(engine_module, "KEYWORDS_LOAD_AT_OPEN", 0)
+    monkeypatch.setattr(generation, "KEYWORDS_LOAD_AT_OPEN", 0)
     engine = Engine.open(Settings(index_dir=web_index_dir), embedder=embedder)
     try:
         engine.search("farm bill", mode="keyword")  # answered by FTS5 or memory, either way

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.engine import ARTICLE_FTS_WEIGHTS
+from search.generation import ARTICLE_FTS_WEIGHTS
 from search.matching import MatchingSet, newest_first
 from search.params import parse_search
 from search.retrieve import SIMILARITY_FLOOR

@@ -8,8 +8,17 @@ import pytest
 
 from indexer.build import build_index
 from indexer.settings import Settings
-from search.engine import Engine, PassageArticles
-from search.retrieve import Hit, KeywordPlanner, fuse, keyword_query, query_words, stems
+from search.caches import PassageArticles
+from search.engine import Engine
+from search.retrieve import (
+    SIMILARITY_FLOOR,
+    Hit,
+    KeywordPlanner,
+    fuse,
+    keyword_query,
+    query_words,
+    stems,
+)
 
 ARTICLES = [
     ("a1", "Reuters", "2019-05-01", "Senate confirms judge",
@@ -125,14 +134,55 @@ def test_filters_apply_in_every_mode_before_the_cut(engine, mode):
     assert "a2" not in ids(response)
 
 
-@pytest.mark.parametrize("query", [
-    "the of and", "?!...", '"unbalanced', "wall*", "NEAR(border wall)", "border OR",
-    "((((", "AND NOT", "выборы президента", "選挙", "Élection présidentielle", "-", "'",
-])
+# Odd query text: what keyword search finds for each (every article holding one of its
+# words; none for a query without a word the collection holds), the article a search that
+# reads its words ranks first, and whether hybrid search answers it (an article holds every
+# word, stop words aside) rather than calling every result weak.
+ODD_QUERIES = {
+    "the of and": ({"a1", "a3", "a4"}, None, False),
+    "?!...": (set(), None, False),
+    '"unbalanced': (set(), None, False),
+    "wall*": ({"a4"}, "a4", True),
+    "NEAR(border wall)": ({"a3", "a4"}, "a4", False),
+    "border OR": ({"a3", "a4"}, "a3", True),
+    "((((": (set(), None, False),
+    "AND NOT": (set(), None, False),
+    "выборы президента": (set(), None, False),
+    "選挙": (set(), None, False),
+    "Élection présidentielle": ({"a5"}, "a5", True),
+    "-": (set(), None, False),
+    "'": (set(), None, False),
+}
+
+
+@pytest.mark.parametrize("query", list(ODD_QUERIES))
 @pytest.mark.parametrize("mode", ["hybrid", "keyword", "vector"])
 def test_any_query_text_answers_results_or_nothing(engine, query, mode):
+    keyword_finds, first, answered = ODD_QUERIES[query]
     response = engine.search(query, k=3, mode=mode)
-    assert isinstance(response.results, list)
+    found = ids(response)
+    assert response.query == " ".join(query.split())
+    assert len(found) <= 3 and set(found) <= {a for a, *_ in ARTICLES}
+    assert len({r.story_id for r in response.results}) == len(found)  # one per story
+    scores = [r.score for r in response.results]
+    assert scores == sorted(scores, reverse=True)  # best first
+    if mode == "keyword":
+        assert set(found) == keyword_finds
+        assert (response.weak, response.floor) == (False, None)
+        assert all(r.similarity is None for r in response.results)
+    else:
+        # Every text has passages nearest to it in meaning, each with its similarity.
+        assert len(found) == 3 and response.floor == SIMILARITY_FLOOR
+        assert all(r.similarity is not None for r in response.results)
+        reaches = any(r.similarity >= SIMILARITY_FLOOR for r in response.results)
+        if mode == "vector":
+            assert [r.score for r in response.results] == [r.similarity for r in
+                                                           response.results]
+            assert response.weak is not reaches
+        else:
+            assert response.weak is not (reaches or answered)
+    if first is not None and (mode != "vector" or query == "Élection présidentielle"):
+        assert found[0] == first
 
 
 def test_accented_words_match_without_accents(engine):

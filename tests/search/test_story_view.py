@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from search.engine import _ref
 from search.story_view import read, summarise
 
 
@@ -15,7 +14,7 @@ def row(aid: str, source: str | None, lean: str | None = None,
 
 
 def story(*rows: dict):
-    return summarise(7, list(rows), _ref)
+    return summarise(7, list(rows))
 
 
 def test_the_example_of_the_design():
@@ -101,11 +100,11 @@ def test_read_gives_every_story_of_a_page_in_two_reads_whatever_their_number():
         calls.append(("rows", len(ids)))
         return {aid: rows[aid] for aid in ids}
 
-    stories = read([0, 1, 2, 3, 3, None, 99], members_of, rows_of, _ref)
+    stories = read([0, 1, 2, 3, 3, None, 99], members_of, rows_of)
     assert sorted(stories) == [0, 1, 2, 3]  # 99 has no member, None is no story
     assert [name for name, _ in calls] == ["members", "rows"]
     assert all(s.articles == 3 for s in stories.values())
-    assert read([None], members_of, rows_of, _ref) == {}
+    assert read([None], members_of, rows_of) == {}
 
 
 def test_the_engine_reads_the_stories_of_a_page_in_two_queries_at_most(web_engine,
@@ -124,3 +123,19 @@ def test_the_engine_reads_the_stories_of_a_page_in_two_queries_at_most(web_engin
         conn.set_trace_callback(None)
     assert len(stories) == len(ids) > 5
     assert len([s for s in statements if s.lstrip().lower().startswith("select")]) <= 2
+
+
+def test_the_lead_is_worded_in_days_or_as_the_same_day():
+    from search.story_view import lead_text
+
+    one = story(row("a", "Sentinel", "left", "2025-09-18"), row("b", "Courier", "right",
+                                                                  "2025-09-19"))
+    same = story(row("a", "Sentinel", "left", "2025-09-18"), row("b", "Courier", "right",
+                                                                   "2025-09-18"))
+    later = story(row("a", "Sentinel", "left", "2025-09-18"), row("b", None, "right",
+                                                                    "2025-09-21"))
+    alone = story(row("a", "Sentinel", "left", "2025-09-18"), row("b", "Sentinel", "left"))
+    assert lead_text(one) == "1 day before Courier"
+    assert lead_text(same) == "the same day as Sentinel"  # Courier sorts first
+    assert lead_text(later) == "3 days before another outlet"
+    assert lead_text(alone) == ""

@@ -17,8 +17,8 @@ from indexer.settings import Settings
 from indexer.storage import generations
 from indexer.storage.config import choose
 from indexer.storage.fts import stems
-from indexer.storage.segments import VectorSet
-from indexer.storage.store import Store
+from indexer.storage.reader import IndexReader
+from indexer.storage.vector_set import VectorSet
 
 from . import story_view
 from .filtering import Held, HeldValues, match_filters
@@ -170,7 +170,7 @@ class PassageArticles:
         self.starts, self.ends, self.articles = starts, ends, articles
 
     @classmethod
-    def load(cls, store: Store) -> PassageArticles | None:
+    def load(cls, store: IndexReader) -> PassageArticles | None:
         """The runs of ``store``'s passages, or None where an article's are not one run."""
         runs = sorted(store.passage_runs(), key=lambda run: run[1])
         if any(last - first + 1 != count for _, first, last, count in runs):
@@ -192,7 +192,7 @@ class PassageArticles:
 class Engine:
     """Everything a query needs, loaded once: the database, the vectors and the model."""
 
-    def __init__(self, settings: Settings, store: Store, vectors: VectorSet,
+    def __init__(self, settings: Settings, store: IndexReader, vectors: VectorSet,
                  embedder: Embedder, meta: dict[str, str]):
         self.settings = settings
         self.store = store
@@ -272,7 +272,7 @@ class Engine:
         def run() -> None:
             started = time.perf_counter()
             try:
-                reader = Store.open_read_only(self.store.path, snapshot=True)
+                reader = IndexReader.open(self.store.path, snapshot=True)
                 try:
                     # A connection of its own sees the newest state: if a build went live
                     # since this engine opened, its keyword index is not this engine's.

@@ -47,7 +47,8 @@ class _Cleaner:
         self.threshold = threshold
         wanted = {line for text in raw_texts for line in text.split("\n\n") if line}
         by_key = store.lines.line_counts(key(line) for line in wanted)
-        self._counts = {extract.line_key(line): by_key.get(key(line), 0) for line in wanted}
+        self._counts = Counter({extract.line_key(line): by_key.get(key(line), 0)
+                                for line in wanted})
 
     def __call__(self, raw_text: str) -> str:
         return extract.remove_boilerplate(raw_text, self._counts, self.threshold)

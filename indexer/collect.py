@@ -5,7 +5,7 @@ A file whose size and modification time are what the last build recorded, and wh
 articles are all still in the index, is not read again: its articles count as unchanged
 (the way make and git tell a changed file). So a daily update of a large archive reads the
 new files, not the archive. A file that gave problems last time (a bad line, a cut text)
-is read every time, so the report keeps naming them; ``--rebuild`` reads everything.
+is read every time, so the report keeps naming them; a rebuild reads everything.
 """
 
 from __future__ import annotations

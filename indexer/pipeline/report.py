@@ -36,7 +36,7 @@ class BuildReport:
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        """The report as JSON-ready data (``presslens index --json``)."""
+        """The report as JSON-ready data (the index command's JSON)."""
         data = dataclasses.asdict(self)
         data["skipped"] = [{"origin": s.origin, "reason": s.reason} for s in self.skipped]
         return data

@@ -86,7 +86,7 @@ class ArticleRows:
         """Store an article, filed under the outlet and lean ``outlets`` make of what its
         input gave (kept too, as ``source_given`` and ``lean_given``)."""
         source, lean = (outlets or OutletMap()).resolve(article.source, article.lean)
-        self.db["articles"].upsert({
+        self.db.table("articles").upsert({
             "id": article.id, "title": article.title, "text": article.text,
             "raw_text": raw_text, "origin": article.origin, "url": article.url,
             "source": source, "source_given": article.source, "published": article.published,

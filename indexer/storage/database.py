@@ -12,6 +12,7 @@ import itertools
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -35,7 +36,7 @@ class HeldConnection(sqlite3.Connection):
         if not self.held:
             super().commit()
 
-    def __exit__(self, kind, value, traceback):  # type: ignore[no-untyped-def]
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> Any:
         if self.held:
             return False  # neither commit nor roll back: the transaction is the holder's
         return super().__exit__(kind, value, traceback)

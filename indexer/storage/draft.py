@@ -87,7 +87,10 @@ class Draft:
             # becomes the index's database, once. The copy is whole before it is there.
             database.backup(legacy, top.with_name(f"{DB_NAME}.tmp"))
             os.replace(top.with_name(f"{DB_NAME}.tmp"), top)
-        self.previous, base = generations.live_state(index_dir) if top.exists() else (None, None)
+        self.previous: str | None = None
+        base: Path | None = None
+        if top.exists():
+            self.previous, base = generations.live_state(index_dir)
         self.base: Path | None = None if from_scratch or not top.exists() else base
         self.name = generations.new_name(index_dir)
         self.live = False  # set once committed: never roll back or discard it then

@@ -36,14 +36,14 @@ STEMS_HELD = 50_000
 
 def stems(words: Sequence[str]) -> list[list[str]]:
     """The index terms of each word, split and stemmed exactly as FTS5 indexes passages."""
-    found = {word: _stemmed.get(word) for word in words}
+    found: dict[str, tuple[str, ...] | None] = {word: _stemmed.get(word) for word in words}
     missing = [word for word, terms in found.items() if terms is None]
     if missing:
         if len(_stemmed) > STEMS_HELD:
             _stemmed.clear()
         for word, terms in zip(missing, _stems_of(missing), strict=True):
             found[word] = _stemmed[word] = tuple(terms)
-    return [list(found[word]) for word in words]
+    return [list(found[word] or ()) for word in words]
 
 
 def _stems_of(words: Sequence[str]) -> list[list[str]]:
@@ -86,7 +86,7 @@ def _row_lengths(blobs: Sequence[bytes]) -> np.ndarray:
     ends = np.flatnonzero(last)
     if not last[-1] or len(ends) % count:
         raise ValueError("unexpected FTS5 docsize records")
-    varint_of_byte = np.cumsum(last) - last
+    varint_of_byte: np.ndarray = np.cumsum(last) - last
     shift = 7 * (ends[varint_of_byte] - np.arange(len(data)))
     starts = np.concatenate(([0], ends[:-1] + 1))
     values = np.add.reduceat((data & 0x7F).astype(np.int64) << shift, starts)

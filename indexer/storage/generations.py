@@ -257,10 +257,10 @@ def check(store: Store, folder: Path, full: bool = False) -> dict[str, str]:
     held_tombstones = np.zeros(len(tombstones), dtype=bool)
     for ids, _ in parts:
         held_tombstones |= within(tombstones, ids)
-    held = sum(len(ids) for ids, _ in parts) - len(tombstones)
+    held_count = sum(len(ids) for ids, _ in parts) - len(tombstones)
     count = store.passages.passage_count()
-    if not found.all() or not held_tombstones.all() or held != count:
-        raise IndexDamaged(folder.name, f"the vector index holds {held:,} passages, the "
+    if not found.all() or not held_tombstones.all() or held_count != count:
+        raise IndexDamaged(folder.name, f"the vector index holds {held_count:,} passages, the "
                            f"database {count:,}")
     return meta
 

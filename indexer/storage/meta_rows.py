@@ -15,11 +15,11 @@ class MetaRows:
         """Every key and its value (none where the database has no metadata yet)."""
         if "meta" not in self.db.table_names():
             return {}
-        return {row["key"]: row["value"] for row in self.db["meta"].rows}
+        return {row["key"]: row["value"] for row in self.db.table("meta").rows}
 
     def set(self, **values: object) -> None:
         """Set each key to its value, as text."""
-        self.db["meta"].upsert_all(
+        self.db.table("meta").upsert_all(
             [{"key": k, "value": str(v)} for k, v in values.items()], pk="key")
 
     def flag(self, key: str) -> bool:

@@ -27,7 +27,7 @@ class OutletRows:
 
     def put_outlet_map(self, outlets: OutletMap) -> None:
         self.db.execute("delete from outlets")
-        self.db["outlets"].insert_all(outlets.as_rows(), pk="name")
+        self.db.table("outlets").insert_all(outlets.as_rows(), pk="name")
 
     def refile_articles(self, outlets: OutletMap) -> int:
         """File every article again under ``outlets`` (its outlet and lean, from what its

@@ -43,7 +43,7 @@ class PassageRows:
         first = self._next_passage_id()
         for offset, row in enumerate(rows):
             row["id"] = first + offset
-        self.db["passages"].insert_all(rows)
+        self.db.table("passages").insert_all(rows)
         if rows:
             self.meta.set(last_passage_id=first + len(rows) - 1)
 
@@ -72,7 +72,7 @@ class PassageRows:
         return int(self.db.execute("select count(*) from passages").fetchone()[0])
 
     def vectors_of(self, model: str, dimension: int,
-                   passage_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+                   passage_ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cached vectors of some passages (those that have one), with their ids."""
         rows: list[tuple[int, str]] = []
         for part, marks in in_parts(int(i) for i in passage_ids):

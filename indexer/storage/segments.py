@@ -141,6 +141,7 @@ def update(store: Store, base: Path | None, folder: Path, cache_key: str, dimens
     if not kept or int(meta.get("dimension", dimension) or 0) != dimension:
         _replaced(store, _rebuilt(store, folder, cache_key, dimension))
         return "rebuilt"
+    assert base is not None  # the segments kept were read from it
     last = max((int(ids[-1]) for _, ids in kept if len(ids)), default=0)
     tombstones = store.vectors.vector_tombstones()
     # A passage written and removed since the segments were is in none of them.

@@ -17,7 +17,7 @@ class StoryRows:
         self.db = db
 
     def put_article_vectors(self, vectors: dict[str, np.ndarray]) -> None:
-        self.db["article_vectors"].upsert_all(
+        self.db.table("article_vectors").upsert_all(
             ({"article_id": aid, "vector": v.astype(np.float32).tobytes()}
              for aid, v in vectors.items()), pk="article_id")
 
@@ -34,10 +34,10 @@ class StoryRows:
             part = ids[i:i + 500]
             self.db.execute(f"delete from lsh_bands where article_id in "
                             f"({','.join('?' * len(part))})", part)
-        self.db["minhashes"].upsert_all(
+        self.db.table("minhashes").upsert_all(
             ({"article_id": aid, "signature": sig.tobytes()} for aid, sig in signatures.items()),
             pk="article_id")
-        self.db["lsh_bands"].insert_all(
+        self.db.table("lsh_bands").insert_all(
             ({"band": band, "key": key, "article_id": aid}
              for aid, keys in bands.items() for band, key in enumerate(keys)),
             batch_size=2000)
@@ -82,7 +82,7 @@ class StoryRows:
                             part + part)
 
     def put_edges(self, edges: Iterable) -> None:
-        self.db["edges"].upsert_all(
+        self.db.table("edges").upsert_all(
             ({"a": min(e.a, e.b), "b": max(e.a, e.b), "relation": e.relation,
               "similarity": round(e.similarity, 4),
               "shared_text": None if e.shared_text is None else round(e.shared_text, 4)}

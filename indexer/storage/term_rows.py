@@ -33,18 +33,18 @@ class TermRows:
 
     def put_article_terms(self, terms: dict[str, np.ndarray]) -> None:
         """Replace these articles' word keys, moving the counts from their old words."""
-        delta = Counter()
+        delta: Counter[int] = Counter()
         delta.subtract(self._drop_terms(list(terms)))
         for keys in terms.values():
             delta.update(keys.tolist())
-        self.db["article_terms"].insert_all(
+        self.db.table("article_terms").insert_all(
             ({"article_id": aid, "terms": keys.astype(np.uint32).tobytes()}
              for aid, keys in terms.items()), batch_size=500)
         self._bump_term_counts(delta)
 
     def drop_article_terms(self, article_ids: Sequence[str]) -> None:
         """Forget these articles' word keys and take them out of the counts."""
-        gone = Counter()
+        gone: Counter[int] = Counter()
         gone.subtract(self._drop_terms(article_ids))
         self._bump_term_counts(gone)
 

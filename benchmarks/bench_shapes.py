@@ -30,11 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer.embed import load_embedder  # noqa: E402
+from indexer.embed_step import embed_text  # noqa: E402
 from indexer.ingest import extract  # noqa: E402
 from indexer.ingest.chunk import chunk_article  # noqa: E402
 from indexer.ingest.sources import from_record  # noqa: E402
 from indexer.models import RawArticle  # noqa: E402
-from indexer.pipeline.embedding import embed_text  # noqa: E402
 from indexer.settings import DEFAULT_BACKEND, DEFAULT_MODEL  # noqa: E402
 
 ABP = ROOT.parent / "shared" / "data" / "abp"

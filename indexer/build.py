@@ -1,7 +1,7 @@
 """Build or update an index folder from collected files: the indexing pipeline end to end.
 
 A ``Build`` runs over a draft of the next generation (storage/draft.py): it reads the
-collection a batch at a time, writes each batch (pipeline/writing.py), removes what is
+collection a batch at a time, writes each batch (write_step.py), removes what is
 gone and regroups stories, then writes the derived indexes; the draft goes live once it is
 complete and checked.
 """
@@ -14,14 +14,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from . import boilerplate
+from .build_report import BuildReport
 from .collect import Collected, collect
 from .embed import Embedder, cache_key, default_device, load_embedder
+from .embed_step import EmbedEngine
 from .errors import IndexNotFound, NothingRead
 from .models import Skipped
 from .outlets import OutletMap, read_outlets
-from .pipeline.embedding import EmbedEngine
-from .pipeline.report import BuildReport
-from .pipeline.writing import BatchWriter, Fresh, content_hash, detect_stored_languages
 from .settings import Settings
 from .storage import generations, segments
 from .storage.config import IndexConfig, choose
@@ -30,6 +29,7 @@ from .storage.reader import IndexReader
 from .storage.store import COMMON_TERMS_MOVED, now
 from .stories.grouping import StoryConfig
 from .stories.update import update_stories
+from .write_step import BatchWriter, Fresh, content_hash, detect_stored_languages
 
 __all__ = ["Build", "BuildReport", "EmbedEngine", "build_index", "remembered_paths",
            "remove_articles"]

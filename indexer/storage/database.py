@@ -15,8 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+from sqlite_utils.migrations import Migrations
 
 Database = sqlite_utils.Database
+__all__ = ["Connection", "Database", "DatabaseError", "HeldConnection", "Migrations",
+           "backup", "connect", "disk_full", "hold", "open_read_only", "open_writable",
+           "release", "transaction"]
 Connection = sqlite3.Connection
 DatabaseError = sqlite3.Error
 _savepoints = itertools.count(1)

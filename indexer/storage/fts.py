@@ -10,11 +10,12 @@ nothing outside this package knows how FTS5 lays them out.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 
 import numpy as np
+
+from . import database
 
 # How passages and articles are split into terms for keyword search.
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
@@ -50,7 +51,7 @@ def _stems_of(words: Sequence[str]) -> list[list[str]]:
     """``stems`` through an FTS5 table of this thread's own."""
     conn = getattr(_local, "stemmer", None)
     if conn is None:
-        conn = sqlite3.connect(":memory:")
+        conn = database.connect(":memory:")
         conn.execute(f"create virtual table words using fts5(word, tokenize='{FTS_TOKENIZE}')")
         conn.execute("create virtual table terms using fts5vocab(words, instance)")
         _local.stemmer = conn
@@ -102,7 +103,7 @@ def _row_lengths(blobs: Sequence[bytes]) -> np.ndarray:
 class Vocabulary:
     """FTS5's vocabulary of the passages, by term (see ``FtsReader.vocabulary``)."""
 
-    def __init__(self, conn: sqlite3.Connection, rows: str, instances: str,
+    def __init__(self, conn: database.Connection, rows: str, instances: str,
                  weights: dict[str, int] | None = None):
         self._conn, self._rows, self._instances = conn, rows, instances
         self._weights = weights
@@ -153,7 +154,7 @@ class FtsReader:
     that many times, as if the column's text were written out that often.
     """
 
-    def __init__(self, conn: sqlite3.Connection, table: str = FTS_TABLE,
+    def __init__(self, conn: database.Connection, table: str = FTS_TABLE,
                  columns: Sequence[str] = ("text",), weights: dict[str, int] | None = None):
         self._conn = conn
         self._table, self._columns, self._weights = table, tuple(columns), weights

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import Skipped
+from .models import Skipped
 
 
 @dataclass

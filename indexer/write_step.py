@@ -9,17 +9,17 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .. import boilerplate
-from ..embed import Embedder
-from ..ingest.chunk import chunk_article
-from ..ingest.language import detect_language
-from ..models import Article
-from ..outlets import OutletMap
-from ..settings import Settings
-from ..storage import failpoints
-from ..storage.config import IndexConfig
-from ..storage.store import Store, text_hash
-from .embedding import EmbedEngine, embed_missing, embed_text
+from . import boilerplate
+from .embed import Embedder
+from .embed_step import EmbedEngine, embed_missing, embed_text
+from .ingest.chunk import chunk_article
+from .ingest.language import detect_language
+from .models import Article
+from .outlets import OutletMap
+from .settings import Settings
+from .storage import failpoints
+from .storage.config import IndexConfig
+from .storage.store import Store, text_hash
 
 # A new or changed article: the article, its raw text, its content hash.
 Fresh = tuple[Article, str, str]

@@ -10,11 +10,11 @@ from typing import Protocol
 import numpy as np
 from tqdm import tqdm
 
-from ..embed import Embedder
-from ..models import Article, Passage
-from ..storage import failpoints
-from ..storage.passage_rows import PassageRows
-from ..storage.store import text_hash
+from .embed import Embedder
+from .models import Article, Passage
+from .storage import failpoints
+from .storage.passage_rows import PassageRows
+from .storage.store import text_hash
 
 EMBED_GROUP = 1024  # vectors are cached after each group, so an interrupted run keeps them
 

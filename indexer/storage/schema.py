@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from .database import Database, Migrations
+from .database import Database, Migrations, transaction
 from .fts import ARTICLES_FTS_COLUMNS, ARTICLES_FTS_TABLE, FTS_TOKENIZE
 
 MIGRATIONS = Migrations("presslens")
@@ -232,7 +232,7 @@ def migrate(db: Database) -> None:
     """Apply what is pending, first moving a pre-0.2 record of migrations across."""
     legacy = _legacy(db)
     if legacy or LEGACY_TABLE in db.table_names():
-        with db.conn:
+        with transaction(db):
             MIGRATIONS.ensure_migrations_table(db)
             done = {m.name for m in MIGRATIONS.applied(db)}
             db.table(MIGRATIONS.migrations_table).insert_all(

@@ -66,6 +66,10 @@ class IndexReader:
     def get_article(self, article_id: str) -> dict[str, Any] | None:
         return self._articles.get_article(article_id)
 
+    def article_ids(self) -> list[str]:
+        """Every article's id, in order."""
+        return self._articles.article_ids()
+
     def articles(self, ids: Sequence[str]) -> dict[str, StoredArticle]:
         """``get_articles`` as plain data."""
         return self._articles.articles(ids)

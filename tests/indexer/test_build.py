@@ -138,7 +138,7 @@ def test_index_refuses_another_model(settings, seeds_dir, embedder):
 def test_passage_settings_are_kept_and_changing_them_needs_a_rebuild(fake_settings, seeds_dir,
                                                                     fake_embedder):
     build_index(fake_settings, [seeds_dir], embedder=fake_embedder)
-    meta = Store.open_read_only(generations.live_database(fake_settings.index_dir)).get_meta()
+    meta = IndexReader.open(generations.live_database(fake_settings.index_dir)).get_meta()
     assert (meta["chunk_tokens"], meta["title_prefix"]) == ("128", "1")
     passages_at_128 = int(meta["passages"])
     for change, flag in (({"chunk_tokens": 64}, "--chunk-tokens 64"),
@@ -151,7 +151,7 @@ def test_passage_settings_are_kept_and_changing_them_needs_a_rebuild(fake_settin
     assert build_index(fake_settings, [seeds_dir], embedder=fake_embedder).unchanged == 2
     short = dataclasses.replace(fake_settings, chunk_tokens=64, title_prefix=False)
     report = build_index(short, [seeds_dir], embedder=fake_embedder, rebuild=True)
-    meta = Store.open_read_only(generations.live_database(fake_settings.index_dir)).get_meta()
+    meta = IndexReader.open(generations.live_database(fake_settings.index_dir)).get_meta()
     assert (meta["chunk_tokens"], meta["title_prefix"]) == ("64", "0")
     assert int(meta["passages"]) > passages_at_128 and report.embedded > 0
     assert build_index(fake_settings, [seeds_dir], embedder=fake_embedder).unchanged == 2
@@ -177,7 +177,7 @@ def test_missing_index_says_how_to_build_one(settings):
 
 def test_index_metadata_is_recorded(settings, seeds_dir, embedder):
     build_index(settings, [seeds_dir], embedder=embedder)
-    meta = Store.open_read_only(generations.live_database(settings.index_dir)).get_meta()
+    meta = IndexReader.open(generations.live_database(settings.index_dir)).get_meta()
     assert meta["model"] == "all-MiniLM-L6-v2" and meta["dimension"] == "384"
     assert meta["articles"] == "2" and int(meta["passages"]) > 2 and meta["built_at"]
 

@@ -102,7 +102,8 @@ class _Passages:
 def bench_vectors(n: int, shares: list[float], dimension: int = 384) -> None:
     import numpy as np
 
-    from indexer.storage.segments import Segment, VectorSet
+    from indexer.storage.segment_files import Segment
+    from indexer.storage.vector_set import VectorSet
     from indexer.storage.vectors import VectorIndex
     from search.matching import MatchingSet
     from search.params import parse_search

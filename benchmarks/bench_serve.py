@@ -79,13 +79,13 @@ def figures(label: str, latencies: list[float], errors: int, seconds: float) -> 
 def passage_count(settings: Settings) -> int:
     if not generations.live_database(settings.index_dir).exists():
         return 0
-    from indexer.storage.store import Store
+    from indexer.storage.reader import IndexReader
 
-    store = Store.open_read_only(generations.live_database(settings.index_dir))
+    reader = IndexReader.open(generations.live_database(settings.index_dir))
     try:
-        return int(store.counts()["passages"])
+        return int(reader.counts()["passages"])
     finally:
-        store.close()
+        reader.close()
 
 
 def abp_articles(shared: Path):

@@ -29,8 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.build import embed_text  # noqa: E402
 from indexer.embed import load_embedder  # noqa: E402
+from indexer.embed_step import embed_text  # noqa: E402
 from indexer.ingest import extract  # noqa: E402
 from indexer.ingest.chunk import chunk_article  # noqa: E402
 from indexer.ingest.sources import from_record  # noqa: E402

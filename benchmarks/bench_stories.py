@@ -83,7 +83,7 @@ def main() -> None:
         whole = update_stories(store, ids, [], config, embedder.cache_key, embedder.dimension)
     seconds = time.perf_counter() - started
     sizes = collections.Counter(
-        len(members) for members in store.story_members(
+        len(members) for members in store.stories.story_members(
             [r[0] for r in store.db.execute("select distinct story_id from articles")]).values())
     store.close()
 

@@ -55,7 +55,7 @@ def real_vectors(index_dir: Path, queries: Path, count: int) -> tuple[np.ndarray
     try:
         meta = store.get_meta()
         embedder = load_embedder(meta["model"], backend=meta.get("backend", "torch"))
-        _, matrix = store.passage_vectors(embedder.cache_key, embedder.dimension)
+        _, matrix = store.passages.passage_vectors(embedder.cache_key, embedder.dimension)
     finally:
         store.close()
     texts = [json.loads(line)["text"] for line in queries.open(encoding="utf-8")][:count]

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-from indexer.build import embed_text
+from indexer.embed_step import embed_text
 from indexer.settings import BACKENDS, DEFAULT_BACKEND, PROJECT_ROOT, Settings
 from indexer.storage import generations
 from indexer.storage.store import Store

@@ -51,10 +51,10 @@ def duplicate_pairs(store: Store, threshold: float) -> dict[str, dict[str, float
         buckets[(band, key)].append(aid)
     candidates = {tuple(sorted(p)) for ids in buckets.values() if 1 < len(ids) <= 200
                   for p in itertools.combinations(ids, 2)}
-    signatures = store.get_minhashes(sorted({a for p in candidates for a in p}))
+    signatures = store.stories.get_minhashes(sorted({a for p in candidates for a in p}))
     likely = [(a, b) for a, b in candidates
               if duplicates.estimated_jaccard(signatures[a], signatures[b]) >= threshold - 0.15]
-    texts = store.texts(sorted({a for p in likely for a in p}))
+    texts = store.articles.texts(sorted({a for p in likely for a in p}))
     shingles = {aid: duplicates.shingles(text) for aid, text in texts.items()}
     found: dict[str, dict[str, float]] = defaultdict(dict)
     for a, b in likely:
@@ -127,13 +127,13 @@ def main() -> None:
     meta = store.get_meta()
     dimension = int(meta["dimension"])
     started = time.perf_counter()
-    ids, matrix = store.all_article_vectors(dimension)
+    ids, matrix = store.stories.all_article_vectors(dimension)
     if args.vectors == "lead":
         if args.apply:
             raise SystemExit("--apply regroups with the stored vectors; leave out --vectors lead")
         matrix = lead_vectors(store, meta, ids, args.lead_words)
     ROW.update({aid: i for i, aid in enumerate(ids)})
-    published = {aid: day for aid, _, day in store.story_rows()}
+    published = {aid: day for aid, _, day in store.stories.story_rows()}
     order = sorted(range(len(ids)), key=lambda i: (published.get(ids[i]) or "9999", ids[i]))
     index = VectorIndex.build(np.arange(len(ids), dtype=np.int64), matrix, dimension,
                               exact_limit=len(ids))
@@ -141,10 +141,10 @@ def main() -> None:
     knn = index.index.search(matrix, max(base.neighbors, base.density_neighbors) + 1)
     density = np.maximum(densities(knn[0], knn[1], list(range(len(ids))),
                                    base.density_neighbors), base.density_floor)
-    weights = TermWeights(store.term_counts(), len(ids))
-    for aid, keys in store.article_terms(ids).items():
+    weights = TermWeights(store.terms.term_counts(), len(ids))
+    for aid, keys in store.terms.article_terms(ids).items():
         weights.hold(aid, keys)
-    if not store.term_counts():
+    if not store.terms.term_counts():
         raise SystemExit("this index holds no word keys yet: index it once with this release")
     copies = duplicate_pairs(store, StoryConfig().duplicate_threshold)
     print(f"{len(ids)} articles, kNN and duplicate candidates in "

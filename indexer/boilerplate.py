@@ -46,8 +46,9 @@ class _Cleaner:
     def __init__(self, threshold: int, store: Store, raw_texts: list[str]):
         self.threshold = threshold
         wanted = {line for text in raw_texts for line in text.split("\n\n") if line}
-        by_key = store.line_counts(key(line) for line in wanted)
-        self._counts = {extract.line_key(line): by_key.get(key(line), 0) for line in wanted}
+        by_key = store.lines.line_counts(key(line) for line in wanted)
+        self._counts = Counter({extract.line_key(line): by_key.get(key(line), 0)
+                                for line in wanted})
 
     def __call__(self, raw_text: str) -> str:
         return extract.remove_boilerplate(raw_text, self._counts, self.threshold)
@@ -67,26 +68,26 @@ def update(store: Store, settings: Settings, fresh: dict[str, str], leaving: Ite
     threshold and the stored articles (not fresh, still there) that must be cleaned again.
     """
     everyone: set[str] = set()
-    if store.lines_pending():  # counts never kept for this index: fill them once, and
-        lines = {aid: keys_of(raw) for aid, raw, _, _ in store.iter_raw_texts()}
+    if store.lines.lines_pending():  # counts never kept for this index: fill them once, and
+        lines = {aid: keys_of(raw) for aid, raw, _, _ in store.articles.iter_raw_texts()}
         everyone = set(lines)  # check every stored article once
-        filled = store.add_lines(lines)
-        store.db.execute("delete from line_counts")
-        store.bump_line_counts(filled)
-        store.set_lines_pending(False)
+        filled = store.lines.add_lines(lines)
+        store.lines.forget_counts()
+        store.lines.bump_line_counts(filled)
+        store.lines.set_lines_pending(False)
     leaving = list(dict.fromkeys(leaving))
     delta: Counter = Counter()
-    delta.subtract(store.drop_lines(leaving))
-    delta.update(store.add_lines({aid: keys_of(raw) for aid, raw in fresh.items()}))
-    store.bump_line_counts(delta)
+    delta.subtract(store.lines.drop_lines(leaving))
+    delta.update(store.lines.add_lines({aid: keys_of(raw) for aid, raw in fresh.items()}))
+    store.lines.bump_line_counts(delta)
 
     before, after = _threshold(settings, articles_before), _threshold(settings, articles_after)
-    now = store.line_counts(delta)
+    now = store.lines.line_counts(delta)
     flipped = {k for k, by in delta.items()
                if ((now.get(k, 0) - by) >= before) != (now.get(k, 0) >= after)}
     if before != after:  # the threshold moved past these counts, which did not change
-        flipped.update(store.keys_counted_between(min(before, after), max(before, after)))
-    recheck = store.articles_with_lines(flipped) | store.to_recheck() | everyone
+        flipped.update(store.lines.keys_counted_between(min(before, after), max(before, after)))
+    recheck = store.lines.articles_with_lines(flipped) | store.lines.to_recheck() | everyone
     gone = set(leaving) - set(fresh)
     return Counts(after, recheck - set(fresh) - gone)
 
@@ -95,4 +96,4 @@ def remove(store: Store, settings: Settings, gone: list[str], articles_before: i
     """Take removed articles out of the counts. Cleaning again needs the model, which a
     removal does not load: the articles to clean again wait for the next build."""
     counts = update(store, settings, {}, gone, articles_before, articles_before - len(gone))
-    store.set_recheck(counts.recheck)
+    store.lines.set_recheck(counts.recheck)

@@ -5,7 +5,7 @@ A file whose size and modification time are what the last build recorded, and wh
 articles are all still in the index, is not read again: its articles count as unchanged
 (the way make and git tell a changed file). So a daily update of a large archive reads the
 new files, not the archive. A file that gave problems last time (a bad line, a cut text)
-is read every time, so the report keeps naming them; ``--rebuild`` reads everything.
+is read every time, so the report keeps naming them; a rebuild reads everything.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def collect(paths: Iterable[Path], store: Store, everything: bool, progress: boo
             out: Collected, batch: int = BATCH) -> Iterator[list[tuple[Article, str]]]:
     """The articles under ``paths``, read and extracted, in batches of ``batch``; with
     ``everything``, even those of unchanged files. ``out`` gathers the rest as it goes."""
-    recorded = {} if everything else store.source_files()
+    recorded = {} if everything else store.sources.source_files()
     found: list[tuple[Path, str, os.stat_result]] = []
     for item in discover(paths):
         if isinstance(item, Skipped):
@@ -74,7 +74,7 @@ def collect(paths: Iterable[Path], store: Store, everything: bool, progress: boo
     for item, key, info in found:
         last = as_recorded(key, info)
         if (last is not None and not any(aid in first_origin for aid in last.articles)
-                and store.article_count(last.articles) == len(last.articles)):
+                and store.articles.article_count(last.articles) == len(last.articles)):
             for aid in last.articles:
                 first_origin[aid] = str(item)
             out.unchanged.update(last.articles)

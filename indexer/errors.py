@@ -2,7 +2,7 @@
 
 Library code raises these; only the command line and the web service turn them into words
 a person acts on (``search/messages.py``), because only they know which command was run and
-with which ``--index``. ``str()`` of each is a plain sentence for logs.
+with which index folder. ``str()`` of each is a plain sentence for logs.
 """
 
 from __future__ import annotations
@@ -95,6 +95,25 @@ class ModelNotAvailable(PressLensError):
 
 
 @dataclass(eq=False)
+class DeviceUnsupported(PressLensError):
+    """The model cannot run on ``device`` with ``backend``: the backend does not run there,
+    or (``present`` false) the device is not on this machine."""
+
+    model: str
+    backend: str
+    device: str
+    present: bool = True
+
+    def describe(self) -> str:
+        said = f"cannot load model {self.model!r} with backend {self.backend}"
+        if not self.present:
+            return (f"{said}: the {self.device} device is not on this machine "
+                    "(torch.cuda.is_available() is false)")
+        return (f"{said}: the {self.device} device runs only the torch backend (OpenVINO "
+                "runs on the CPU)")
+
+
+@dataclass(eq=False)
 class NothingRead(PressLensError):
     """No article could be read from any of the paths; the index was left as it was.
 
@@ -124,7 +143,7 @@ class DiskFull(PressLensError):
 
 @dataclass(eq=False)
 class BadOutletsFile(PressLensError):
-    """An outlets file (``presslens index --outlets``) that cannot be used as it is; nothing
+    """An outlets file (given to a build) that cannot be used as it is; nothing
     was indexed. ``row`` is the row of the file at fault, counting the header as row 1."""
 
     path: Path
@@ -138,7 +157,7 @@ class BadOutletsFile(PressLensError):
 
 @dataclass(eq=False)
 class ClusterUnavailable(PressLensError):
-    """The Ray cluster for ``presslens index --engine ray`` cannot be reached or started;
+    """The Ray cluster a build embeds on cannot be reached or started;
     nothing was indexed."""
 
     address: str | None

@@ -1,6 +1,6 @@
 """Outlets: one name for each outlet however its articles spell it, and the outlet's lean.
 
-An outlets file (``presslens index --outlets FILE.csv``) has the columns ``outlet``, ``lean``
+An outlets file (a CSV file given to a build) has the columns ``outlet``, ``lean``
 and ``aliases`` (aliases separated by ``|``). Names and aliases are matched
 case-insensitively and whatever the spacing, so "Fox News", "FOX NEWS" and, when listed as
 aliases, "Fox Online News" and "Fox News (Online)" are one outlet for filters, counts and

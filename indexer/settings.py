@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX = PROJECT_ROOT / "data" / "index"
@@ -23,8 +24,6 @@ DEFAULT_BACKEND = "openvino-int8"
 # Where the torch backend runs the model: on a CUDA GPU in half precision, or on the CPU in
 # full precision. OpenVINO backends run on the CPU only.
 DEVICES = ("cpu", "cuda")
-CUDA_NEEDS_TORCH = ("the cuda device runs only the torch backend (OpenVINO runs on the "
-                    "CPU): give --backend torch with --device cuda, or --device cpu")
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class Settings:
     # None: the backend the index was built with, or the default backend for a new index.
     backend: str | None = None
     # None (these two and the model and backend): what the index was built with, or the
-    # defaults for a new index. Changing any of them means re-embedding (--rebuild).
+    # defaults for a new index. Changing any of them means re-embedding (a rebuild).
     chunk_tokens: int | None = None
     # Embed each passage as "title. passage" (the passage shown is unchanged).
     title_prefix: bool | None = None
@@ -59,10 +58,11 @@ class Settings:
     undated_penalty: float | None = None
 
     @classmethod
-    def from_env(cls, index_dir: str | os.PathLike | None = None, **overrides) -> Settings:
+    def from_env(cls, index_dir: str | os.PathLike[str] | None = None,
+                 **overrides: Any) -> Settings:
         """Settings from explicit values, then ``PRESSLENS_*`` variables, then defaults."""
         chosen = index_dir or os.environ.get("PRESSLENS_INDEX") or DEFAULT_INDEX
-        values = {"index_dir": Path(chosen).expanduser()}
+        values: dict[str, Any] = {"index_dir": Path(chosen).expanduser()}
         for name in ("model", "backend", "device"):
             value = os.environ.get(f"PRESSLENS_{name.upper()}")
             if value:

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from indexer.storage.store import Store
+from indexer.storage.reader import IndexReader
 
 # Query vectors kept for the queries asked last: the same words asked again (another filter,
 # the page and then the API, a search typed and then corrected back) skip the model.
@@ -72,7 +72,7 @@ class RecentVectors(LeastRecent[str, np.ndarray]):
 
 
 class ArticleRows(LeastRecent[str, dict[str, Any]]):
-    """``Store.get_articles`` (given as ``read``) through the rows read last."""
+    """``IndexReader.get_articles`` (given as ``read``) through the rows read last."""
 
     def __init__(self, read: Callable[[list[str]], dict[str, dict[str, Any]]],
                  size: int = ARTICLES_HELD):
@@ -92,7 +92,7 @@ class PassageArticles:
         self.starts, self.ends, self.articles = starts, ends, articles
 
     @classmethod
-    def load(cls, store: Store) -> PassageArticles | None:
+    def load(cls, store: IndexReader) -> PassageArticles | None:
         """The runs of ``store``'s passages, or None where an article's are not one run."""
         runs = sorted(store.passage_runs(), key=lambda run: run[1])
         if any(last - first + 1 != count for _, first, last, count in runs):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from indexer.models import Filters
 from indexer.outlets import outlet_key
-from indexer.storage.store import Store
+from indexer.storage.reader import IndexReader
 
 from .models import Notice
 
@@ -35,7 +35,7 @@ class Held:
     leans: dict[str, int]
 
     @classmethod
-    def load(cls, store: Store) -> Held:
+    def load(cls, store: IndexReader) -> Held:
         sources: dict[str, dict[str, int]] = {}
         for name, count in store.value_counts("source"):
             sources.setdefault(outlet_key(name), {})[name] = count

@@ -19,8 +19,8 @@ from indexer.settings import Settings
 from indexer.storage import generations
 from indexer.storage.config import choose
 from indexer.storage.fts import stems
-from indexer.storage.segments import VectorSet
-from indexer.storage.store import Store
+from indexer.storage.reader import IndexReader
+from indexer.storage.vector_set import VectorSet
 
 from .caches import ArticleRows, PassageArticles, RecentVectors
 from .filtering import Held, HeldValues
@@ -57,7 +57,7 @@ def stop_terms() -> list[str]:
 class Generation:
     """Everything a query needs, loaded once: the database, the vectors and the model."""
 
-    def __init__(self, settings: Settings, store: Store, vectors: VectorSet,
+    def __init__(self, settings: Settings, store: IndexReader, vectors: VectorSet,
                  embedder: Embedder, meta: dict[str, str]):
         self.settings = settings
         self.store = store
@@ -137,7 +137,7 @@ class Generation:
         def run() -> None:
             started = time.perf_counter()
             try:
-                reader = Store.open_read_only(self.store.path, snapshot=True)
+                reader = IndexReader.open(self.store.path, snapshot=True)
                 try:
                     # A connection of its own sees the newest state: if a build went live
                     # since this engine opened, its keyword index is not this engine's.

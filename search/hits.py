@@ -19,7 +19,7 @@ Plan = list[tuple[str, list[str]]]
 def keyword_hits(gen: Generation, match: str, n: int, filters: Filters | None = None,
                  terms: list[list[str]] | None = None,
                  allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-    """``Store.keyword_search``, from memory when the keyword index can answer it.
+    """``IndexReader.keyword_search``, from memory when the keyword index can answer it.
 
     ``allowed`` must be the passages ``filters`` let through.
     """

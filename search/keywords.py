@@ -126,7 +126,7 @@ class KeywordIndex:
         """Read the postings of every term held by at most ``max_share`` of the passages,
         or, given ``left_out``, of every term but those.
 
-        ``fts`` (``Store.fts()``) may read through a read-only connection. Setting
+        ``fts`` (``IndexReader.fts()``) may read through a read-only connection. Setting
         ``cancel`` gives up (raising :class:`Cancelled`).
         """
         row_count, total_tokens = fts.totals()
@@ -198,7 +198,7 @@ class KeywordIndex:
 
     def search(self, terms_per_word: Sequence[Sequence[str]], n: int,
                allowed: np.ndarray | None = None) -> list[tuple[int, float]] | None:
-        """The best ``n`` passages for words joined by OR, as ``Store.keyword_search`` gives.
+        """The best ``n`` passages for words joined by OR, as ``IndexReader.keyword_search`` gives.
 
         Each word is given as its index terms (``stems`` in search/retrieve.py); scores are
         bm25() negated, best first, ties in rowid order. ``allowed``, passage ids, restricts

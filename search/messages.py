@@ -11,6 +11,7 @@ import shlex
 from pathlib import Path
 
 from indexer.errors import (
+    DeviceUnsupported,
     IndexBusy,
     IndexDamaged,
     IndexMismatch,
@@ -56,6 +57,8 @@ def explain(error: PressLensError, index_dir: Path | None, searching: bool = Fal
         reasons = "; ".join(f"{origin}: {reason}" for origin, reason in error.skipped[:5])
         more = f" (and {len(error.skipped) - 5} more)" if len(error.skipped) > 5 else ""
         return f"{error}" + (f" ({reasons}{more})" if reasons else " (no article files found)")
+    if isinstance(error, DeviceUnsupported):
+        return _device(error)
     if isinstance(error, ModelNotAvailable):
         if error.package:
             return (f"{error}. The model comes from the package {error.package}: install it "
@@ -63,6 +66,19 @@ def explain(error: PressLensError, index_dir: Path | None, searching: bool = Fal
         return (f"{error}. Give a sentence-transformers model folder with --model; nothing "
                 "is downloaded at run time")
     return str(error)
+
+
+def _device(error: DeviceUnsupported) -> str:
+    said = f"cannot load model {error.model!r} with backend {error.backend}"
+    if not error.present:
+        reason = (f"--device {error.device} asks for a CUDA GPU, and torch sees none on this "
+                  "machine (torch.cuda.is_available() is false); give --device cpu")
+    else:
+        reason = (f"the {error.device} device runs only the torch backend (OpenVINO runs on "
+                  f"the CPU): give --backend torch with --device {error.device}, or "
+                  "--device cpu")
+    return (f"{said}: {reason}. Give a sentence-transformers model folder with --model; "
+            "nothing is downloaded at run time")
 
 
 def _mismatch(error: IndexMismatch, index_dir: Path | None, searching: bool) -> str:

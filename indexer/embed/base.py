@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ def cache_key(model: str, backend: str, device: str = "cpu") -> str:
     return model if device == "cpu" else f"{model}@torch-{device}-{PRECISION[device]}"
 
 
-def plan_batches(lengths: Sequence[int], budget: int, multiple: int, max_tokens: int,
+def plan_batches(lengths: Sequence[int] | np.ndarray, budget: int, multiple: int, max_tokens: int,
                  max_rows: int) -> list[tuple[int, int, int]]:
     """Batches of texts sorted longest first, as (start, end, padded length).
 
@@ -66,7 +67,7 @@ class Embedder(ABC):
     max_tokens: int
 
     def __init__(self, name: str, backend: str, batch_size: int, *, dimension: int,
-                 max_tokens: int, fast_tokenizer=None, slow_tokenizer=None):
+                 max_tokens: int, fast_tokenizer: Any = None, slow_tokenizer: Any = None):
         """``fast_tokenizer`` is a ``tokenizers.Tokenizer``; ``slow_tokenizer`` (a
         transformers tokenizer) is used only for a model that has no fast one."""
         self.name = name
@@ -74,7 +75,7 @@ class Embedder(ABC):
         self.batch_size = batch_size
         self.dimension = dimension
         self.max_tokens = max_tokens
-        self._slow_tokenizer = None if fast_tokenizer is not None else slow_tokenizer
+        self._slow_tokenizer: Any = None if fast_tokenizer is not None else slow_tokenizer
         # The fast tokenizer itself, without truncation, counts a quarter faster than the
         # transformers wrapper and sees past the model's length.
         self._counter = copy.deepcopy(fast_tokenizer) if fast_tokenizer is not None else None

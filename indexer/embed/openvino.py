@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import openvino as ov
@@ -87,7 +88,7 @@ class OpenVINOEmbedder(Embedder):
     """
 
     def __init__(self, name: str, backend: str, batch_size: int, compiled, tokenizer,
-                 max_tokens: int, normalize: bool, query_compile: Callable[[], object]):
+                 max_tokens: int, normalize: bool, query_compile: Callable[[], Any]):
         self._query_compile = query_compile
         self._queries_ready = threading.Lock()
         self._output = compiled.outputs[0]
@@ -104,7 +105,7 @@ class OpenVINOEmbedder(Embedder):
         self._batches: queue.Queue = queue.Queue()
         self._batches.put(compiled.create_infer_request())
         self._queries: queue.Queue | None = None
-        self._streams: tuple[object, int] | None = None
+        self._streams: tuple[Any, int] | None = None
         self._async: ov.AsyncInferQueue | None = None
         self._encoding = threading.Lock()
         self.overlap = OVERLAP
@@ -134,7 +135,7 @@ class OpenVINOEmbedder(Embedder):
                    normalize=normalize,
                    query_compile=lambda: _compiled(core, model, query_config, folder))
 
-    def _per_core(self) -> tuple[object, int]:
+    def _per_core(self) -> tuple[Any, int]:
         """The compilation with a stream per core, made once on first need (queries that
         overlap and passage batches both run on it), and its number of requests."""
         with self._queries_ready:

@@ -1,4 +1,4 @@
-"""Embedding on a Ray cluster (``presslens index --engine ray``): the only module that
+"""Embedding on a Ray cluster (the ray engine of a build): the only module that
 imports Ray, and only when the engine is opened, so nothing else ever needs it.
 
 The driver keeps reading, cleaning and chunking, and plans the batches exactly as the local

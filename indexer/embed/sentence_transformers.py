@@ -28,9 +28,11 @@ class SentenceTransformerEmbedder(Embedder):
         self.model = _load(location, backend, device)
         self.device = device
         fast = getattr(self.model.tokenizer, "backend_tokenizer", None)
-        super().__init__(name, backend, batch_size,
-                         dimension=int(self.model.get_embedding_dimension()),
-                         max_tokens=int(self.model.max_seq_length or 256),
+        dimension = self.model.get_embedding_dimension()
+        if dimension is None:  # load_embedder reports it as a model it cannot load
+            raise ValueError("the model does not say the dimension of its vectors")
+        super().__init__(name, backend, batch_size, dimension=int(dimension),
+                         max_tokens=self.model.max_seq_length or 256,
                          fast_tokenizer=fast, slow_tokenizer=self.model.tokenizer)
         # A sentence-transformers model is called by one thread at a time.
         self._lock = threading.Lock()
@@ -71,6 +73,7 @@ class SentenceTransformerEmbedder(Embedder):
                         waiting.vector, waiting.done = vector.astype(np.float32), True
         if query.error is not None:
             raise query.error
+        assert query.vector is not None  # done, and without an error
         return query.vector
 
 

@@ -8,22 +8,21 @@ its changes to the index stay in one transaction until they go live.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from . import database
 from .batches import in_parts
 
 
 class EmbeddingCache:
     def __init__(self, path: Path, read_only: bool = False):
         if read_only:
-            self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
-                                        check_same_thread=False)
+            self.conn = database.connect(path, read_only=True)
         else:
-            self.conn = sqlite3.connect(path, check_same_thread=False)
+            self.conn = database.connect(path)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             with self.conn:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from ..errors import IndexMismatch, ModelNotAvailable
+from ..errors import DeviceUnsupported, IndexMismatch
 from ..settings import (
-    CUDA_NEEDS_TORCH,
     DEFAULT_BACKEND,
     DEFAULT_CHUNK_TOKENS,
     DEFAULT_MODEL,
@@ -64,11 +64,11 @@ def choose(settings: Settings, meta: dict[str, str], index_dir: Path | None = No
     device, when none is asked for, is ``default_device(backend)`` (cpu without one).
     """
     built = recorded(meta)
-    backend = settings.backend or built["backend"] or DEFAULT_BACKEND
+    backend = str(settings.backend or built["backend"] or DEFAULT_BACKEND)
     if settings.device == "cuda" and backend != "torch":
-        raise ModelNotAvailable(model=str(settings.model or built["model"] or DEFAULT_MODEL),
-                                backend=backend, reason=CUDA_NEEDS_TORCH)
-    chosen: dict[str, object] = {}
+        raise DeviceUnsupported(model=str(settings.model or built["model"] or DEFAULT_MODEL),
+                                backend=backend, device=settings.device)
+    chosen: dict[str, Any] = {}
     for name in SETTINGS:
         asked, built_with = getattr(settings, name), built[name]
         if asked is not None and built_with is not None and asked != built_with:

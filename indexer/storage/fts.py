@@ -10,11 +10,12 @@ nothing outside this package knows how FTS5 lays them out.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 
 import numpy as np
+
+from . import database
 
 # How passages and articles are split into terms for keyword search.
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
@@ -36,21 +37,21 @@ STEMS_HELD = 50_000
 
 def stems(words: Sequence[str]) -> list[list[str]]:
     """The index terms of each word, split and stemmed exactly as FTS5 indexes passages."""
-    found = {word: _stemmed.get(word) for word in words}
+    found: dict[str, tuple[str, ...] | None] = {word: _stemmed.get(word) for word in words}
     missing = [word for word, terms in found.items() if terms is None]
     if missing:
         if len(_stemmed) > STEMS_HELD:
             _stemmed.clear()
         for word, terms in zip(missing, _stems_of(missing), strict=True):
             found[word] = _stemmed[word] = tuple(terms)
-    return [list(found[word]) for word in words]
+    return [list(found[word] or ()) for word in words]
 
 
 def _stems_of(words: Sequence[str]) -> list[list[str]]:
     """``stems`` through an FTS5 table of this thread's own."""
     conn = getattr(_local, "stemmer", None)
     if conn is None:
-        conn = sqlite3.connect(":memory:")
+        conn = database.connect(":memory:")
         conn.execute(f"create virtual table words using fts5(word, tokenize='{FTS_TOKENIZE}')")
         conn.execute("create virtual table terms using fts5vocab(words, instance)")
         _local.stemmer = conn
@@ -86,7 +87,7 @@ def _row_lengths(blobs: Sequence[bytes]) -> np.ndarray:
     ends = np.flatnonzero(last)
     if not last[-1] or len(ends) % count:
         raise ValueError("unexpected FTS5 docsize records")
-    varint_of_byte = np.cumsum(last) - last
+    varint_of_byte: np.ndarray = np.cumsum(last) - last
     shift = 7 * (ends[varint_of_byte] - np.arange(len(data)))
     starts = np.concatenate(([0], ends[:-1] + 1))
     values = np.add.reduceat((data & 0x7F).astype(np.int64) << shift, starts)
@@ -102,7 +103,7 @@ def _row_lengths(blobs: Sequence[bytes]) -> np.ndarray:
 class Vocabulary:
     """FTS5's vocabulary of the passages, by term (see ``FtsReader.vocabulary``)."""
 
-    def __init__(self, conn: sqlite3.Connection, rows: str, instances: str,
+    def __init__(self, conn: database.Connection, rows: str, instances: str,
                  weights: dict[str, int] | None = None):
         self._conn, self._rows, self._instances = conn, rows, instances
         self._weights = weights
@@ -153,7 +154,7 @@ class FtsReader:
     that many times, as if the column's text were written out that often.
     """
 
-    def __init__(self, conn: sqlite3.Connection, table: str = FTS_TABLE,
+    def __init__(self, conn: database.Connection, table: str = FTS_TABLE,
                  columns: Sequence[str] = ("text",), weights: dict[str, int] | None = None):
         self._conn = conn
         self._table, self._columns, self._weights = table, tuple(columns), weights

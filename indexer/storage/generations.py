@@ -28,19 +28,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import IndexDamaged, IndexNotFound
-from . import failpoints, segments
+from . import failpoints
+from .reader import IndexReader
+from .segment_files import LEGACY, Segment, paths, read_ids, within
 from .store import Store
 from .vectors import VectorIndex
 
 CURRENT, PREVIOUS, GENERATIONS, CACHE = "CURRENT", "PREVIOUS", "generations", "cache.db"
-DB_NAME, FAISS_NAME = "presslens.db", segments.LEGACY
+DB_NAME, FAISS_NAME = "presslens.db", LEGACY
 _NAME = re.compile(r"^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z$")
 
 
@@ -52,7 +53,7 @@ def _read_pointer(index_dir: Path, pointer: str) -> str | None:
     return name if _NAME.match(name) else None
 
 
-def _legacy_database(index_dir: Path) -> Path | None:
+def legacy_database(index_dir: Path) -> Path | None:
     """The live database of an index from the release that kept one per generation."""
     name = _read_pointer(index_dir, CURRENT)
     if name is not None and (index_dir / GENERATIONS / name / DB_NAME).is_file():
@@ -64,7 +65,7 @@ def live_database(index_dir: Path) -> Path:
     """The database search reads: the index's own, or an earlier release's live one."""
     top = index_dir / DB_NAME
     if not top.exists():
-        return _legacy_database(index_dir) or top
+        return legacy_database(index_dir) or top
     return top
 
 
@@ -78,26 +79,27 @@ def _folder_of(index_dir: Path, database: Path, meta: dict[str, str]) -> Path:
     return index_dir  # before generations: the vector file is in the index folder itself
 
 
-def open_live(index_dir: Path) -> tuple[Store, Path]:
-    """The live generation as one state: a read-only store in a snapshot, and its folder."""
+def open_live(index_dir: Path) -> tuple[IndexReader, Path]:
+    """The live generation as one state: a reader in a snapshot, and its folder."""
     database = live_database(index_dir)
     if not database.is_file():
         raise IndexNotFound(index_dir)
-    store = Store.open_read_only(database, snapshot=True)
+    reader = IndexReader.open(database, snapshot=True)
     try:
-        return store, _folder_of(index_dir, database, store.get_meta())
+        return reader, _folder_of(index_dir, database, reader.get_meta())
     except BaseException:
-        store.close()
+        reader.close()
         raise
 
 
-def _live(index_dir: Path) -> tuple[str | None, Path]:
+def live_state(index_dir: Path) -> tuple[str | None, Path]:
+    """The live generation's name (None while there is none) and its folder."""
     database = live_database(index_dir)
     if not database.is_file():
         return None, index_dir
     store = Store.open_read_only(database)
     try:
-        meta = store.get_meta() if "meta" in store.db.table_names() else {}
+        meta = store.get_meta()
     finally:
         store.close()
     return meta.get("generation") or None, _folder_of(index_dir, database, meta)
@@ -105,13 +107,13 @@ def _live(index_dir: Path) -> tuple[str | None, Path]:
 
 def live_name(index_dir: Path) -> str | None:
     """The name of the live generation, or None while there is none."""
-    name, folder = _live(index_dir)
+    name, folder = live_state(index_dir)
     return name if folder != index_dir else None
 
 
 def live_dir(index_dir: Path) -> Path:
     """The folder of the live generation (the index folder itself before generations)."""
-    return _live(index_dir)[1]
+    return live_state(index_dir)[1]
 
 
 def database(folder: Path) -> Path:
@@ -139,7 +141,7 @@ def stamp(index_dir: Path) -> tuple[int, int] | None:
     return None
 
 
-def _new_name(index_dir: Path) -> str:
+def new_name(index_dir: Path) -> str:
     name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     while (index_dir / GENERATIONS / name).exists():  # two builds within a microsecond
         name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
@@ -154,7 +156,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_pointer(index_dir: Path, pointer: str, name: str, failpoint: str | None = None):
+def write_pointer(index_dir: Path, pointer: str, name: str, failpoint: str | None = None):
     tmp = index_dir / f"{pointer}.tmp"
     with open(tmp, "w", encoding="ascii") as handle:
         handle.write(name + "\n")
@@ -172,7 +174,7 @@ def clean(index_dir: Path) -> list[str]:
     Only a build, holding the index's write lock, calls this: what it removes is either
     older than the previous generation or left behind by a build that was killed.
     """
-    live, folder = _live(index_dir)
+    live, folder = live_state(index_dir)
     keep = {live, _read_pointer(index_dir, CURRENT), _read_pointer(index_dir, PREVIOUS)}
     if (index_dir / DB_NAME).is_file():
         store = Store.open_read_only(index_dir / DB_NAME)
@@ -224,18 +226,18 @@ def check(store: Store, folder: Path, full: bool = False) -> dict[str, str]:
     if meta.get("generation") != folder.name:
         raise IndexDamaged(folder.name, f"the database names generation "
                            f"{meta.get('generation')}")
-    listed = store.vector_segments()
-    tombstones = store.vector_tombstones()
+    listed = store.vectors.vector_segments()
+    tombstones = store.vectors.vector_tombstones()
     if not listed:
         raise IndexDamaged(folder.name, "the database lists no vector segments")
     parts = [_verified_segment(folder, segment, meta) for segment in listed]
     if full:
-        want = store.passage_ids()
+        want = store.passages.passage_ids()
         held = np.sort(np.concatenate([ids for ids, _ in parts]))
-        if np.any(held[1:] == held[:-1]) or not segments.within(tombstones, held).all():
+        if np.any(held[1:] == held[:-1]) or not within(tombstones, held).all():
             raise IndexDamaged(folder.name, "vector segments overlap or tombstones are not "
                                "held")
-        live = held[~segments.within(held, tombstones)]
+        live = held[~within(held, tombstones)]
         if len(live) != len(want) or not np.array_equal(live, want):
             raise IndexDamaged(folder.name, f"the vector index holds {len(live):,} "
                                f"passages, the database {len(want):,}")
@@ -245,33 +247,33 @@ def check(store: Store, folder: Path, full: bool = False) -> dict[str, str]:
     # What this build wrote overlaps nothing, and holds every passage newer than the rest.
     for i, ids in enumerate(written):
         for other in [*linked, *written[i + 1:]]:
-            if segments.within(ids, other).any():
+            if within(ids, other).any():
                 raise IndexDamaged(folder.name, "vector segments overlap")
     last = max((int(ids[-1]) for ids in linked if len(ids)), default=0)
-    newer = store.passage_ids_after(last)
+    newer = store.passages.passage_ids_after(last)
     found = np.zeros(len(newer), dtype=bool)
     for ids in written:
-        found |= segments.within(newer, ids)
+        found |= within(newer, ids)
     held_tombstones = np.zeros(len(tombstones), dtype=bool)
     for ids, _ in parts:
-        held_tombstones |= segments.within(tombstones, ids)
-    held = sum(len(ids) for ids, _ in parts) - len(tombstones)
-    count = store.passage_count()
-    if not found.all() or not held_tombstones.all() or held != count:
-        raise IndexDamaged(folder.name, f"the vector index holds {held:,} passages, the "
+        held_tombstones |= within(tombstones, ids)
+    held_count = sum(len(ids) for ids, _ in parts) - len(tombstones)
+    count = store.passages.passage_count()
+    if not found.all() or not held_tombstones.all() or held_count != count:
+        raise IndexDamaged(folder.name, f"the vector index holds {held_count:,} passages, the "
                            f"database {count:,}")
     return meta
 
 
-def _verified_segment(folder: Path, segment: segments.Segment,
+def _verified_segment(folder: Path, segment: Segment,
                       meta: dict) -> tuple[np.ndarray, bool]:
     """The ids of a segment that is there whole, and whether this build wrote it; one it
     wrote (a file of its own, not a link to an earlier generation's) is read and checked
     throughout."""
-    faiss_path, ids_path = segments.paths(folder, segment.name)
+    faiss_path, ids_path = paths(folder, segment.name)
     try:
         info = faiss_path.stat()
-        ids = segments.read_ids(folder, segment.name)
+        ids = read_ids(folder, segment.name)
     except (OSError, ValueError) as exc:
         raise IndexDamaged(folder.name, f"segment {segment.name}: {exc}") from None
     if info.st_size != segment.bytes or len(ids) != segment.vectors:
@@ -289,83 +291,3 @@ def _verified_segment(folder: Path, segment: segments.Segment,
             raise IndexDamaged(folder.name, f"segment {segment.name} holds other ids than "
                                "its list")
     return ids, info.st_nlink == 1
-
-
-class Draft:
-    """The next generation while it is written: the index's database in one transaction,
-    and a new folder for the segments it writes.
-
-    ``store`` holds the transaction, with the embedding cache beside it. ``publish``
-    checks and commits (the switch); ``discard`` rolls back and throws the folder away. A
-    draft neither published nor discarded (the process was killed) leaves the database as
-    it was, and the next build removes its folder.
-    """
-
-    def __init__(self, index_dir: Path, from_scratch: bool = False):
-        self.index_dir = index_dir
-        index_dir.mkdir(parents=True, exist_ok=True)
-        clean(index_dir)
-        top = index_dir / DB_NAME
-        legacy = _legacy_database(index_dir)
-        if not top.exists() and legacy is not None:
-            # An index of the release that kept one database per generation: its live one
-            # becomes the index's database, once. The copy is whole before it is there.
-            _copy_database(legacy, top.with_name(f"{DB_NAME}.tmp"))
-            os.replace(top.with_name(f"{DB_NAME}.tmp"), top)
-        self.previous, base = _live(index_dir) if top.exists() else (None, None)
-        self.base: Path | None = None if from_scratch or not top.exists() else base
-        self.name = _new_name(index_dir)
-        self.live = False  # set once committed: never roll back or discard it then
-        self.folder = index_dir / GENERATIONS / self.name
-        self.folder.mkdir(parents=True)
-        self.store = Store(top, cache=index_dir / CACHE, transaction=True)
-        if from_scratch:
-            self.store.clear()
-
-    @property
-    def base_has_vectors(self) -> bool:
-        """Whether the live generation has vectors the draft's are updated from."""
-        return self.base is not None and (bool(self.store.vector_segments())
-                                          or (self.base / FAISS_NAME).is_file())
-
-    @property
-    def from_old_layout(self) -> bool:
-        """Whether the draft carries an index from before generations (it must go live)."""
-        return self.base == self.index_dir
-
-    def publish(self) -> dict[str, str]:
-        """Check the draft, then commit it: it is the live generation from then on."""
-        self.store.set_meta(generation=self.name, previous_generation=self.previous or "")
-        meta = check(self.store, self.folder)
-        failpoints.reached("switch")
-        self.store.commit()
-        self.live = True
-        failpoints.reached("switched")
-        _write_pointer(self.index_dir, CURRENT, self.name)
-        if self.previous:
-            _write_pointer(self.index_dir, PREVIOUS, self.previous)
-        self.store.close()
-        clean(self.index_dir)
-        return meta
-
-    def discard(self) -> None:
-        """Throw the draft away, unless it has already gone live."""
-        if not self.live:
-            try:
-                self.store.rollback()
-            except Exception:  # a closed or broken connection: nothing was committed
-                pass
-        self.store.close()
-        if not self.live:
-            shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _copy_database(source: Path, target: Path) -> None:
-    """A consistent copy through SQLite's backup API (right even for a database in WAL mode)."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()

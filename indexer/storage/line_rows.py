@@ -1,5 +1,5 @@
 """The rows that boilerplate counts are kept in: in how many articles each line occurs, and
-which lines each article has. Part of ``Store``.
+which lines each article has.
 
 A line is known by a 64-bit key (``indexer/boilerplate.py`` makes it), so a change to
 N articles updates the counts of their lines alone instead of counting the collection again.
@@ -9,27 +9,29 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from .batches import in_parts
-
-if TYPE_CHECKING:
-    import sqlite_utils
+from .database import Database
+from .meta_rows import MetaRows
 
 
 class LineRows:
-    """Line counts of ``Store`` (which holds ``db``)."""
+    """Reads and writes of ``line_counts``, ``article_lines`` and ``line_recheck``."""
 
-    db: sqlite_utils.Database
+    def __init__(self, db: Database, meta: MetaRows):
+        self.db = db
+        self.meta = meta
 
     def lines_pending(self) -> bool:
         """Whether the counts have never been filled (a database from before they were kept)."""
-        row = self.db.execute("select value from meta where key = 'lines_pending'").fetchone()
-        return bool(row and row[0] == "1")
+        return self.meta.flag("lines_pending")
 
     def set_lines_pending(self, pending: bool) -> None:
-        self.db.execute("insert or replace into meta (key, value) values ('lines_pending', ?)",
-                        ["1" if pending else "0"])
+        self.meta.set_flag("lines_pending", pending)
+
+    def forget_counts(self) -> None:
+        """Empty the counts, before they are filled from every article."""
+        self.db.execute("delete from line_counts")
 
     def add_lines(self, lines: dict[str, set[int]]) -> Counter:
         """Record each article's line keys; returns how much each key's count goes up."""
@@ -85,13 +87,3 @@ class LineRows:
         self.db.execute("delete from line_recheck")
         self.db.conn.executemany("insert or ignore into line_recheck (article_id) values (?)",
                                  [(aid,) for aid in article_ids])
-
-    def raw_texts_of(self, article_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
-        """(raw_text, text, title) of these articles."""
-        out: dict[str, tuple[str, str, str]] = {}
-        for part, marks in in_parts(article_ids):
-            for aid, raw, text, title in self.db.execute(
-                    f"select id, raw_text, text, title from articles where id in ({marks})",
-                    part):
-                out[aid] = (raw, text, title)
-        return out

@@ -1,28 +1,22 @@
 """The outlets mapping an index was built with, and what it makes of each article's outlet
-and lean. Part of ``Store``."""
+and lean."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cached_property
-from typing import TYPE_CHECKING
 
 from ..outlets import OutletMap
-
-if TYPE_CHECKING:
-    import sqlite_utils
+from .database import Database
 
 # Rows read and written at a time when every article is filed again under a new mapping.
 _PART = 2_000
 
 
 class OutletRows:
-    db: sqlite_utils.Database
+    """Reads and writes of ``outlets``, and of the outlet and language of articles."""
 
-    @cached_property
-    def article_columns(self) -> frozenset[str]:
-        """The columns of ``articles``: an index from before outlets has no ``lean``."""
-        return frozenset(row[1] for row in self.db.execute("pragma table_info(articles)"))
+    def __init__(self, db: Database):
+        self.db = db
 
     def outlet_map(self) -> OutletMap:
         """The mapping recorded by the last build that was given an outlets file."""
@@ -33,7 +27,7 @@ class OutletRows:
 
     def put_outlet_map(self, outlets: OutletMap) -> None:
         self.db.execute("delete from outlets")
-        self.db["outlets"].insert_all(outlets.as_rows(), pk="name")
+        self.db.table("outlets").insert_all(outlets.as_rows(), pk="name")
 
     def refile_articles(self, outlets: OutletMap) -> int:
         """File every article again under ``outlets`` (its outlet and lean, from what its
@@ -77,12 +71,3 @@ class OutletRows:
             "update articles set language = ?, language_detected = ?, "
             "content_hash = coalesce(?, content_hash) where id = ?",
             [(language, 1 if language else 0, digest, aid) for language, digest, aid in found])
-
-    def value_counts(self, column: str) -> list[tuple[str, int]]:
-        """Each value of an article column (source, language or lean) and how many articles
-        have it, most first; none where an index from before outlets lacks the column."""
-        if column not in {"source", "language", "lean"} or column not in self.article_columns:
-            return []
-        return [(r[0], r[1]) for r in self.db.execute(
-            f"select {column}, count(*) as n from articles where {column} is not null "
-            f"group by {column} order by n desc, {column}")]

@@ -1,16 +1,13 @@
 """The input files a build read, as it found them: so the next build reads again only the
-files that changed. Part of ``Store``."""
+files that changed."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from .batches import in_parts
-
-if TYPE_CHECKING:
-    import sqlite_utils
+from .database import Database
 
 
 @dataclass(frozen=True)
@@ -24,7 +21,10 @@ class SourceFile:
 
 
 class SourceRows:
-    db: sqlite_utils.Database
+    """Reads and writes of ``source_files`` and ``removed_articles``."""
+
+    def __init__(self, db: Database):
+        self.db = db
 
     def source_files(self) -> dict[str, SourceFile]:
         if "source_files" not in self.db.table_names():

@@ -1,58 +1,23 @@
 """The rows that stories are made of: article vectors, MinHash signatures and their LSH
-bands, edges between articles, and story membership. Part of ``Store``."""
+bands, edges between articles, and story membership."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .batches import in_parts
-
-if TYPE_CHECKING:
-    import sqlite_utils
+from .database import Database
 
 
 class StoryRows:
-    """Story reads and writes of ``Store`` (which holds ``db``)."""
+    """Reads and writes of what stories are made of."""
 
-    db: sqlite_utils.Database
-
-    def mean_passage_vectors(self, model: str, article_ids: Sequence[str],
-                             dimension: int) -> dict[str, np.ndarray]:
-        """Each article's passage vectors averaged and scaled to unit length."""
-        out: dict[str, np.ndarray] = {}
-        for part, marks in in_parts(article_ids):
-            rows = self.db.execute(f"select article_id, embed_hash from passages "
-                                   f"where article_id in ({marks})", part).fetchall()
-            cached = self.cache.vectors(model, (h for _, h in rows))
-            sums: dict[str, np.ndarray] = {}
-            for aid, digest in rows:
-                blob = cached.get(digest)
-                if blob is None:
-                    continue
-                vector = np.frombuffer(blob, dtype=np.float32)
-                sums[aid] = sums[aid] + vector if aid in sums else vector.copy()
-            for aid, total in sums.items():
-                norm = float(np.linalg.norm(total))
-                out[aid] = (total / norm if norm else total).astype(np.float32)
-        return out
-
-    def titled_texts(self, article_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
-        """(title, cleaned text) of each of these articles that is stored."""
-        out: dict[str, tuple[str, str]] = {}
-        for part, marks in in_parts(article_ids):
-            for aid, title, text in self.db.execute(
-                    f"select id, title, text from articles where id in ({marks})", part):
-                out[aid] = (title or "", text or "")
-        return out
-
-    def article_ids(self) -> list[str]:
-        return [r[0] for r in self.db.execute("select id from articles order by id")]
+    def __init__(self, db: Database):
+        self.db = db
 
     def put_article_vectors(self, vectors: dict[str, np.ndarray]) -> None:
-        self.db["article_vectors"].upsert_all(
+        self.db.table("article_vectors").upsert_all(
             ({"article_id": aid, "vector": v.astype(np.float32).tobytes()}
              for aid, v in vectors.items()), pk="article_id")
 
@@ -69,10 +34,10 @@ class StoryRows:
             part = ids[i:i + 500]
             self.db.execute(f"delete from lsh_bands where article_id in "
                             f"({','.join('?' * len(part))})", part)
-        self.db["minhashes"].upsert_all(
+        self.db.table("minhashes").upsert_all(
             ({"article_id": aid, "signature": sig.tobytes()} for aid, sig in signatures.items()),
             pk="article_id")
-        self.db["lsh_bands"].insert_all(
+        self.db.table("lsh_bands").insert_all(
             ({"band": band, "key": key, "article_id": aid}
              for aid, keys in bands.items() for band, key in enumerate(keys)),
             batch_size=2000)
@@ -117,7 +82,7 @@ class StoryRows:
                             part + part)
 
     def put_edges(self, edges: Iterable) -> None:
-        self.db["edges"].upsert_all(
+        self.db.table("edges").upsert_all(
             ({"a": min(e.a, e.b), "b": max(e.a, e.b), "relation": e.relation,
               "similarity": round(e.similarity, 4),
               "shared_text": None if e.shared_text is None else round(e.shared_text, 4)}

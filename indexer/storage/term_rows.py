@@ -1,5 +1,5 @@
 """The rows that the term similarity of stories is made of: each article's word keys, and
-in how many articles each word occurs. Part of ``Store``.
+in how many articles each word occurs.
 
 The counts follow every change (an article's words leave them when it changes or goes),
 so a build weighs words against the collection as it is without counting it again.
@@ -9,44 +9,42 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .batches import in_parts
-
-if TYPE_CHECKING:
-    import sqlite_utils
+from .database import Database
+from .meta_rows import MetaRows
 
 
 class TermRows:
-    """Term reads and writes of ``Store`` (which holds ``db``)."""
+    """Reads and writes of ``article_terms`` and ``term_counts``."""
 
-    db: sqlite_utils.Database
+    def __init__(self, db: Database, meta: MetaRows):
+        self.db = db
+        self.meta = meta
 
     def terms_pending(self) -> bool:
         """Whether the word keys were never filled (a database from before they were kept)."""
-        row = self.db.execute("select value from meta where key = 'terms_pending'").fetchone()
-        return bool(row and row[0] == "1")
+        return self.meta.flag("terms_pending")
 
     def set_terms_pending(self, pending: bool) -> None:
-        self.db.execute("insert or replace into meta (key, value) values ('terms_pending', ?)",
-                        ["1" if pending else "0"])
+        self.meta.set_flag("terms_pending", pending)
 
     def put_article_terms(self, terms: dict[str, np.ndarray]) -> None:
         """Replace these articles' word keys, moving the counts from their old words."""
-        delta = Counter()
+        delta: Counter[int] = Counter()
         delta.subtract(self._drop_terms(list(terms)))
         for keys in terms.values():
             delta.update(keys.tolist())
-        self.db["article_terms"].insert_all(
+        self.db.table("article_terms").insert_all(
             ({"article_id": aid, "terms": keys.astype(np.uint32).tobytes()}
              for aid, keys in terms.items()), batch_size=500)
         self._bump_term_counts(delta)
 
     def drop_article_terms(self, article_ids: Sequence[str]) -> None:
         """Forget these articles' word keys and take them out of the counts."""
-        gone = Counter()
+        gone: Counter[int] = Counter()
         gone.subtract(self._drop_terms(article_ids))
         self._bump_term_counts(gone)
 

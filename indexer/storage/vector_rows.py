@@ -1,31 +1,31 @@
 """The database's half of the vector segments (storage/segments.py): which segments are
-live, and which passage ids they hold that are no longer passages. Part of ``Store``."""
+live, and which passage ids they hold that are no longer passages."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .batches import in_parts
-
-if TYPE_CHECKING:
-    import sqlite_utils
+from .database import Database
+from .segment_files import Segment
 
 
 class VectorRows:
-    db: sqlite_utils.Database
+    """Reads and writes of ``vector_segments`` and ``vector_tombstones``."""
 
-    def vector_segments(self) -> list:
-        from .segments import Segment
+    def __init__(self, db: Database):
+        self.db = db
 
+    def vector_segments(self) -> list[Segment]:
+        """The live segments, by name."""
         if "vector_segments" not in self.db.table_names():
             return []
         return [Segment(*row) for row in self.db.execute(
             "select name, vectors, bytes from vector_segments order by name")]
 
-    def set_vector_segments(self, segments) -> None:
+    def set_vector_segments(self, segments: Sequence[Segment]) -> None:
         self.db.execute("delete from vector_segments")
         self.db.conn.executemany(
             "insert into vector_segments (name, vectors, bytes) values (?, ?, ?)",
@@ -52,11 +52,3 @@ class VectorRows:
             return
         self.db.conn.executemany("delete from vector_tombstones where passage_id = ?",
                                  [(int(i),) for i in ids])
-
-    def passage_ids_after(self, last: int) -> np.ndarray:
-        """Ids of the passages written after passage ``last`` (ids only grow), ascending."""
-        rows = self.db.execute("select id from passages where id > ? order by id", [last])
-        return np.fromiter((r[0] for r in rows), dtype=np.int64)
-
-    def passage_count(self) -> int:
-        return self.db.execute("select count(*) from passages").fetchone()[0]

@@ -34,16 +34,16 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
     """
     started = time.perf_counter()
     changed = list(dict.fromkeys(changed))
-    rows = store.story_rows()
+    rows = store.stories.story_rows()
     published = {aid: day for aid, _, day in rows}
     grouper = Grouper.from_assignments(config, ((aid, story) for aid, story, _ in rows))
     for aid in [*changed, *removed]:
         grouper.detach(aid)
-    store.delete_edges_of([*changed, *removed])
+    store.stories.delete_edges_of([*changed, *removed])
 
-    if store.terms_pending():  # an index from before word keys were kept: fill them once
-        _put_terms(store, store.article_ids())
-        store.set_terms_pending(False)
+    if store.terms.terms_pending():  # an index from before word keys were kept: fill them once
+        _put_terms(store, store.articles.article_ids())
+        store.terms.set_terms_pending(False)
 
     # Article vectors, MinHash signatures and word keys of the changed articles, a part at
     # a time: the shingles of a whole collection would not fit in memory, their
@@ -52,19 +52,20 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
     bands: dict[str, list[int]] = {}
     for start in range(0, len(changed), PART):
         part = changed[start:start + PART]
-        store.put_article_vectors(store.mean_passage_vectors(model_key, part, dimension))
-        texts = store.texts(part)
+        store.stories.put_article_vectors(
+            store.passages.mean_passage_vectors(model_key, part, dimension))
+        texts = store.articles.texts(part)
         shingle_sets = [duplicates.shingles(texts[aid]) for aid in part if aid in texts]
         found = dict(zip([aid for aid in part if aid in texts],
                          duplicates.signatures(shingle_sets), strict=True))
         del texts, shingle_sets
         keys = {aid: duplicates.band_keys(sig) for aid, sig in found.items()}
-        store.put_minhashes(found, keys)
+        store.stories.put_minhashes(found, keys)
         signatures.update(found)
         bands.update(keys)
         _put_terms(store, part)
 
-    ids, matrix = store.all_article_vectors(dimension)
+    ids, matrix = store.stories.all_article_vectors(dimension)
     row_of = {aid: i for i, aid in enumerate(ids)}
     # Exact search: building a graph over every article would cost far more than the few
     # neighbour searches an update makes, and a whole collection is one matrix product.
@@ -83,14 +84,14 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
     near = {ids[r] for rows_, _ in neighbor_lists for r in rows_}
     mates = sorted({m for aid in near if aid in grouper.story_of
                     for m in grouper.members[grouper.story_of[aid]]} - set(todo))
-    weights = terms.TermWeights(store.term_counts(), len(ids))
+    weights = terms.TermWeights(store.terms.term_counts(), len(ids))
 
     def fetch(article_ids: list[str]) -> None:
         """Density and words of articles not held yet (copies' stories, found by LSH)."""
         rows_ = [row_of[a] for a in article_ids if np.isnan(density[row_of[a]])]
         _fill_density(density, _neighbors(index, matrix, rows_, config.density_neighbors + 1),
                       rows_, config.density_neighbors, config.density_floor)
-        found = store.article_terms([a for a in article_ids if not weights.held(a)])
+        found = store.terms.article_terms([a for a in article_ids if not weights.held(a)])
         for aid in article_ids:
             if not weights.held(aid):
                 weights.hold(aid, found.get(aid, np.zeros(0, dtype=np.uint32)))
@@ -117,8 +118,8 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
             cosines = scores.cosines(aid, others)
             edges.extend(_edge(store, aid, m, float(c), copies, signatures, shingle_cache,
                                config) for m, c in zip(others, cosines, strict=True))
-    store.set_stories(assignments)
-    store.put_edges(edges)
+    store.stories.set_stories(assignments)
+    store.stories.put_edges(edges)
     sizes = [len(m) for m in grouper.members.values()]
     return GroupReport(grouped=len(todo), stories=len(sizes), largest_story=max(sizes, default=0),
                        seconds=time.perf_counter() - started)
@@ -151,15 +152,16 @@ def _fill_density(density: np.ndarray, found: list[tuple[list[int], list[float]]
 def _put_terms(store: Store, article_ids: list[str]) -> None:
     for start in range(0, len(article_ids), PART):
         part = article_ids[start:start + PART]
-        store.put_article_terms({aid: terms.term_keys(terms.article_text(title, text))
-                                 for aid, (title, text) in store.titled_texts(part).items()})
+        titled = store.articles.titled_texts(part)
+        store.terms.put_article_terms({aid: terms.term_keys(terms.article_text(title, text))
+                                       for aid, (title, text) in titled.items()})
 
 
 def _shingles(store: Store, aid: str, cache: dict[str, set[str]]) -> set[str]:
     if aid not in cache:
         if len(cache) > SHINGLES_HELD:  # bounded: a collection's shingles would not fit
             cache.clear()
-        cache[aid] = duplicates.shingles(store.texts([aid]).get(aid, ""))
+        cache[aid] = duplicates.shingles(store.articles.texts([aid]).get(aid, ""))
     return cache[aid]
 
 
@@ -168,7 +170,7 @@ def _copies(store: Store, aid: str, keys: list[int], grouper: Grouper,
     """Already grouped articles whose text this one shares, with the share."""
     mine = _shingles(store, aid, cache)
     found = {}
-    for other in store.lsh_candidates(keys):
+    for other in store.stories.lsh_candidates(keys):
         if other == aid or other not in grouper.story_of:
             continue
         shared = duplicates.jaccard(mine, _shingles(store, other, cache))
@@ -183,7 +185,7 @@ def _edge(store: Store, aid: str, other: str, cosine: float, copies: dict[str, f
     shared = copies.get(other)
     if shared is None:
         # Members that LSH did not offer may still be copies; the estimate is cheap.
-        theirs = store.get_minhashes([other]).get(other)
+        theirs = store.stories.get_minhashes([other]).get(other)
         if theirs is not None and duplicates.estimated_jaccard(
                 signatures[aid], theirs) >= config.duplicate_threshold - 0.15:
             shared = duplicates.jaccard(_shingles(store, aid, cache),

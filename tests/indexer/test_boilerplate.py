@@ -13,6 +13,7 @@ from indexer import boilerplate
 from indexer.build import build_index, remove_articles
 from indexer.ingest import extract
 from indexer.storage import generations
+from indexer.storage.article_rows import ArticleRows
 from indexer.storage.store import Store
 
 FOOTER = "Copyright Example News. All rights reserved."
@@ -42,7 +43,7 @@ def write(folder: Path, articles: list[dict]) -> Path:
 def texts(settings) -> dict[str, str]:
     store = Store.open_read_only(generations.live_database(settings.index_dir))
     try:
-        return {aid: text for aid, _, text, _ in store.iter_raw_texts()}
+        return {aid: text for aid, _, text, _ in store.articles.iter_raw_texts()}
     finally:
         store.close()
 
@@ -51,7 +52,7 @@ def recounted(settings) -> dict[str, str]:
     """Every stored article cleaned against a count of the whole collection."""
     store = Store.open_read_only(generations.live_database(settings.index_dir))
     try:
-        raw = {aid: r for aid, r, _, _ in store.iter_raw_texts()}
+        raw = {aid: r for aid, r, _, _ in store.articles.iter_raw_texts()}
     finally:
         store.close()
     counts = extract.count_lines(raw.values())
@@ -91,7 +92,7 @@ def test_an_update_reads_only_what_changed(fake_settings, fake_embedder, tmp_pat
     def read_everything(self):
         raise AssertionError("an update read every stored text")
 
-    monkeypatch.setattr(Store, "iter_raw_texts", read_everything)
+    monkeypatch.setattr(ArticleRows, "iter_raw_texts", read_everything)
     write(tmp_path / "more", [article(100, footer=True)])
     report = build_index(fake_settings, [folder, tmp_path / "more"], embedder=fake_embedder)
     assert report.added == 1 and report.unchanged == 12
@@ -139,8 +140,8 @@ def test_an_index_from_before_the_counts_were_kept_gets_them_on_its_next_build(
     assert texts(fake_settings) == recounted(fake_settings)
     store = Store.open_read_only(generations.live_database(fake_settings.index_dir))
     try:
-        assert not store.lines_pending()
+        assert not store.lines.lines_pending()
         footer = boilerplate.key(FOOTER)
-        assert store.line_counts([footer]) == {footer: 6}
+        assert store.lines.line_counts([footer]) == {footer: 6}
     finally:
         store.close()

@@ -11,6 +11,7 @@ import pytest
 from indexer.build import build_index
 from indexer.errors import IndexMismatch, IndexNotFound
 from indexer.storage import generations
+from indexer.storage.reader import IndexReader
 from indexer.storage.store import Store, text_hash
 from search.engine import Engine
 from search.messages import explain
@@ -137,7 +138,7 @@ def test_index_refuses_another_model(settings, seeds_dir, embedder):
 def test_passage_settings_are_kept_and_changing_them_needs_a_rebuild(fake_settings, seeds_dir,
                                                                     fake_embedder):
     build_index(fake_settings, [seeds_dir], embedder=fake_embedder)
-    meta = Store.open_read_only(generations.live_database(fake_settings.index_dir)).get_meta()
+    meta = IndexReader.open(generations.live_database(fake_settings.index_dir)).get_meta()
     assert (meta["chunk_tokens"], meta["title_prefix"]) == ("128", "1")
     passages_at_128 = int(meta["passages"])
     for change, flag in (({"chunk_tokens": 64}, "--chunk-tokens 64"),
@@ -150,7 +151,7 @@ def test_passage_settings_are_kept_and_changing_them_needs_a_rebuild(fake_settin
     assert build_index(fake_settings, [seeds_dir], embedder=fake_embedder).unchanged == 2
     short = dataclasses.replace(fake_settings, chunk_tokens=64, title_prefix=False)
     report = build_index(short, [seeds_dir], embedder=fake_embedder, rebuild=True)
-    meta = Store.open_read_only(generations.live_database(fake_settings.index_dir)).get_meta()
+    meta = IndexReader.open(generations.live_database(fake_settings.index_dir)).get_meta()
     assert (meta["chunk_tokens"], meta["title_prefix"]) == ("64", "0")
     assert int(meta["passages"]) > passages_at_128 and report.embedded > 0
     assert build_index(fake_settings, [seeds_dir], embedder=fake_embedder).unchanged == 2
@@ -165,7 +166,7 @@ def test_title_prefix_changes_what_is_embedded_not_what_is_shown(fake_settings, 
     first = next(store.db.query("select text, embed_hash from passages where article_id = ? "
                                 "order by seq", [article[0]]))
     assert first["embed_hash"] == text_hash(f"{article[1]}. {first['text']}")
-    assert store.cached_hashes(fake_embedder.cache_key, [first["embed_hash"]])
+    assert store.passages.cached_hashes(fake_embedder.cache_key, [first["embed_hash"]])
 
 
 def test_missing_index_says_how_to_build_one(settings):
@@ -176,7 +177,7 @@ def test_missing_index_says_how_to_build_one(settings):
 
 def test_index_metadata_is_recorded(settings, seeds_dir, embedder):
     build_index(settings, [seeds_dir], embedder=embedder)
-    meta = Store.open_read_only(generations.live_database(settings.index_dir)).get_meta()
+    meta = IndexReader.open(generations.live_database(settings.index_dir)).get_meta()
     assert meta["model"] == "all-MiniLM-L6-v2" and meta["dimension"] == "384"
     assert meta["articles"] == "2" and int(meta["passages"]) > 2 and meta["built_at"]
 
@@ -196,19 +197,19 @@ def test_a_second_build_of_the_same_index_is_refused(fake_settings, seeds_dir, f
 
 
 def _faiss_ids(settings):
-    from indexer.storage.segments import VectorSet
+    from indexer.storage.vector_set import VectorSet
 
     folder = generations.live_dir(settings.index_dir)
-    store = Store.open_read_only(generations.database(folder))
+    reader = IndexReader.open(generations.database(folder))
     try:
-        return sorted(VectorSet.open(folder, store).ids().tolist())
+        return sorted(VectorSet.open(folder, reader).ids().tolist())
     finally:
-        store.close()
+        reader.close()
 
 
 def _db_ids(settings):
-    store = Store.open_read_only(generations.live_database(settings.index_dir))
-    return sorted(store.passage_ids().tolist())
+    reader = IndexReader.open(generations.live_database(settings.index_dir))
+    return sorted(reader.passage_ids().tolist())
 
 
 def test_vector_index_is_updated_in_place_and_ids_are_never_reused(settings, tmp_path,
@@ -246,7 +247,7 @@ def test_prune_removes_articles_that_are_gone_and_keeps_unreadable_files(fake_se
     (folder / "c.jsonl").write_text("\n".join(json.dumps(r) for r in records))
     build_index(fake_settings, [folder], embedder=fake_embedder)
     store = Store.open_read_only(generations.live_database(fake_settings.index_dir))
-    ids_before = {row[0] for row in store.article_origins()}
+    ids_before = {row[0] for row in store.articles.article_origins()}
     assert len(ids_before) == 4
 
     (folder / "a.txt").unlink()
@@ -257,7 +258,7 @@ def test_prune_removes_articles_that_are_gone_and_keeps_unreadable_files(fake_se
     report = build_index(fake_settings, [folder], embedder=fake_embedder, prune=True)
     assert report.removed == 2 and any("b.txt" in s.origin for s in report.skipped)
     store = Store.open_read_only(generations.live_database(fake_settings.index_dir))
-    left = {row[1].rsplit("/", 1)[-1] for row in store.article_origins()}
+    left = {row[1].rsplit("/", 1)[-1] for row in store.articles.article_origins()}
     assert left == {"b.txt", "c.jsonl:1"}
     assert _faiss_ids(fake_settings) == _db_ids(fake_settings)
     for table in ("passages_fts", "article_vectors", "minhashes", "edges"):
@@ -290,5 +291,5 @@ def test_remove_by_id_updates_the_story_left_behind(fake_settings, tmp_path, fak
     engine = Engine.open(fake_settings, embedder=fake_embedder)
     assert engine.article("w2") is None and engine.coverage("w1").coverage == []
     database = generations.live_database(fake_settings.index_dir)
-    assert Store.open_read_only(database).edges_of("w1") == []
+    assert IndexReader.open(database).edges_of("w1") == []
     assert _faiss_ids(fake_settings) == _db_ids(fake_settings)

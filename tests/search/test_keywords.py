@@ -14,6 +14,7 @@ from processes import ROOT
 from indexer.ingest.chunk import sentence_spans
 from indexer.models import Article, Filters, Passage
 from indexer.settings import Settings
+from indexer.storage.reader import IndexReader
 from indexer.storage.store import Store, text_hash
 from search import generation, keywords
 from search.engine import ARTICLE_WEIGHTS, Engine, stop_terms
@@ -25,7 +26,7 @@ SAMPLE = ROOT / "data" / "sample" / "articles.jsonl"
 
 
 @pytest.fixture(scope="module")
-def sample_store(tmp_path_factory) -> Store:
+def sample_store(tmp_path_factory) -> IndexReader:
     """The shipped sample's articles in passages of three sentences, keyword index only.
 
     Some articles are deleted and one rewritten afterwards, so FTS5's statistics and the
@@ -39,21 +40,22 @@ def sample_store(tmp_path_factory) -> Store:
             text = f"{row['title']}\n\n{row['text']}"
             article = Article(id=row["id"], title=row["title"], text=text, origin="sample",
                               source=row.get("source"), published=row.get("date"))
-            store.put_article(article, text, text_hash(text), None)
+            store.articles.put_article(article, text, text_hash(text), None)
             spans = sentence_spans(text)
             passages = [Passage(article.id, seq, text[group[0][0]:group[-1][1]],
                                 group[0][0], group[-1][1])
                         for seq, group in enumerate(spans[i:i + 3]
                                                     for i in range(0, len(spans), 3))]
-            store.replace_passages(article.id, passages, [text_hash(p.text) for p in passages])
+            store.passages.replace_passages(article.id, passages,
+                                            [text_hash(p.text) for p in passages])
         store.delete_articles([row["id"] for row in articles[:5]])
         rewritten = articles[5]["id"]
-        store.replace_passages(rewritten, [Passage(rewritten, 0, "A short rewritten passage "
-                                                   "about Zyxcorp and the senate.", 0, 40)],
-                               ["x"])
-        store.refresh_common_terms()
+        store.passages.replace_passages(
+            rewritten, [Passage(rewritten, 0, "A short rewritten passage "
+                                "about Zyxcorp and the senate.", 0, 40)], ["x"])
+        store.keywords.refresh_common_terms()
     store.close()
-    read_only = Store.open_read_only(path)
+    read_only = IndexReader.open(path)
     yield read_only
     read_only.close()
 
@@ -351,8 +353,8 @@ def test_a_term_in_every_article_still_counts(tmp_path):
         for i, text in enumerate(["Trump spoke. Trump said. Trump left.", "Trump spoke once.",
                                   "Trump and the budget.", "Trump in Ohio."]):
             article = Article(id=f"a{i}", title="News", text=text, origin="t")
-            store.put_article(article, text, text_hash(text), None)
-    index = article_index(store)
+            store.articles.put_article(article, text, text_hash(text), None)
+    index = article_index(IndexReader(store))
     found = index.search(["trump"], 4)
     assert found[0][0] == "a0" and all(score > 0.01 for _, score in found)
     store.close()
@@ -363,16 +365,16 @@ def test_article_index_follows_a_changed_text(tmp_path):
     with store.db.conn:
         article = Article(id="a", title="Budget talks", text="Old words about grain.",
                           origin="t")
-        store.put_article(article, article.text, text_hash(article.text), None)
+        store.articles.put_article(article, article.text, text_hash(article.text), None)
         changed = Article(id="a", title="Budget talks", text="New words about steel.",
                           origin="t")
-        store.put_article(changed, changed.text, text_hash(changed.text), None)
+        store.articles.put_article(changed, changed.text, text_hash(changed.text), None)
         store.db.execute("update articles set story_id = 3 where id = 'a'")
-    index = article_index(store)
+    index = article_index(IndexReader(store))
     assert index.search(["grain"], 5) == []
     assert [aid for aid, _ in index.search(["steel"], 5)] == ["a"]
-    assert store.article_keyword_search('"steel"', 5, (2.0, 1.0))[0][0] == "a"
-    assert store.article_keyword_search('"grain"', 5, (2.0, 1.0)) == []
+    assert store.keywords.article_keyword_search('"steel"', 5, (2.0, 1.0))[0][0] == "a"
+    assert store.keywords.article_keyword_search('"grain"', 5, (2.0, 1.0)) == []
     store.close()
 
 

@@ -9,11 +9,11 @@ from click.testing import CliRunner
 
 from indexer.build import build_index
 from indexer.embed import cache_key, cuda_available, load_embedder
-from indexer.errors import IndexMismatch
+from indexer.errors import DeviceUnsupported, IndexMismatch
 from indexer.settings import DEFAULT_MODEL, Settings
 from indexer.storage import generations
 from indexer.storage.config import choose, recorded
-from indexer.storage.store import Store
+from indexer.storage.reader import IndexReader
 from search.cli import cli
 from search.engine import query_device
 
@@ -21,7 +21,7 @@ NO_CUDA = not cuda_available()
 
 
 def live_meta(index_dir) -> dict[str, str]:
-    return Store.open_read_only(generations.live_database(index_dir)).get_meta()
+    return IndexReader.open(generations.live_database(index_dir)).get_meta()
 
 
 def test_gpu_vectors_are_cached_apart_from_cpu_vectors_and_cpu_keys_are_unchanged():
@@ -63,7 +63,22 @@ def test_cuda_with_an_openvino_backend_asks_for_torch(seeds_dir, tmp_path):
     assert result.exit_code == 1
     assert "runs only the torch backend" in result.output
     assert "give --backend torch with --device cuda" in result.output
+    assert result.output == (
+        "Error: cannot load model 'all-MiniLM-L6-v2' with backend openvino-int8: the cuda "
+        "device runs only the torch backend (OpenVINO runs on the CPU): give --backend torch "
+        "with --device cuda, or --device cpu. Give a sentence-transformers model folder with "
+        "--model; nothing is downloaded at run time\n")
     assert generations.live_name(tmp_path / "index") is None
+
+
+def test_an_unsupported_device_is_a_typed_error_with_its_facts():
+    with pytest.raises(DeviceUnsupported) as caught:
+        choose(Settings(device="cuda", backend="openvino-int8"), {})
+    assert (caught.value.backend, caught.value.device, caught.value.present) == (
+        "openvino-int8", "cuda", True)
+    with pytest.raises(DeviceUnsupported) as caught:
+        load_embedder(DEFAULT_MODEL, backend="openvino-fp32", device="cuda")
+    assert "--" not in str(caught.value)
 
 
 def test_an_unknown_device_is_a_usage_error(seeds_dir, tmp_path):
@@ -81,6 +96,11 @@ def test_cuda_without_a_gpu_is_a_clear_error_and_indexes_nothing(seeds_dir, tmp_
     assert result.exit_code == 1
     assert "torch sees none on this machine" in result.output
     assert "give --device cpu" in result.output
+    assert result.output.endswith(
+        "Error: cannot load model 'all-MiniLM-L6-v2' with backend torch: --device cuda asks "
+        "for a CUDA GPU, and torch sees none on this machine (torch.cuda.is_available() is "
+        "false); give --device cpu. Give a sentence-transformers model folder with --model; "
+        "nothing is downloaded at run time\n")
     assert generations.live_name(tmp_path / "index") is None
 
 

@@ -140,14 +140,14 @@ def test_a_generation_that_fails_verification_never_goes_live(base_index, embedd
 def test_a_failure_after_the_switch_never_removes_the_live_generation(base_index, embedder,
                                                                     monkeypatch):
     settings, folder, _ = base_index
-    real_write = generations._write_pointer
+    real_write = generations.write_pointer
 
     def fail_on_previous(index_dir, pointer, name, failpoint=None):
         if pointer == generations.PREVIOUS:
             raise OSError("No space left on device")
         real_write(index_dir, pointer, name, failpoint)
 
-    monkeypatch.setattr(generations, "_write_pointer", fail_on_previous)
+    monkeypatch.setattr(generations, "write_pointer", fail_on_previous)
     write_new(folder)
     with pytest.raises(OSError, match="No space left"):
         build_index(settings, [folder], embedder=embedder)

@@ -11,9 +11,10 @@ import pytest
 
 from indexer.build import build_index, remove_articles
 from indexer.errors import IndexDamaged
-from indexer.storage import generations, segments, vectors
-from indexer.storage.segments import VectorSet
+from indexer.storage import generations, segment_files, segments, vectors
+from indexer.storage.reader import IndexReader
 from indexer.storage.store import Store
+from indexer.storage.vector_set import VectorSet
 from search.engine import Engine
 from search.web.service import EngineHolder
 
@@ -32,11 +33,11 @@ def write(folder: Path, name: str, rows: list[dict]) -> None:
 
 def live(settings):
     folder = generations.live_dir(settings.index_dir)
-    store = Store.open_read_only(generations.database(folder))
+    store = IndexReader.open(generations.database(folder))
     return folder, store
 
 
-def listed(settings) -> list[segments.Segment]:
+def listed(settings) -> list[segment_files.Segment]:
     folder, store = live(settings)
     try:
         return store.vector_segments()
@@ -50,7 +51,7 @@ def test_an_update_writes_a_new_segment_and_links_the_others(fake_settings, fake
     write(folder, "base.jsonl", articles(0, 40))
     build_index(fake_settings, [folder], embedder=fake_embedder)
     (first,) = listed(fake_settings)
-    before = segments.paths(generations.live_dir(fake_settings.index_dir), first.name)[0]
+    before = segment_files.paths(generations.live_dir(fake_settings.index_dir), first.name)[0]
     inode = before.stat().st_ino
 
     write(folder, "more.jsonl", articles(1000, 2))
@@ -58,7 +59,7 @@ def test_an_update_writes_a_new_segment_and_links_the_others(fake_settings, fake
     assert report.vectors == "updated" and report.added == 2
     now = listed(fake_settings)
     assert [s.name for s in now] == [first.name, now[1].name] and now[1].vectors < 10
-    carried = segments.paths(generations.live_dir(fake_settings.index_dir), first.name)[0]
+    carried = segment_files.paths(generations.live_dir(fake_settings.index_dir), first.name)[0]
     assert carried.stat().st_ino == inode  # the same file, taken over, not written again
     generations.verify(generations.live_dir(fake_settings.index_dir))
 
@@ -151,7 +152,8 @@ def test_search_over_segments_equals_exact_search_over_the_live_vectors(
         assert len(vectors.parts) == 2 and vectors.size == len(store.passage_ids())
         cached = Store.open_read_only(generations.database(folder_now),
                                       cache=generations.cache_database(fake_settings.index_dir))
-        ids, matrix = cached.passage_vectors(fake_embedder.cache_key, fake_embedder.dimension)
+        ids, matrix = cached.passages.passage_vectors(fake_embedder.cache_key,
+                                                      fake_embedder.dimension)
         cached.close()
         query = fake_embedder.encode_query("Council item 7 on the budget")
         allowed = ids[::2]
@@ -186,7 +188,7 @@ def test_a_damaged_segment_is_refused_and_the_last_good_state_keeps_serving(
     write(folder, "more.jsonl", articles(900, 3))
     build_index(fake_settings, [folder], embedder=fake_embedder)
     newest = listed(fake_settings)[-1]
-    damaged = segments.paths(generations.live_dir(fake_settings.index_dir), newest.name)[0]
+    damaged = segment_files.paths(generations.live_dir(fake_settings.index_dir), newest.name)[0]
     with open(damaged, "r+b") as handle:
         handle.truncate(os.path.getsize(damaged) // 2)
     with pytest.raises(IndexDamaged, match=newest.name):
@@ -245,7 +247,7 @@ def test_a_large_collection_keeps_a_trained_base_with_small_segments_beside_it(
     build_index(fake_settings, [folder], embedder=fake_embedder)
     (base,), named, trained_on, passages = state()
     assert named == base.name and trained_on == passages >= 60
-    base_file = segments.paths(generations.live_dir(fake_settings.index_dir), base.name)[0]
+    base_file = segment_files.paths(generations.live_dir(fake_settings.index_dir), base.name)[0]
     inode = base_file.stat().st_ino
     _, store = live(fake_settings)
     try:
@@ -260,7 +262,7 @@ def test_a_large_collection_keeps_a_trained_base_with_small_segments_beside_it(
     build_index(fake_settings, [folder], embedder=fake_embedder)
     listed_now, named, _, _ = state()
     assert [s.name for s in listed_now][0] == base.name == named and len(listed_now) == 2
-    carried = segments.paths(generations.live_dir(fake_settings.index_dir), base.name)[0]
+    carried = segment_files.paths(generations.live_dir(fake_settings.index_dir), base.name)[0]
     assert carried.stat().st_ino == inode
     assert top(articles(1001, 1)[0]["text"])[0] == "n1001"
     generations.verify(generations.live_dir(fake_settings.index_dir))
@@ -300,7 +302,7 @@ def test_a_base_that_cannot_be_read_is_written_again_from_the_cache(
     write(folder, "base.jsonl", articles(0, 80))
     build_index(fake_settings, [folder], embedder=fake_embedder)
     (base,) = listed(fake_settings)
-    damaged = segments.paths(generations.live_dir(fake_settings.index_dir), base.name)[0]
+    damaged = segment_files.paths(generations.live_dir(fake_settings.index_dir), base.name)[0]
     damaged.write_bytes(b"\0" * damaged.stat().st_size)  # its size as recorded, no index
     write(folder, "more.jsonl", articles(2000, 30))  # enough to fold into the base
     report = build_index(fake_settings, [folder], embedder=fake_embedder)

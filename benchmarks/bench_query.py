@@ -71,7 +71,7 @@ def cpu_by_part(engine: Engine, texts: list[str]) -> dict:
     runs = engine.passage_articles
     if runs is not None:
         runs.of = timed(spent, "passage -> article (memory)", runs.of)
-    names = [n for n in ("article_ids_of", "get_passages", "story_members", "edges_among",
+    names = [n for n in ("article_ids_of", "passages", "story_members", "edges_among",
                          "passage_ids_matching", "passages_among", "keyword_search_among",
                          "article_rowids_matching") if hasattr(store, n)]
     for name in names:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from indexer.storage.reader import IndexReader
+from indexer.storage.records import StoredArticle
 
 # Query vectors kept for the queries asked last: the same words asked again (another filter,
 # the page and then the API, a search typed and then corrected back) skip the model.
@@ -71,15 +72,15 @@ class RecentVectors(LeastRecent[str, np.ndarray]):
         return self.get_many([text], read)[text]
 
 
-class ArticleRows(LeastRecent[str, dict[str, Any]]):
-    """``IndexReader.get_articles`` (given as ``read``) through the rows read last."""
+class ArticleRows(LeastRecent[str, StoredArticle]):
+    """``IndexReader.articles`` (given as ``read``) through the rows read last."""
 
-    def __init__(self, read: Callable[[list[str]], dict[str, dict[str, Any]]],
+    def __init__(self, read: Callable[[list[str]], dict[str, StoredArticle]],
                  size: int = ARTICLES_HELD):
         super().__init__(size)
         self.read = read
 
-    def get(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+    def get(self, ids: list[str]) -> dict[str, StoredArticle]:
         return self.get_many(ids, self.read)
 
 

@@ -79,7 +79,7 @@ def judged_in_index(engine: Engine, queries: list[tuple[str, str]],
     wanted = sorted({doc for qid, _ in queries for doc in qrels.get(qid, ())})
     present: set[str] = set()
     for i in range(0, len(wanted), 500):
-        present.update(engine.store.get_articles(wanted[i:i + 500]))
+        present.update(engine.store.articles(wanted[i:i + 500]))
     judged = []
     for qid, text in queries:
         relevant = qrels.get(qid, set()) & present
@@ -122,8 +122,10 @@ def evaluate_related(engine: Engine, membership: Path,
     labelled = sorted({aid for members in groups.values() for aid in members})
     stories = {}
     for i in range(0, len(labelled), 500):
-        rows = engine.store.get_articles(labelled[i:i + 500])
-        stories.update({aid: row["story_id"] for aid, row in rows.items()})
+        rows = engine.store.articles(labelled[i:i + 500])
+        # Every article is in a story once a build has ended.
+        stories.update({aid: row.story_id for aid, row in rows.items()
+                        if row.story_id is not None})
     gold = {(min(a, b), max(a, b)) for members in groups.values() for a in members
             for b in members if a != b and a in stories and b in stories}
     scores = pair_metrics(stories, gold)
@@ -142,11 +144,11 @@ def evaluate_duplicates(engine: Engine, pairs: Path, threshold: float = 0.8) -> 
         for line in handle:
             record = json.loads(line)
             a, b = record["a"], record["b"]
-            if len(engine.store.get_articles([a, b])) < 2:
+            if len(engine.store.articles([a, b])) < 2:
                 continue
             gold = bool(record["label"]) if "label" in record else record["jaccard"] >= threshold
-            edge = next((e for e in engine.store.edges_of(a) if e["other"] == b), None)
-            pred = edge is not None and edge["relation"] == "duplicate"
+            edge = next((e for e in engine.store.edges_of(a) if e.other == b), None)
+            pred = edge is not None and edge.relation == "duplicate"
             tp += gold and pred
             fp += pred and not gold
             fn += gold and not pred

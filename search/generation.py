@@ -66,7 +66,7 @@ class Generation:
         self.meta = meta
         self.generation = meta.get("generation", "")
         self.recent = RecentVectors()
-        self.articles = ArticleRows(store.get_articles)
+        self.articles = ArticleRows(store.articles)
         self.passage_articles = PassageArticles.load(store)
         self.planner = KeywordPlanner(store.common_terms(), store.counts()["passages"])
         # Outlets, languages and leans, for filters typed as a person types them.

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.models import Filters
+from indexer.storage.records import StoredArticle
 
 from . import rows
 from .dates import day_of
@@ -43,7 +44,6 @@ from .hits import articles_with_every_word, passages_for
 from .models import ArticleRef, Facets, FacetValue, Notice, PassageOut
 from .params import SearchParams
 from .retrieve import NO_PASSAGE, SIMILARITY_FLOOR, Hit, best_per_article, query_words
-from .rows import Row
 
 MATCH_PASSAGES = 1_000_000
 BATCH = 200
@@ -125,13 +125,13 @@ class MatchingSet:
         return articles_with_every_word(self.gen, query_words(self.params.q), filters)
 
     # Reading it ------------------------------------------------------------------------
-    def articles(self) -> Iterator[Row]:
+    def articles(self) -> Iterator[StoredArticle]:
         """The matching articles' rows (metadata, no text), in order, a batch at a time."""
         ranked = self.ranked()
         for start in range(0, len(ranked), BATCH):
             part = [hit.article_id for hit in ranked[start:start + BATCH]]
             with self.gen.lock:
-                found = self.gen.store.get_articles(part)
+                found = self.gen.store.articles(part)
             yield from (found[aid] for aid in part if aid in found)
 
     def tally(self) -> Tally:
@@ -140,9 +140,9 @@ class MatchingSet:
         if self._tally is None:
             tally = Tally()
             for row in self.articles():
-                tally.sources[row.get("source")] += 1
-                tally.leans[row.get("lean")] += 1
-                tally.days[(day_of(row.get("published")), row.get("lean"))] += 1
+                tally.sources[row.source] += 1
+                tally.leans[row.lean] += 1
+                tally.days[(day_of(row.published), row.lean)] += 1
             self._tally = tally
         return self._tally
 
@@ -158,33 +158,33 @@ class MatchingSet:
             part = ranked[start:start + BATCH]
             ids = [hit.article_id for hit in part]
             with gen.lock:
-                found = gen.store.get_articles(ids)
+                found = gen.store.articles(ids)
                 chosen = self._passages_of([h.article_id for h in part
                                             if h.passage_id == NO_PASSAGE])
                 shown: dict[str, tuple[int | None, float | None]] = {
                     h.article_id: (h.passage_id, h.score) for h in part
                     if h.passage_id != NO_PASSAGE}
                 shown.update(chosen)
-                passages = gen.store.get_passages([pid for pid, _ in shown.values()
-                                                      if pid is not None])
+                passages = gen.store.passages([pid for pid, _ in shown.values()
+                                                  if pid is not None])
                 # An article after the first of its story relates to that first one.
-                first = {aid: first_of_story.setdefault(found[aid]["story_id"], aid)
-                         for aid in ids if aid in found and found[aid]["story_id"] is not None}
+                first = {aid: first_of_story.setdefault(story, aid)
+                         for aid in ids if aid in found
+                         and (story := found[aid].story_id) is not None}
                 later = {aid for aid, head in first.items() if head != aid}
                 edges = gen.store.edges_among(sorted(later)) if later else {}
             for hit in part:
                 row = found.get(hit.article_id)
                 if row is None:
                     continue
-                story = row["story_id"]
                 relation = None
                 if hit.article_id in later:
-                    relation = edges.get((hit.article_id, first[hit.article_id]), {}).get(
-                        "relation", "related")
+                    edge = edges.get((hit.article_id, first[hit.article_id]))
+                    relation = "related" if edge is None else edge.relation
                 pid, cosine = shown.get(hit.article_id, (None, None))
                 similarity = None if self._vector is None or cosine is None else cosine
                 score = hit.score if self._vector is None else cosine
-                yield Match(article=rows.ref(row), story_id=story,
+                yield Match(article=rows.ref(row), story_id=row.story_id,
                             score=None if score is None else round(float(score), 4),
                             similarity=None if similarity is None
                             else round(float(similarity), 4),
@@ -239,10 +239,10 @@ def newest_first(matching: MatchingSet) -> list[Hit]:
     dated: list[tuple[str, int]] = []
     undated: list[int] = []
     for row in matching.articles():
-        day = day_of(row.get("published"))
+        day = day_of(row.published)
         if day is None:
-            undated.append(place[row["id"]])
+            undated.append(place[row.id])
         else:
-            dated.append((day.isoformat(), place[row["id"]]))
+            dated.append((day.isoformat(), place[row.id]))
     dated.sort(key=lambda pair: pair[0], reverse=True)  # stable: ties keep the set's order
     return [ranked[i] for _, i in dated] + [ranked[i] for i in undated]

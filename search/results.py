@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from indexer.storage.records import StoredArticle, StoredEdge
+
 from . import rows, story_view
 from .generation import Generation
 from .hits import Plan, passages_for
 from .models import ArticleOut, CoverageItem, CoverageResponse, SearchResult, StoryOut
 from .retrieve import NO_PASSAGE, Hit
-from .rows import Row
 
 # The rest of an article's story: each item with the passage of it that matched the query.
 Coverage = dict[str, list[tuple[CoverageItem, int | None]]]
@@ -25,13 +26,13 @@ def results(gen: Generation, ranked: list[Hit], k: int, collapse: bool,
     may be ``NO_PASSAGE``: one is chosen. Call it holding ``gen.lock``."""
     window = ranked[: k * 4] if collapse else ranked[:k]
     articles = gen.articles.get([h.article_id for h in window])
-    chosen: list[tuple[Hit, Row]] = []
+    chosen: list[tuple[Hit, StoredArticle]] = []
     seen: set[tuple[str, object]] = set()
     for hit in window:
         article = articles.get(hit.article_id)
         if article is None:
             continue
-        key = ("story", article["story_id"]) if collapse else ("article", article["id"])
+        key = ("story", article.story_id) if collapse else ("article", article.id)
         if key in seen:
             continue
         seen.add(key)
@@ -51,15 +52,15 @@ def results(gen: Generation, ranked: list[Hit], k: int, collapse: bool,
     passage_ids = [hit.passage_id for hit, _ in chosen]
     passage_ids += [item_pid for items in coverage.values() for _, item_pid in items
                     if item_pid is not None]
-    passages = gen.store.get_passages(passage_ids)
+    passages = gen.store.passages(passage_ids)
     similarity = similarities(gen, vector, [h.passage_id for h, _ in chosen],
                               cosines or {}) if vector is not None else {}
-    told = stories(gen, [article["story_id"] for _, article in chosen])
+    told = stories(gen, [article.story_id for _, article in chosen])
     return [SearchResult(
         score=round(float(hit.score), 4), similarity=similarity.get(hit.passage_id),
         passage=rows.passage(passages[hit.passage_id]),
-        article=rows.ref(article), story_id=article["story_id"],
-        story=told.get(article["story_id"]),
+        article=rows.ref(article), story_id=article.story_id,
+        story=told.get(article.story_id) if article.story_id is not None else None,
         coverage=[item.model_copy(update={"passage": rows.passage(passages[pid])})
                   if pid in passages else item for item, pid in coverage[hit.article_id]])
         for hit, article in chosen]
@@ -75,36 +76,37 @@ def similarities(gen: Generation, vector: np.ndarray, passage_ids: list[int],
     return {pid: round(float(found[pid]), 4) for pid in passage_ids if pid in found}
 
 
-def coverage_of(gen: Generation, articles: list[Row], matched: dict[str, int]) -> Coverage:
+def coverage_of(gen: Generation, articles: list[StoredArticle], matched: dict[str, int]
+                ) -> Coverage:
     """The rest of each article's story, earliest first, with why each is there.
 
     Read in three queries whatever the number of articles: story members, their
     metadata, and the edges that say how each member relates to the article.
     """
-    story_ids = sorted({a["story_id"] for a in articles if a["story_id"] is not None})
+    story_ids = sorted({a.story_id for a in articles if a.story_id is not None})
     members = gen.store.story_members(story_ids)
-    others = {a["id"]: [m for m in members.get(a["story_id"], []) if m != a["id"]]
-              for a in articles}
+    others = {a.id: [m for m in members.get(a.story_id, []) if m != a.id]
+              if a.story_id is not None else [] for a in articles}
     wanted = sorted({m for ms in others.values() for m in ms})
     if not wanted:
-        return {a["id"]: [] for a in articles}
+        return {a.id: [] for a in articles}
     refs = gen.articles.get(wanted)
-    edges = gen.store.edges_among([a["id"] for a in articles if others[a["id"]]])
+    edges = gen.store.edges_among([a.id for a in articles if others[a.id]])
     out: Coverage = {}
     for article in articles:
         items = []
-        for other in others[article["id"]]:
+        for other in others[article.id]:
             if other not in refs:
                 continue
-            edge = edges.get((article["id"], other), {})
+            # A member with no edge to the article joined the story through another member.
+            edge = edges.get((article.id, other)) or StoredEdge(other, "related", 0.0)
             item = CoverageItem(
-                article=rows.ref(refs[other]), relation=edge.get("relation", "related"),
-                similarity=edge.get("similarity") or 0.0,
-                shared_text=edge.get("shared_text"))
+                article=rows.ref(refs[other]), relation=edge.relation,
+                similarity=edge.similarity or 0.0, shared_text=edge.shared_text)
             items.append((item, matched.get(other)))
         items.sort(key=lambda pair: (pair[0].article.published or "9999",
                                      -pair[0].similarity))
-        out[article["id"]] = items
+        out[article.id] = items
     return out
 
 
@@ -116,22 +118,17 @@ def stories(gen: Generation, story_ids: list[int | None]) -> dict[int, StoryOut]
 
 def coverage(gen: Generation, article_id: str) -> CoverageResponse | None:
     """An article, its story, and the rest of that story earliest first; None if unknown."""
-    row = gen.store.get_article(article_id)
+    row = gen.store.article(article_id)
     if row is None:
         return None
-    return CoverageResponse(article=rows.ref(row), story_id=row["story_id"],
-                            story=stories(gen, [row["story_id"]]).get(row["story_id"]),
-                            coverage=[item for item, _ in
-                                      coverage_of(gen, [row], {})[row["id"]]])
+    story = stories(gen, [row.story_id]).get(row.story_id) if row.story_id is not None else None
+    return CoverageResponse(article=rows.ref(row), story_id=row.story_id, story=story,
+                            coverage=[item for item, _ in coverage_of(gen, [row], {})[row.id]])
 
 
 def article(gen: Generation, article_id: str) -> ArticleOut | None:
     """One article with its text and passages; None if the index holds no such article."""
-    row = gen.store.get_article(article_id)
+    row = gen.store.article(article_id)
     if row is None:
         return None
-    return ArticleOut(
-        **rows.ref(row).model_dump(), text=row["text"], author=row["author"],
-        story_id=row["story_id"], source_given=row.get("source_given"),
-        language_detected=rows.flag(row.get("language_detected")),
-        passages=[rows.passage(p) for p in gen.store.passages_of(article_id)])
+    return rows.article(row, gen.store.passages_of(article_id))

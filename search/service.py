@@ -122,7 +122,7 @@ class Searcher:
         """The passage of an article closest in meaning to ``query``, with its similarity;
         ``None`` when the index holds no such article (or it has no passage)."""
         gen = self.gen
-        passages = {p["id"]: p for p in gen.store.passages_of(article_id)}
+        passages = {p.id: p for p in gen.store.passages_of(article_id)}
         query = " ".join(query.split())
         vector = gen.query_vector(query) if passages and query else None
         if vector is None:

@@ -11,11 +11,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
 from indexer.outlets import outlet_key
+from indexer.storage.records import StoredArticle
 
 from .dates import day_of
 from .leans import lean_key
 from .models import StoryLead, StoryOut
-from .rows import Row, ref
+from .rows import ref
 
 # The labels a blindspot can name: a story only the center carried is no side's blind spot
 # (wire copies are often that), and other labels say nothing of sides.
@@ -27,7 +28,7 @@ BLINDSPOT_MIN_OUTLETS = 2
 
 def read(story_ids: Iterable[int | None],
          members_of: Callable[[Sequence[int]], dict[int, list[str]]],
-         rows_of: Callable[[list[str]], dict[str, Row]]) -> dict[int, StoryOut]:
+         rows_of: Callable[[list[str]], dict[str, StoredArticle]]) -> dict[int, StoryOut]:
     """The story object of each of ``story_ids``, whatever their number in two reads: the
     members of every story (``members_of``, ``IndexReader.story_members``) and their rows
     (``rows_of``, which the engine answers from the rows it holds: a page's coverage has
@@ -45,12 +46,12 @@ def read(story_ids: Iterable[int | None],
     return out
 
 
-def summarise(story_id: int, rows: list[Row]) -> StoryOut:
+def summarise(story_id: int, rows: list[StoredArticle]) -> StoryOut:
     """The story object of one story from its members' rows (``source``, ``lean``,
     ``published`` and what an ``ArticleRef`` reads)."""
     keys = [_outlet(row) for row in rows]
     outlets = {key for key in keys if key is not None}
-    counted = Counter(row["lean"] for row in rows if row.get("lean"))
+    counted = Counter(row.lean for row in rows if row.lean)
     leans = {lean: counted[lean] for lean in sorted(counted, key=lean_key)}
     unknown = len(rows) - sum(leans.values())
     blindspot = None
@@ -60,9 +61,9 @@ def summarise(story_id: int, rows: list[Row]) -> StoryOut:
 
     # Undated articles never count as first: nothing says when they ran. Several on the
     # first day are not told apart by the data; the one whose outlet sorts first stands.
-    dated = sorted(((day, key or "", row["id"]), row, key)
+    dated = sorted(((day, key or "", row.id), row, key)
                    for row, key in zip(rows, keys, strict=True)
-                   if (day := day_of(row.get("published"))) is not None)
+                   if (day := day_of(row.published)) is not None)
     first = ahead = None
     if dated:
         (first_day, _, _), first_row, first_key = dated[0]
@@ -76,10 +77,10 @@ def summarise(story_id: int, rows: list[Row]) -> StoryOut:
                     blindspot=blindspot)
 
 
-def _outlet(row: Row) -> str | None:
+def _outlet(row: StoredArticle) -> str | None:
     """The outlet an article is counted under: its filed name (the outlets file's, for a
     listed spelling), case and spacing aside, as filters match it."""
-    source = row.get("source")
+    source = row.source
     return outlet_key(source) if source and source.strip() else None
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
-from typing import Any
 
 from ..models import Article
 from ..outlets import OutletMap
@@ -101,8 +100,9 @@ class ArticleRows:
         self.db.execute("update articles set text = ?, updated_at = ? where id = ?",
                         [text, now(), article_id])
 
-    def get_articles(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The fields search shows of each of these articles that is stored, by id."""
+    def articles(self, ids: Sequence[str]) -> dict[str, StoredArticle]:
+        """The fields search shows of each of these articles that is stored (no text), by
+        id."""
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
@@ -111,24 +111,17 @@ class ArticleRows:
             f"select id, title, source, url, published, language, {lean}, author, story_id "
             f"from articles where id in ({marks})", list(ids))
         names = [d[0] for d in cursor.description]
-        return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+        return {row[0]: StoredArticle.from_row(dict(zip(names, row, strict=True)))
+                for row in cursor.fetchall()}
 
-    def get_article(self, article_id: str) -> dict[str, Any] | None:
+    def article(self, article_id: str) -> StoredArticle | None:
         """Every column of one article, or None."""
         cursor = self.db.execute("select * from articles where id = ?", [article_id])
         row = cursor.fetchone()
         if row is None:
             return None
-        return dict(zip([d[0] for d in cursor.description], row, strict=True))
-
-    def articles(self, ids: Sequence[str]) -> dict[str, StoredArticle]:
-        """``get_articles`` as plain data."""
-        return {aid: StoredArticle.from_row(row) for aid, row in self.get_articles(ids).items()}
-
-    def article(self, article_id: str) -> StoredArticle | None:
-        """``get_article`` as plain data."""
-        row = self.get_article(article_id)
-        return None if row is None else StoredArticle.from_row(row)
+        return StoredArticle.from_row(
+            dict(zip([d[0] for d in cursor.description], row, strict=True)))
 
     def article_origins(self) -> Iterator[tuple[str, str]]:
         yield from self.db.execute("select id, origin from articles")

@@ -128,26 +128,20 @@ class PassageRows:
             raise RuntimeError("this store was opened without its embedding cache")
         return self.cache
 
-    def get_passages(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    def passages(self, ids: Sequence[int]) -> dict[int, StoredPassage]:
         """Each of these passages that is stored, by id."""
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        cursor = self.db.execute(
+        return {row["id"]: StoredPassage.from_row(row) for row in self.db.query(
             f"select id, article_id, seq, text, char_start, char_end from passages "
-            f"where id in ({marks})", [int(i) for i in ids])
-        names = [d[0] for d in cursor.description]
-        return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+            f"where id in ({marks})", [int(i) for i in ids])}
 
-    def passages(self, ids: Sequence[int]) -> dict[int, StoredPassage]:
-        """``get_passages`` as plain data."""
-        return {pid: StoredPassage.from_row(row) for pid, row in self.get_passages(ids).items()}
-
-    def passages_of(self, article_id: str) -> list[dict[str, Any]]:
+    def passages_of(self, article_id: str) -> list[StoredPassage]:
         """An article's passages, in order."""
-        return list(self.db.query(
-            "select id, seq, text, char_start, char_end from passages "
-            "where article_id = ? order by seq", [article_id]))
+        return [StoredPassage.from_row(row) for row in self.db.query(
+            "select id, article_id, seq, text, char_start, char_end from passages "
+            "where article_id = ? order by seq", [article_id])]
 
     def passages_among(self, article_ids: Sequence[str]) -> dict[str, list[int]]:
         """The passage ids of each of ``article_ids``, in order."""

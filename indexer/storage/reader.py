@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..models import Filters
 from ..outlets import OutletMap
 from .fts import FtsReader
-from .records import StoredArticle, StoredPassage
+from .records import StoredArticle, StoredEdge, StoredPassage
 from .segment_files import Segment
 from .store import Store
 
@@ -60,32 +59,25 @@ class IndexReader:
         return self._store.outlets.outlet_map()
 
     # Articles and passages -----------------------------------------------------------
-    def get_articles(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        return self._articles.get_articles(ids)
+    def articles(self, ids: Sequence[str]) -> dict[str, StoredArticle]:
+        """Each of these articles that is stored, by id, with what search shows of it (no
+        text)."""
+        return self._articles.articles(ids)
 
-    def get_article(self, article_id: str) -> dict[str, Any] | None:
-        return self._articles.get_article(article_id)
+    def article(self, article_id: str) -> StoredArticle | None:
+        """One article with every column, or None."""
+        return self._articles.article(article_id)
 
     def article_ids(self) -> list[str]:
         """Every article's id, in order."""
         return self._articles.article_ids()
 
-    def articles(self, ids: Sequence[str]) -> dict[str, StoredArticle]:
-        """``get_articles`` as plain data."""
-        return self._articles.articles(ids)
-
-    def article(self, article_id: str) -> StoredArticle | None:
-        """``get_article`` as plain data."""
-        return self._articles.article(article_id)
-
-    def get_passages(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        return self._passages.get_passages(ids)
-
     def passages(self, ids: Sequence[int]) -> dict[int, StoredPassage]:
-        """``get_passages`` as plain data."""
+        """Each of these passages that is stored, by id."""
         return self._passages.passages(ids)
 
-    def passages_of(self, article_id: str) -> list[dict[str, Any]]:
+    def passages_of(self, article_id: str) -> list[StoredPassage]:
+        """An article's passages, in order."""
         return self._passages.passages_of(article_id)
 
     def passages_among(self, article_ids: Sequence[str]) -> dict[str, list[int]]:
@@ -105,10 +97,12 @@ class IndexReader:
         return self._store.stories.story_members(story_ids)
 
     def edges_among(self, article_ids: Sequence[str]
-                    ) -> dict[tuple[str, str], dict[str, Any]]:
+                    ) -> dict[tuple[str, str], StoredEdge]:
+        """Every edge touching these articles, keyed (article, other) from their side."""
         return self._store.stories.edges_among(article_ids)
 
-    def edges_of(self, article_id: str) -> list[dict[str, Any]]:
+    def edges_of(self, article_id: str) -> list[StoredEdge]:
+        """Every edge of one article, seen from its side."""
         return self._store.stories.edges_of(article_id)
 
     # Keywords ------------------------------------------------------------------------

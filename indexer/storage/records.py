@@ -1,4 +1,5 @@
-"""Stored rows as plain data: an article and a passage as the index holds them."""
+"""Stored rows as plain data: an article, a passage and a story edge as the index holds
+them."""
 
 from __future__ import annotations
 
@@ -54,6 +55,18 @@ class StoredPassage:
     def from_row(cls, row: Mapping[str, Any]) -> StoredPassage:
         """From a row as a mapping of column to value; columns it does not know are left."""
         return cls(**{name: row[name] for name in _PASSAGE_FIELDS if name in row})
+
+
+@dataclass(frozen=True)
+class StoredEdge:
+    """An ``edges`` row seen from one of its two articles: the other article, how the two
+    relate (duplicate or related), their similarity, and the share of text they have in
+    common (duplicates only)."""
+
+    other: str
+    relation: str
+    similarity: float
+    shared_text: float | None = None
 
 
 _ARTICLE_FIELDS = tuple(f.name for f in dataclasses.fields(StoredArticle))

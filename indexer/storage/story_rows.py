@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from .database import Database
+from .records import StoredEdge
 
 
 class StoryRows:
@@ -88,14 +89,17 @@ class StoryRows:
               "shared_text": None if e.shared_text is None else round(e.shared_text, 4)}
              for e in edges), pk=("a", "b"), batch_size=2000)
 
-    def edges_of(self, article_id: str) -> list[dict]:
-        return list(self.db.query(
-            "select case when a = :id then b else a end as other, relation, similarity, "
-            "shared_text from edges where a = :id or b = :id", {"id": article_id}))
+    def edges_of(self, article_id: str) -> list[StoredEdge]:
+        """Every edge of one article, seen from its side."""
+        return [StoredEdge(other, relation, similarity, shared) for other, relation, similarity,
+                shared in self.db.execute(
+                    "select case when a = :id then b else a end as other, relation, "
+                    "similarity, shared_text from edges where a = :id or b = :id",
+                    {"id": article_id})]
 
-    def edges_among(self, article_ids: Sequence[str]) -> dict[tuple[str, str], dict]:
+    def edges_among(self, article_ids: Sequence[str]) -> dict[tuple[str, str], StoredEdge]:
         """Every edge touching these articles, keyed (article, other) from their side."""
-        out: dict[tuple[str, str], dict] = {}
+        out: dict[tuple[str, str], StoredEdge] = {}
         wanted = set(article_ids)
         for i in range(0, len(article_ids), 400):
             part = list(article_ids[i:i + 400])
@@ -103,11 +107,10 @@ class StoryRows:
             for a, b, relation, similarity, shared in self.db.execute(
                     f"select a, b, relation, similarity, shared_text from edges "
                     f"where a in ({marks}) or b in ({marks})", part + part):
-                edge = {"relation": relation, "similarity": similarity, "shared_text": shared}
                 if a in wanted:
-                    out[(a, b)] = edge
+                    out[(a, b)] = StoredEdge(b, relation, similarity, shared)
                 if b in wanted:
-                    out[(b, a)] = edge
+                    out[(b, a)] = StoredEdge(a, relation, similarity, shared)
         return out
 
     def story_members(self, story_ids: Sequence[int]) -> dict[int, list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -208,8 +209,24 @@ def _faiss_ids(settings):
 
 
 def _db_ids(settings):
+    with _reader(settings) as reader:
+        return sorted(reader.passage_ids().tolist())
+
+
+@contextlib.contextmanager
+def _reader(settings):
+    """The live generation's database as search reads it."""
     reader = IndexReader.open(generations.live_database(settings.index_dir))
-    return sorted(reader.passage_ids().tolist())
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+def _story_mates(reader, article_id):
+    """The other articles of an article's story."""
+    story = reader.article(article_id).story_id
+    return sorted(set(reader.story_members([story]).get(story, [])) - {article_id})
 
 
 def test_vector_index_is_updated_in_place_and_ids_are_never_reused(settings, tmp_path,
@@ -282,14 +299,13 @@ def test_remove_by_id_updates_the_story_left_behind(fake_settings, tmp_path, fak
         {"id": "w2", "source": "Local Daily", "title": "Border bill clears House",
          "text": text + " Copyright Local Daily."}]))
     build_index(fake_settings, [folder], embedder=fake_embedder)
-    engine = Engine.open(fake_settings, embedder=fake_embedder)
-    assert [c.article.id for c in engine.coverage("w1").coverage] == ["w2"]
-    engine.close()
+    with _reader(fake_settings) as reader:
+        assert _story_mates(reader, "w1") == ["w2"]
+        assert [(e.other, e.relation) for e in reader.edges_of("w1")] == [("w2", "duplicate")]
 
     report = remove_articles(fake_settings, ["w2", "nope"])
     assert report.removed == 1 and [s.origin for s in report.skipped] == ["nope"]
-    engine = Engine.open(fake_settings, embedder=fake_embedder)
-    assert engine.article("w2") is None and engine.coverage("w1").coverage == []
-    database = generations.live_database(fake_settings.index_dir)
-    assert IndexReader.open(database).edges_of("w1") == []
+    with _reader(fake_settings) as reader:
+        assert reader.article("w2") is None and _story_mates(reader, "w1") == []
+        assert reader.edges_of("w1") == []
     assert _faiss_ids(fake_settings) == _db_ids(fake_settings)

@@ -35,7 +35,7 @@ def sample_store(tmp_path_factory) -> IndexReader:
     path = tmp_path_factory.mktemp("keywords") / "presslens.db"
     store = Store(path)
     articles = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
-    with store.db.conn:
+    with store.transaction():
         for row in articles:
             text = f"{row['title']}\n\n{row['text']}"
             article = Article(id=row["id"], title=row["title"], text=text, origin="sample",
@@ -349,7 +349,7 @@ def test_a_term_in_every_article_still_counts(tmp_path):
     # FTS5's idf is near zero for a term in most rows; the article index keeps it positive,
     # so a query's common names still rank the articles that say them most.
     store = Store(tmp_path / "p.db")
-    with store.db.conn:
+    with store.transaction():
         for i, text in enumerate(["Trump spoke. Trump said. Trump left.", "Trump spoke once.",
                                   "Trump and the budget.", "Trump in Ohio."]):
             article = Article(id=f"a{i}", title="News", text=text, origin="t")
@@ -362,7 +362,7 @@ def test_a_term_in_every_article_still_counts(tmp_path):
 
 def test_article_index_follows_a_changed_text(tmp_path):
     store = Store(tmp_path / "p.db")
-    with store.db.conn:
+    with store.transaction():
         article = Article(id="a", title="Budget talks", text="Old words about grain.",
                           origin="t")
         store.articles.put_article(article, article.text, text_hash(article.text), None)

@@ -58,9 +58,9 @@ def test_filters_restrict_the_set(web_engine):
     everything = set(ids(web_engine, "said", "keyword"))
     matching = MatchingSet(web_engine, parse_search("said", mode="keyword",
                                                     since="2025-01-01"))
-    kept = {row["id"] for row in matching.articles()}
+    kept = {row.id for row in matching.articles()}
     assert kept and kept < everything
-    assert all(row["published"] >= "2025-01-01" for row in matching.articles())
+    assert all(row.published >= "2025-01-01" for row in matching.articles())
 
 
 def test_matches_carry_their_score_passage_and_story(web_engine):
@@ -75,8 +75,8 @@ def test_matches_carry_their_score_passage_and_story(web_engine):
 
 def test_newest_first_puts_the_undated_last(web_engine):
     matching = MatchingSet(web_engine, parse_search("said", mode="keyword"))
-    rows = {row["id"]: row for row in matching.articles()}
-    dates = [rows[hit.article_id]["published"] for hit in newest_first(matching)]
+    rows = {row.id: row for row in matching.articles()}
+    dates = [rows[hit.article_id].published for hit in newest_first(matching)]
     dated = [d for d in dates if d]
     assert dated == sorted(dated, reverse=True)
     assert dates == dated + [None] * (len(dates) - len(dated))

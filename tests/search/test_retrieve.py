@@ -246,9 +246,9 @@ def test_passages_find_their_article_from_memory_as_from_sqlite(fake_settings, f
         assert engine.passage_articles.of(asked) == engine.store.article_ids_of(asked)
         # Article rows come the same through the cache, asked twice.
         wanted = sorted(set(engine.store.article_ids_of(held).values()))
-        assert engine.articles.get(wanted) == engine.store.get_articles(wanted)
+        assert engine.articles.get(wanted) == engine.store.articles(wanted)
         assert engine.articles.get(wanted[:2] + ["no such article"]) == \
-            engine.store.get_articles(wanted[:2])
+            engine.store.articles(wanted[:2])
     finally:
         engine.close()
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from indexer.storage.records import StoredArticle
 from search.story_view import read, summarise
 
 
 def row(aid: str, source: str | None, lean: str | None = None,
-        published: str | None = None) -> dict:
-    return {"id": aid, "title": f"Title {aid}", "source": source, "url": None,
-            "published": published, "language": "en", "lean": lean, "story_id": 7}
+        published: str | None = None, story_id: int = 7) -> StoredArticle:
+    return StoredArticle(id=aid, title=f"Title {aid}", source=source, url=None,
+                         published=published, language="en", lean=lean, story_id=story_id)
 
 
-def story(*rows: dict):
+def story(*rows: StoredArticle):
     return summarise(7, list(rows))
 
 
@@ -84,7 +85,7 @@ def test_a_blindspot_is_named_only_when_enough_is_known(rows, blindspot):
 
 
 def test_read_gives_every_story_of_a_page_in_two_reads_whatever_their_number():
-    rows = {f"a{i}": {**row(f"a{i}", f"Outlet {i % 3}", "right"), "story_id": i % 4}
+    rows = {f"a{i}": row(f"a{i}", f"Outlet {i % 3}", "right", story_id=i % 4)
             for i in range(12)}
     calls = []
 
@@ -92,8 +93,8 @@ def test_read_gives_every_story_of_a_page_in_two_reads_whatever_their_number():
         calls.append(("members", list(story_ids)))
         out = {}
         for aid, r in rows.items():
-            if r["story_id"] in story_ids:
-                out.setdefault(r["story_id"], []).append(aid)
+            if r.story_id in story_ids:
+                out.setdefault(r.story_id, []).append(aid)
         return out
 
     def rows_of(ids):
@@ -111,11 +112,11 @@ def test_the_engine_reads_the_stories_of_a_page_in_two_queries_at_most(web_engin
                                                                       monkeypatch):
     statements: list[str] = []
     conn = web_engine.store.db.conn
-    ids = sorted({r["story_id"] for r in web_engine.store.get_articles(
+    ids = sorted({r.story_id for r in web_engine.store.articles(
         web_engine.store.article_ids()).values()})
     # No article row held yet: the most it can cost.
     monkeypatch.setattr(web_engine, "articles",
-                        type(web_engine.articles)(web_engine.store.get_articles))
+                        type(web_engine.articles)(web_engine.store.articles))
     conn.set_trace_callback(statements.append)
     try:
         stories = web_engine.stories(ids)

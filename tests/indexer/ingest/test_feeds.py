@@ -184,7 +184,7 @@ def test_feeds_and_crawls_are_indexed_and_found(settings, tmp_path, embedder):
     # The day the crawler fetched a page is not when it was published: undated, and the
     # fetch kept apart.
     assert (tariffs.title, tariffs.published) == ("Tariffs on steel return", None)
-    stored = json.loads(engine.store.get_article(tariffs.id)["metadata"])
+    stored = json.loads(engine.store.article(tariffs.id).metadata)
     assert stored["fetched"] == "2026-11-20T10:00:00Z"
     # A date in the page is its date.
     assert by_url["https://news.example/dated"].published == "2024-03-05"

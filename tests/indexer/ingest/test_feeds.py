@@ -66,7 +66,7 @@ def write_warc(path: Path, records: list[tuple], gzipped: bool = True) -> None:
             http = StatusAndHeaders(status, [("Content-Type", content_type)],
                                     protocol="HTTP/1.1")
             writer.write_record(writer.create_warc_record(
-                uri, "response", payload=io.BytesIO(body), http_headers=http,
+                uri, "response", payload=io.BytesIO(body), length=len(body), http_headers=http,
                 warc_headers_dict={"WARC-Date": fetched} if fetched else None))
 
 

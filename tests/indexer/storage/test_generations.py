@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fakes import FAKE_MODEL
 from processes import QUERIES, presslens, write_base, write_new
 
 from indexer.build import build_index
@@ -36,6 +37,13 @@ def answers(settings: Settings, embedder) -> dict[str, list[str]]:
 live_name = generations.live_name
 
 
+@pytest.fixture(scope="module")
+def embedder(fake_embedder):
+    """The fake model: what is tested here is the index's files, so the killed `presslens
+    index` processes load the fake by name too (the index records it), not the real one."""
+    return fake_embedder
+
+
 def run_index(index_dir: Path, folder: Path, failpoint: str | None = None,
               timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(**presslens(index_dir, "index", str(folder), "--json",
@@ -48,7 +56,7 @@ def built_base(tmp_path_factory, embedder) -> tuple[Path, Path, dict[str, list[s
     """The base collection indexed once for this module; each test gets a copy."""
     root = tmp_path_factory.mktemp("base")
     folder = write_base(root / "articles")
-    settings = Settings(index_dir=root / "index")
+    settings = Settings(index_dir=root / "index", model=FAKE_MODEL)
     build_index(settings, [folder], embedder=embedder)
     return folder, settings.index_dir, answers(settings, embedder)
 

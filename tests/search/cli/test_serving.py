@@ -60,7 +60,8 @@ def start(index_dir: Path, log: Path, *args: str, token: str | None = None):
     command["env"].pop("PRESSLENS_TOKEN", None)
     if token is not None:
         command["env"]["PRESSLENS_TOKEN"] = token
-    server = subprocess.Popen(**command, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    with log.open("w") as out:  # the server writes to its own copy of the file
+        server = subprocess.Popen(**command, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

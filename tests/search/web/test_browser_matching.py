@@ -112,7 +112,8 @@ def test_the_download_link_gives_the_csv_of_every_match(watched, base_url):  # n
         link.click()
     download = info.value
     assert download.suggested_filename == "presslens-farm-bill-crop-insurance.csv"
-    data = open(download.path(), "rb").read().decode("utf-8")
+    with open(download.path(), "rb") as saved:
+        data = saved.read().decode("utf-8")
     assert data.startswith("\ufeff")
     header = data[1:].splitlines()[0].split(",")
     assert header[:9] == ["id", "title", "source", "lean", "published", "url", "story_id",

@@ -13,6 +13,7 @@ import threading
 import time
 
 import httpx
+from fakes import FAKE_MODEL
 from processes import ROOT, start_server, write_base, write_new
 
 from indexer.build import build_index
@@ -24,10 +25,10 @@ CLIENTS = 4
 QUERY = "quokka import tariff"
 
 
-def test_serving_goes_on_through_a_rebuild_and_switch(tmp_path, embedder):
+def test_serving_goes_on_through_a_rebuild_and_switch(tmp_path, fake_embedder):
     folder = write_base(tmp_path / "articles")
-    settings = Settings(index_dir=tmp_path / "index")
-    build_index(settings, [folder], embedder=embedder)
+    settings = Settings(index_dir=tmp_path / "index", model=FAKE_MODEL)
+    build_index(settings, [folder], embedder=fake_embedder)
     old = live_name(settings.index_dir)
     server, base = start_server(settings.index_dir, tmp_path / "serve.log")
 
@@ -61,7 +62,7 @@ def test_serving_goes_on_through_a_rebuild_and_switch(tmp_path, embedder):
             time.sleep(0.05)
         write_new(folder)
         build_started = time.monotonic()
-        report = build_index(settings, [folder], embedder=embedder)
+        report = build_index(settings, [folder], embedder=fake_embedder)
         switched = time.monotonic()
         new = report.generation
         assert new != old and live_name(settings.index_dir) == new

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
+from fakes import FAKE_MODEL
 from processes import start_server, write_base, write_new
 
 from indexer.build import build_index
@@ -53,10 +54,10 @@ def health_by_process(base: str, wanted: int, timeout: float = 60) -> dict[int, 
     return seen
 
 
-def test_two_workers_serve_through_a_rebuild_and_switch(tmp_path, embedder):
+def test_two_workers_serve_through_a_rebuild_and_switch(tmp_path, fake_embedder):
     folder = write_base(tmp_path / "articles")
-    settings = Settings(index_dir=tmp_path / "index")
-    build_index(settings, [folder], embedder=embedder)
+    settings = Settings(index_dir=tmp_path / "index", model=FAKE_MODEL)
+    build_index(settings, [folder], embedder=fake_embedder)
     old = live_name(settings.index_dir)
     log = tmp_path / "serve.log"
     server, base = start_server(settings.index_dir, log, "--workers", "2",
@@ -98,7 +99,7 @@ def test_two_workers_serve_through_a_rebuild_and_switch(tmp_path, embedder):
         while len(answers) < 10 and not failures:
             time.sleep(0.05)
         write_new(folder)
-        new = build_index(settings, [folder], embedder=embedder).generation
+        new = build_index(settings, [folder], embedder=fake_embedder).generation
         assert new != old and live_name(settings.index_dir) == new
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not failures:

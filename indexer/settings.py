@@ -11,7 +11,18 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INDEX = PROJECT_ROOT / "data" / "index"
+
+
+def default_index() -> Path:
+    """``data/index`` of the checkout PressLens runs from; an installed copy, which has no
+    checkout around it, keeps its index in the user's data folder."""
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT / "data" / "index"
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "presslens" / "index"
+
+
+DEFAULT_INDEX = default_index()
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Chosen on the development split of the story-group queries (see the README): 128-token
 # passages, each embedded after its article's title.

@@ -25,7 +25,8 @@ Examples:
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
               envvar="PRESSLENS_INDEX", show_envvar=True,
-              help="Index folder. Default: data/index in the project.")
+              help="Index folder. Default: data/index in the checkout; for an installed copy, "
+                   "presslens/index in the user's data folder (XDG_DATA_HOME).")
 @click.version_option(package_name="presslens")
 @click.pass_context
 def cli(ctx: click.Context, index_dir: Path | None) -> None:

@@ -74,6 +74,9 @@ def installed(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "PYTHONPATH": sysconfig.get_paths()["purelib"]}
     env.pop("PRESSLENS_INDEX", None)
+    # The installed copy serves a real-model index; the tests' fake model (a module of the
+    # checkout's tests/) is not there to be found, nor wanted.
+    env.pop("PRESSLENS_PLUGINS", None)
     return env_dir, env
 
 
@@ -98,9 +101,10 @@ def test_presslens_serve_from_an_installed_wheel_serves_the_page(installed, tmp_
     with free_socket() as sock:
         port = sock.getsockname()[1]
     log = tmp_path / "serve.log"
-    server = subprocess.Popen([str(env_dir / "bin" / "presslens"), "--index", str(index),
-                               "serve", "--port", str(port)], cwd=elsewhere, env=env,
-                              stdout=log.open("w"), stderr=subprocess.STDOUT)
+    with log.open("w") as out:  # the server holds its own copy of the handle
+        server = subprocess.Popen([str(env_dir / "bin" / "presslens"), "--index", str(index),
+                                   "serve", "--port", str(port)], cwd=elsewhere, env=env,
+                                  stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180

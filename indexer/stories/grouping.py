@@ -5,6 +5,16 @@ its pair scores (``scores.PairScores``) are, on average, highest with, if that a
 passes the related threshold. Average score to every member, not to the nearest one, keeps
 chains (A~B, B~C, A and C unrelated) from swallowing unrelated articles into one huge
 story. Articles are grouped in order of publication, so a story grows the way the news did.
+
+Stories are bounded in time. An article's time is a span of days: one day where its date
+is known, the month where only its address's month is. The invariant kept: any two members
+of a story that both have a time are within the date window of each other (the gap between
+their spans), whichever link, duplicate or related, brought each in; so no chain of links
+stretches a story past the window. An article with no time at all joins a story of dated
+articles only by a duplicate link: nothing bounds when it was published, and by its words
+alone it would be a candidate for every story of every year. Articles with no time may
+still be related among themselves (a collection of saved pages with no dates has stories
+too).
 """
 
 from __future__ import annotations
@@ -20,6 +30,11 @@ from ..settings import Settings
 RELATED_THRESHOLD = -0.16
 TERM_WEIGHT = 0.5
 UNDATED_PENALTY = 0.0
+DATE_WINDOW_DAYS = 1
+STRONG_MARGIN = 0.1
+
+# A day number, or the first and last day numbers of a span (a month).
+TimeSpan = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -30,10 +45,17 @@ class StoryConfig:
     # term similarity (``scores.PairScores``).
     related_threshold: float = RELATED_THRESHOLD
     duplicate_threshold: float = 0.8
-    date_window_days: int = 1
+    date_window_days: int = DATE_WINDOW_DAYS
     term_weight: float = TERM_WEIGHT
     # Taken off the score of a pair whose dates are not both known.
     undated_penalty: float = UNDATED_PENALTY
+    # Which related links an article with no time may have: "among_undated" (with other
+    # articles with no time only: it never joins a story of dated ones but by a duplicate
+    # link), "none" (duplicate links only), or "any" (on its score less the undated penalty).
+    undated_links: str = "among_undated"
+    # A related link whose score passes the threshold by this much is strong (same story),
+    # by less loose (loosely related).
+    strong_margin: float = STRONG_MARGIN
     neighbors: int = 20
     # An article's density: the mean cosine of its this many nearest articles.
     density_neighbors: int = 10
@@ -61,6 +83,13 @@ class Edge:
     relation: str  # duplicate or related
     similarity: float  # cosine of the article vectors (what coverage shows)
     shared_text: float | None = None  # Jaccard of word shingles, for duplicates
+    margin: float | None = None  # pair score less the related threshold
+    strength: str | None = None  # strong or loose
+
+
+def strength(relation: str, margin: float, config: StoryConfig) -> str:
+    """Strong for a copy or a pair well past the threshold, else loose."""
+    return "strong" if relation == "duplicate" or margin >= config.strong_margin else "loose"
 
 
 def day_number(published: str | None) -> int | None:
@@ -73,6 +102,27 @@ def day_number(published: str | None) -> int | None:
         return None
 
 
+def time_span(published: str | None, month: str | None = None) -> TimeSpan | None:
+    """The days an article was published within: its day, else its month (YYYY-MM)."""
+    day = day_number(published)
+    if day is not None:
+        return (day, day)
+    if not month:
+        return None
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        return None
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return (first.toordinal(), following.toordinal() - 1)
+
+
+def order_key(published: str | None, month: str | None = None) -> str:
+    """Where an article comes in publication order: a month-dated one after the days of its
+    month (it joins what they started), an undated one last."""
+    return published or (f"{month}-99" if month else "9999")
+
+
 @dataclass
 class Grouper:
     """Story membership held in memory while a batch of articles is grouped."""
@@ -83,7 +133,8 @@ class Grouper:
     next_id: int = 1
 
     @classmethod
-    def from_assignments(cls, config: StoryConfig, assignments: Iterable[tuple[str, int]]):
+    def from_assignments(cls, config: StoryConfig,
+                         assignments: Iterable[tuple[str, int | None]]) -> Grouper:
         grouper = cls(config)
         for aid, story in assignments:
             if story is None:
@@ -101,32 +152,47 @@ class Grouper:
                 del self.members[story]
 
     def assign(self, aid: str, candidates: list[str], duplicates: dict[str, float],
-               score: Callable[[list[str]], np.ndarray]) -> int:
+               score: Callable[[list[str]], np.ndarray],
+               bounded: Callable[[list[str]], np.ndarray] | None = None) -> int:
         """Put one article in a story and return the story id.
 
         ``candidates`` are its nearest articles, ``duplicates`` maps articles it copies to
         their shared-text share, ``score(ids)`` gives its pair score with each of ``ids``
-        (minus infinity where the dates are too far apart to be one story).
+        (minus infinity where their times are further apart than the window), and
+        ``bounded(ids)`` what their times let a related link to each do (1 count, 0 neither
+        count nor stop, -1 stop: ``PairScores.bounded``); without it every pair counts.
         """
         cfg = self.config
+
+        def may_link(ids: list[str]) -> np.ndarray:
+            return np.ones(len(ids), dtype=np.int8) if bounded is None else bounded(ids)
+
         best_story, best_score = None, -np.inf
         for other, _ in sorted(duplicates.items(), key=lambda kv: -kv[1]):
             story = self.story_of.get(other)
-            if story is not None and len(self.members[story]) < cfg.max_story_size:
+            # A copy joins its original's story only where its time fits every member's.
+            if (story is not None and len(self.members[story]) < cfg.max_story_size
+                    and bool(np.all(score(self.members[story]) > -np.inf))):
                 best_story = story
                 break
         if best_story is None:
             grouped = [other for other in candidates if other in self.story_of]
             stories = set()
             if grouped:
-                for other, value in zip(grouped, score(grouped), strict=True):
-                    if value >= cfg.related_threshold:
+                for other, value, linked in zip(grouped, score(grouped), may_link(grouped),
+                                                strict=True):
+                    if linked == 1 and value >= cfg.related_threshold:
                         stories.add(self.story_of[other])
             for story in sorted(stories):
                 members = self.members[story]
                 if len(members) >= cfg.max_story_size:
                     continue
-                value = float(np.mean(score(members)))
+                values, linked = score(members), may_link(members)
+                counted = linked == 1
+                if (not counted.any() or bool(np.any(linked < 0))
+                        or bool(np.any(values == -np.inf))):
+                    continue
+                value = float(np.mean(values[counted]))
                 if value >= cfg.related_threshold and value > best_score:
                     best_story, best_score = story, value
         if best_story is None:

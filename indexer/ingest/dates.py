@@ -23,8 +23,9 @@ _DAY_SEGMENTS = re.compile(r"/(\d{4})/(\d{1,2})/(\d{1,2})(?=/|$|\.html?\b)")
 _DAY_SLUG = re.compile(r"(?<![\d])(\d{4})([-_])(\d{2})\2(\d{2})(?![\d])")
 # 20180523 standing alone between separators (a segment, or a slug's word).
 _DAY_COMPACT = re.compile(r"(?:(?<=/)|(?<=[-_.]))(\d{4})(\d{2})(\d{2})(?=/|$|[-_.])")
-# /2018/05/ followed by more path: the month, no day.
-_MONTH_SEGMENTS = re.compile(r"/(\d{4})/(\d{1,2})(?=/)")
+# /2018/05/ followed by more path that is not a day: the month alone. After a day that is
+# no calendar day (/2019/02/30/) the month is no more trusted than the day.
+_MONTH_SEGMENTS = re.compile(r"/(\d{4})/(\d{1,2})(?=/)(?!/\d{1,2}(?:/|$|\.html?\b))")
 # /2018-05/ as a whole segment.
 _MONTH_SEGMENT = re.compile(r"/(\d{4})-(\d{2})(?=/)")
 

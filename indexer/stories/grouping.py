@@ -9,12 +9,13 @@ story. Articles are grouped in order of publication, so a story grows the way th
 Stories are bounded in time. An article's time is a span of days: one day where its date
 is known, the month where only its address's month is. The invariant kept: any two members
 of a story that both have a time are within the date window of each other (the gap between
-their spans), whichever link, duplicate or related, brought each in; so no chain of links
-stretches a story past the window. An article with no time at all joins a story of dated
+their spans), or within the copy window where one copies the other, whichever link brought
+each in; so no chain of links stretches a story past them, and every related link joins
+two articles within the date window. An article with no time at all joins a story of dated
 articles only by a duplicate link: nothing bounds when it was published, and by its words
-alone it would be a candidate for every story of every year. Articles with no time may
-still be related among themselves (a collection of saved pages with no dates has stories
-too).
+alone it would be a candidate for every story of every year. Only in a collection where
+no article has a time (saved pages with no dates) are undated articles related among
+themselves.
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ RELATED_THRESHOLD = -0.16
 TERM_WEIGHT = 0.5
 UNDATED_PENALTY = 0.0
 DATE_WINDOW_DAYS = 1
-STRONG_MARGIN = 0.1
+# Copies of one text carried within a week are one piece of news (a wire story reprinted
+# over a few days); later, a rerun or a template's stock lead (ABP's copy pairs on leads:
+# 28 of 260 dated ones within 7 days, most of the rest years apart).
+COPY_WINDOW_DAYS = 7
+STRONG_MARGIN = 0.3
 
 # A day number, or the first and last day numbers of a span (a month).
 TimeSpan = tuple[int, int]
@@ -46,13 +51,17 @@ class StoryConfig:
     related_threshold: float = RELATED_THRESHOLD
     duplicate_threshold: float = 0.8
     date_window_days: int = DATE_WINDOW_DAYS
+    # The window between two copies of one text (a duplicate link) instead.
+    copy_window_days: int = COPY_WINDOW_DAYS
     term_weight: float = TERM_WEIGHT
     # Taken off the score of a pair whose dates are not both known.
     undated_penalty: float = UNDATED_PENALTY
-    # Which related links an article with no time may have: "among_undated" (with other
-    # articles with no time only: it never joins a story of dated ones but by a duplicate
-    # link), "none" (duplicate links only), or "any" (on its score less the undated penalty).
-    undated_links: str = "among_undated"
+    # Which related links an article with no time may have: "none" (it joins a story by a
+    # duplicate link only), "among_undated" (with other articles with no time only),
+    # "any" (on its score less the undated penalty), or "auto": "none" in a collection
+    # where some article has a time, "among_undated" in one where none has (there is no
+    # time to tell its stories apart by, and words alone must do).
+    undated_links: str = "auto"
     # A related link whose score passes the threshold by this much is strong (same story),
     # by less loose (loosely related).
     strong_margin: float = STRONG_MARGIN
@@ -153,7 +162,8 @@ class Grouper:
 
     def assign(self, aid: str, candidates: list[str], duplicates: dict[str, float],
                score: Callable[[list[str]], np.ndarray],
-               bounded: Callable[[list[str]], np.ndarray] | None = None) -> int:
+               bounded: Callable[[list[str]], np.ndarray] | None = None,
+               gaps: Callable[[list[str]], np.ndarray] | None = None) -> int:
         """Put one article in a story and return the story id.
 
         ``candidates`` are its nearest articles, ``duplicates`` maps articles it copies to
@@ -161,18 +171,30 @@ class Grouper:
         (minus infinity where their times are further apart than the window), and
         ``bounded(ids)`` what their times let a related link to each do (1 count, 0 neither
         count nor stop, -1 stop: ``PairScores.bounded``); without it every pair counts.
+        ``gaps(ids)`` gives the days between its time and each one's (NaN where unknown),
+        for the copy window; without it a copy must fit the date window like any member.
         """
         cfg = self.config
 
         def may_link(ids: list[str]) -> np.ndarray:
             return np.ones(len(ids), dtype=np.int8) if bounded is None else bounded(ids)
 
+        def fits(members: list[str]) -> bool:
+            """Whether its time fits every member's: the copy window with its copies, the
+            date window with the rest."""
+            within = score(members) > -np.inf
+            if gaps is not None:
+                copies = np.array([m in duplicates for m in members], dtype=bool)
+                with np.errstate(invalid="ignore"):
+                    near = ~(gaps(members) > cfg.copy_window_days)
+                within = np.where(copies, near, within)
+            return bool(np.all(within))
+
         best_story, best_score = None, -np.inf
         for other, _ in sorted(duplicates.items(), key=lambda kv: -kv[1]):
             story = self.story_of.get(other)
-            # A copy joins its original's story only where its time fits every member's.
             if (story is not None and len(self.members[story]) < cfg.max_story_size
-                    and bool(np.all(score(self.members[story]) > -np.inf))):
+                    and fits(self.members[story])):
                 best_story = story
                 break
         if best_story is None:

@@ -42,6 +42,8 @@ class PairScores:
     terms: TermWeights
     # Called with articles whose density or words are not held yet, to fetch them.
     fetch: Callable[[list[str]], None] | None = None
+    # Whether no article of the collection has a time (for ``undated_links`` "auto").
+    _timeless: bool | None = None
 
     def cosines(self, aid: str, others: list[str]) -> np.ndarray:
         return self.matrix[[self.row_of[o] for o in others]] @ self.matrix[self.row_of[aid]]
@@ -68,11 +70,24 @@ class PairScores:
         else:
             undated = np.isnan(first)
             score[undated] -= cfg.undated_penalty
-            # The gap between two spans: none where they overlap.
-            gap = np.maximum(first - mine[1], mine[0] - last)
             with np.errstate(invalid="ignore"):
-                score[gap > cfg.date_window_days] = -np.inf
+                score[self._gaps(mine, first, last) > cfg.date_window_days] = -np.inf
         return score
+
+    @staticmethod
+    def _gaps(mine: TimeSpan, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        # The days between two spans: none where they overlap.
+        return np.maximum(np.maximum(first - mine[1], mine[0] - last), 0)
+
+    def gaps(self, aid: str, others: list[str]) -> np.ndarray:
+        """Days between the time of ``aid`` and each of ``others``, NaN where unknown."""
+        mine = self.span(aid)
+        if mine is None:
+            return np.full(len(others), np.nan)
+        spans = [self.span(o) for o in others]
+        first = np.array([np.nan if s is None else s[0] for s in spans], dtype=np.float64)
+        last = np.array([np.nan if s is None else s[1] for s in spans], dtype=np.float64)
+        return self._gaps(mine, first, last)
 
     def span(self, aid: str) -> TimeSpan | None:
         """The first and last day an article may have been published on, None if unknown."""
@@ -86,6 +101,10 @@ class PairScores:
         1 count, 0 neither count nor stop it (a dated article and an undated copy in its
         story), -1 stop it (an undated article and a dated one), as ``undated_links`` says."""
         mode = self.config.undated_links
+        if mode == "auto":
+            if self._timeless is None:
+                self._timeless = all(v is None for v in self.days.values())
+            mode = "among_undated" if self._timeless else "none"
         if mode == "any":
             return np.ones(len(others), dtype=np.int8)
         timed = np.array([self.days.get(o) is not None for o in others], dtype=bool)

@@ -114,7 +114,10 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
         def bounded(members: list[str], aid: str = aid) -> np.ndarray:
             return scores.bounded(aid, members)
 
-        story = grouper.assign(aid, candidates, copies, score, bounded)
+        def gaps(members: list[str], aid: str = aid) -> np.ndarray:
+            return scores.gaps(aid, members)
+
+        story = grouper.assign(aid, candidates, copies, score, bounded, gaps)
         assignments[aid] = story
         others = [m for m in grouper.members[story] if m != aid]
         if others:

@@ -31,7 +31,8 @@ def scorer(vectors, times, config=CONFIG):
 
 def add(grouper, scores, aid, copies=None):
     return grouper.assign(aid, [a for a in grouper.story_of], copies or {},
-                          lambda ms: scores(aid, ms), lambda ms: scores.bounded(aid, ms))
+                          lambda ms: scores(aid, ms), lambda ms: scores.bounded(aid, ms),
+                          lambda ms: scores.gaps(aid, ms))
 
 
 def same(n):
@@ -58,17 +59,29 @@ def test_a_2016_article_and_2020_articles_never_share_a_story():
     scores = scorer(vectors, times)
     grouper = Grouper(CONFIG)
     missile = add(grouper, scores, "a0")
-    # Undated: as alike as can be, yet never related to a dated story; they relate among
-    # themselves.
+    # Undated: as alike as can be, yet never related to a dated story, nor (in a collection
+    # with dates) to one another: nothing says they ran in one year.
     airliner = add(grouper, scores, "a1")
-    assert airliner != missile and add(grouper, scores, "a2") == airliner
-    # Dated to January 2020 by its address: too far from 2016, and it may not join the
-    # undated ones either.
-    assert add(grouper, scores, "a3") not in (missile, airliner)
+    assert airliner != missile and add(grouper, scores, "a2") not in (missile, airliner)
+    # Dated to January 2020 by its address: too far from 2016.
+    assert add(grouper, scores, "a3") != missile
     # Not even a copy of the 2016 text joins it from 2020.
     grouper = Grouper(CONFIG)
     missile = add(grouper, scores, "a0")
     assert add(grouper, scores, "a3", {"a0": 0.95}) != missile
+
+
+def test_undated_articles_relate_among_themselves_only_in_a_collection_with_no_dates():
+    vectors = same(3)
+    timeless = scorer(vectors, {})
+    grouper = Grouper(CONFIG)
+    story = add(grouper, timeless, "a0")
+    assert add(grouper, timeless, "a1") == story
+    among = StoryConfig(related_threshold=0.0, term_weight=0.0, undated_links="among_undated")
+    scores = scorer(vectors, {"a2": ("2020-01-01", None)}, among)
+    grouper = Grouper(among)
+    story = add(grouper, scores, "a0")
+    assert add(grouper, scores, "a1") == story and add(grouper, scores, "a2") != story
 
 
 def test_an_undated_article_joins_by_a_copy_or_within_its_address_month():
@@ -118,16 +131,22 @@ def test_dated_members_stay_within_the_window_whatever_the_order_and_links():
     grouper = Grouper(config)
     ids = sorted(vectors)
     rng.shuffle(ids)
+    copy_pairs = set()
     for aid in ids:
         copies = {o: 0.9 for o in rng.sample(sorted(grouper.story_of), 1)} \
             if grouper.story_of and rng.random() < 0.2 else {}
+        copy_pairs |= {frozenset((aid, o)) for o in copies}
         add(grouper, scores, aid, copies)
     assert max(len(m) for m in grouper.members.values()) > 3
+    joined_by_copy = 0
     for members in grouper.members.values():
-        spans = [scores.span(m) for m in members if scores.span(m) is not None]
-        for a in spans:
-            for b in spans:
-                assert max(b[0] - a[1], a[0] - b[1]) <= config.date_window_days
+        timed = [m for m in members if scores.span(m) is not None]
+        for a, b in ((a, b) for a in timed for b in timed if a < b):
+            gap = float(scores.gaps(a, [b])[0])
+            copy = frozenset((a, b)) in copy_pairs
+            joined_by_copy += copy
+            assert gap <= (config.copy_window_days if copy else config.date_window_days)
+    assert joined_by_copy
 
 
 def test_links_are_stored_with_their_strength_and_addresses_date_stories(settings, tmp_path,

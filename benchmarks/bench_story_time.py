@@ -260,7 +260,7 @@ def main() -> None:
 
     base = StoryConfig() if args.window is None else StoryConfig(date_window_days=args.window)
     for window in map(int, args.windows.split(",")):
-        row("window, address dates, undated among themselves",
+        row("window, address dates, undated by copies only (the default)",
             StoryConfig(date_window_days=window), with_address)
     row("no window", StoryConfig(date_window_days=100_000), with_address)
     for name, config in variants(base)[1:]:

@@ -36,7 +36,7 @@ DATE_WINDOW_DAYS = 1
 # over a few days); later, a rerun or a template's stock lead (ABP's copy pairs on leads:
 # 28 of 260 dated ones within 7 days, most of the rest years apart).
 COPY_WINDOW_DAYS = 7
-STRONG_MARGIN = 0.3
+STRONG_MARGIN = 0.2
 
 # A day number, or the first and last day numbers of a span (a month).
 TimeSpan = tuple[int, int]

@@ -29,7 +29,13 @@ from indexer.storage import generations  # noqa: E402
 from indexer.storage.store import Store  # noqa: E402
 from indexer.storage.vectors import VectorIndex  # noqa: E402
 from indexer.stories import duplicates  # noqa: E402
-from indexer.stories.grouping import Grouper, StoryConfig, day_number, pair_metrics  # noqa: E402
+from indexer.stories.grouping import (  # noqa: E402
+    Grouper,
+    StoryConfig,
+    order_key,
+    pair_metrics,
+    time_span,
+)
 from indexer.stories.scores import PairScores, densities  # noqa: E402
 from indexer.stories.terms import TermWeights  # noqa: E402
 
@@ -78,7 +84,9 @@ def group(config: StoryConfig, ids: list[str], scores: PairScores, order: list[i
         def score(members, aid=aid):
             return scores(aid, members)
 
-        grouper.assign(aid, candidates, copies.get(aid, {}), score)
+        grouper.assign(aid, candidates, copies.get(aid, {}), score,
+                       lambda members, aid=aid: scores.bounded(aid, members),
+                       lambda members, aid=aid: scores.gaps(aid, members))
     return grouper.story_of
 
 
@@ -134,7 +142,9 @@ def main() -> None:
         matrix = lead_vectors(store, meta, ids, args.lead_words)
     ROW.update({aid: i for i, aid in enumerate(ids)})
     published = {aid: day for aid, _, day in store.story_rows()}
-    order = sorted(range(len(ids)), key=lambda i: (published.get(ids[i]) or "9999", ids[i]))
+    months = store.published_months()
+    order = sorted(range(len(ids)), key=lambda i: (order_key(published.get(ids[i]),
+                                                             months.get(ids[i])), ids[i]))
     index = VectorIndex.build(np.arange(len(ids), dtype=np.int64), matrix, dimension,
                               exact_limit=len(ids))
     base = StoryConfig()
@@ -155,7 +165,8 @@ def main() -> None:
     test = {p for p in gold_pairs(args.membership, {"val", "test"})
             if p[0] in ROW and p[1] in ROW}
     scores = PairScores(base, ids, matrix, ROW, density,
-                        {aid: day_number(day) for aid, day in published.items()}, weights)
+                        {aid: time_span(day, months.get(aid))
+                         for aid, day in published.items()}, weights)
     print("| related threshold | date window (days) | term weight | undated penalty | "
           "train F1 | train P | train R | val+test F1 | val+test P | val+test R | "
           "largest story | seconds |")

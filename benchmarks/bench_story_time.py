@@ -124,7 +124,7 @@ def group(c: Collection, config: StoryConfig, days: dict[str, str | None],
         grouper.assign(aid, candidates, c.copies.get(aid, {}),
                        lambda ms, aid=aid: scores(aid, ms),
                        lambda ms, aid=aid: scores.bounded(aid, ms),
-                       lambda ms, aid=aid: scores.gaps(aid, ms))
+                       lambda ms, aid=aid: scores.gaps(aid, ms), scores.spread)
     return grouper.story_of, scores
 
 
@@ -216,6 +216,44 @@ def variants(base: StoryConfig) -> list[tuple[str, StoryConfig]]:
                 date_window_days=window, undated_links="any", copy_window_days=100_000))]
 
 
+def undated_rules(c: Collection, base: StoryConfig, pairs, stated, with_address, args,
+                  row) -> None:
+    """Train and val+test F1 and the hidden-date figures of each rule for undated
+    articles: by copies only, related to any, and strong links at each margin."""
+    window = base.date_window_days
+    rules = [("undated by copies only", StoryConfig(date_window_days=window,
+                                                    undated_links="none")),
+             ("undated relate to any", StoryConfig(date_window_days=window,
+                                                   undated_links="any"))]
+    rules += [(f"strong links to one dated story, margin {m}, spread {d} d", StoryConfig(
+        date_window_days=window, undated_links="strong", undated_margin=float(m),
+        undated_spread_days=int(d)))
+        for d in args.undated_spreads.split(",") for m in args.undated_margins.split(",")]
+    for name, config in rules:
+        row(name, config, with_address)
+    rng = random.Random(0)
+    hidden = rng.sample(sorted(a for a in c.ids if stated.get(a)), args.hide)
+    blind = dict(stated)
+    for aid in hidden:
+        blind[aid] = None
+    print()
+    print(f"(b) the dates of {args.hide} dated articles hidden")
+    print("| addresses | setting | related links of those articles | other end's true date "
+          "known | landing > 60 d from the true date | share |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for kept in (True, False):
+        urls = c.url if kept else {a: (None if a in set(hidden) else u)
+                                   for a, u in c.url.items()}
+        ev = evidence(blind, urls, True)
+        for name, config in rules:
+            m = measure(c, config, *ev, pairs, hidden)
+            share = m["hidden_links_far"] / m["hidden_links_known"] \
+                if m["hidden_links_known"] else 0.0
+            print(f"| {'kept' if kept else 'stripped'} | {name} | {m['hidden_links']} | "
+                  f"{m['hidden_links_known']} | {m['hidden_links_far']} | {share:.1%} |",
+                  flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--index", type=Path, required=True)
@@ -225,6 +263,11 @@ def main() -> None:
     parser.add_argument("--hide", type=int, default=1500)
     parser.add_argument("--window", type=int, default=None,
                         help="the window of the other rows (default: StoryConfig's)")
+    parser.add_argument("--undated-margins", default=None,
+                        help="compare only the rules for undated articles: none, any, and "
+                             "strong links at each of these margins (e.g. 0.1,0.2,0.3)")
+    parser.add_argument("--undated-spreads", default="100000",
+                        help="with --undated-margins: the undated spreads in days compared")
     args = parser.parse_args()
 
     print("train spread:", spread(args.membership, "train"), flush=True)
@@ -259,6 +302,9 @@ def main() -> None:
               f"{m['month_links_far']} | {m['seconds']} |", flush=True)
 
     base = StoryConfig() if args.window is None else StoryConfig(date_window_days=args.window)
+    if args.undated_margins is not None:
+        undated_rules(c, base, pairs, stated, with_address, args, row)
+        return
     for window in map(int, args.windows.split(",")):
         row("window, address dates, undated by copies only (the default)",
             StoryConfig(date_window_days=window), with_address)

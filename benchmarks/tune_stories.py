@@ -86,7 +86,8 @@ def group(config: StoryConfig, ids: list[str], scores: PairScores, order: list[i
 
         grouper.assign(aid, candidates, copies.get(aid, {}), score,
                        lambda members, aid=aid: scores.bounded(aid, members),
-                       lambda members, aid=aid: scores.gaps(aid, members))
+                       lambda members, aid=aid: scores.gaps(aid, members),
+                       scores.spread)
     return grouper.story_of
 
 

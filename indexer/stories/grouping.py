@@ -37,6 +37,10 @@ DATE_WINDOW_DAYS = 1
 # 28 of 260 dated ones within 7 days, most of the rest years apart).
 COPY_WINDOW_DAYS = 7
 STRONG_MARGIN = 0.2
+UNDATED_MARGIN = 0.3
+UNDATED_SPREAD_DAYS = 7
+# What ``PairScores.bounded`` gives a link that counts only past the undated margin.
+STRONG_ONLY = 2
 
 # A day number, or the first and last day numbers of a span (a month).
 TimeSpan = tuple[int, int]
@@ -56,12 +60,22 @@ class StoryConfig:
     term_weight: float = TERM_WEIGHT
     # Taken off the score of a pair whose dates are not both known.
     undated_penalty: float = UNDATED_PENALTY
-    # Which related links an article with no time may have: "none" (it joins a story by a
-    # duplicate link only), "among_undated" (with other articles with no time only),
-    # "any" (on its score less the undated penalty), or "auto": "none" in a collection
-    # where some article has a time, "among_undated" in one where none has (there is no
-    # time to tell its stories apart by, and words alone must do).
+    # Which related links an article with no time may have: "strong" (to the dated
+    # members of one story, on an average that passes the threshold by the undated
+    # margin), "none" (it joins a story by a duplicate link only), "among_undated" (with
+    # other articles with no time only), "any" (on its score less the undated penalty), or
+    # "auto": "strong" in a collection where some article has a time, "among_undated" in
+    # one where none has (there is no time to tell its stories apart by, and words alone
+    # must do).
     undated_links: str = "auto"
+    # How far past the related threshold an undated article's average score with a
+    # story's dated members must be for it to join that story ("strong").
+    undated_margin: float = UNDATED_MARGIN
+    # ... and only where the dated articles among its nearest that pass that margin ran
+    # within this many days of one another: a subject that returns (a yearly summit, a
+    # long trade war) gives it look-alikes in several times, and its words cannot tell
+    # which one it belongs to.
+    undated_spread_days: int = UNDATED_SPREAD_DAYS
     # A related link whose score passes the threshold by this much is strong (same story),
     # by less loose (loosely related).
     strong_margin: float = STRONG_MARGIN
@@ -163,7 +177,8 @@ class Grouper:
     def assign(self, aid: str, candidates: list[str], duplicates: dict[str, float],
                score: Callable[[list[str]], np.ndarray],
                bounded: Callable[[list[str]], np.ndarray] | None = None,
-               gaps: Callable[[list[str]], np.ndarray] | None = None) -> int:
+               gaps: Callable[[list[str]], np.ndarray] | None = None,
+               spread: Callable[[list[str]], float] | None = None) -> int:
         """Put one article in a story and return the story id.
 
         ``candidates`` are its nearest articles, ``duplicates`` maps articles it copies to
@@ -173,6 +188,8 @@ class Grouper:
         count nor stop, -1 stop: ``PairScores.bounded``); without it every pair counts.
         ``gaps(ids)`` gives the days between its time and each one's (NaN where unknown),
         for the copy window; without it a copy must fit the date window like any member.
+        ``spread(ids)`` gives the days between the earliest and the latest of their times,
+        for the undated spread; without it the spread is not checked.
         """
         cfg = self.config
 
@@ -201,21 +218,30 @@ class Grouper:
             grouped = [other for other in candidates if other in self.story_of]
             stories = set()
             if grouped:
-                for other, value, linked in zip(grouped, score(grouped), may_link(grouped),
-                                                strict=True):
-                    if linked == 1 and value >= cfg.related_threshold:
+                values, linked = score(grouped), may_link(grouped)
+                alike = [o for o, v, k in zip(grouped, values, linked, strict=True)
+                         if k == STRONG_ONLY
+                         and v >= cfg.related_threshold + cfg.undated_margin]
+                if (spread is not None and len(alike) > 1
+                        and spread(alike) > cfg.undated_spread_days):
+                    linked = np.where(linked == STRONG_ONLY, 0, linked)
+                for other, value, link in zip(grouped, values, linked, strict=True):
+                    if link >= 1 and value >= cfg.related_threshold + (
+                            cfg.undated_margin if link == STRONG_ONLY else 0.0):
                         stories.add(self.story_of[other])
             for story in sorted(stories):
                 members = self.members[story]
                 if len(members) >= cfg.max_story_size:
                     continue
                 values, linked = score(members), may_link(members)
-                counted = linked == 1
+                counted = linked >= 1
                 if (not counted.any() or bool(np.any(linked < 0))
                         or bool(np.any(values == -np.inf))):
                     continue
                 value = float(np.mean(values[counted]))
-                if value >= cfg.related_threshold and value > best_score:
+                needed = cfg.related_threshold + (
+                    cfg.undated_margin if bool(np.any(linked == STRONG_ONLY)) else 0.0)
+                if value >= needed and value > best_score:
                     best_story, best_score = story, value
         if best_story is None:
             best_story = self.next_id

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .grouping import StoryConfig, TimeSpan
+from .grouping import STRONG_ONLY, StoryConfig, TimeSpan
 from .terms import TermWeights
 
 
@@ -89,6 +89,14 @@ class PairScores:
         last = np.array([np.nan if s is None else s[1] for s in spans], dtype=np.float64)
         return self._gaps(mine, first, last)
 
+    def spread(self, others: list[str]) -> float:
+        """Days from the earliest start to the latest end of the times of ``others`` (0
+        where fewer than two have one)."""
+        spans = [s for s in map(self.span, others) if s is not None]
+        if len(spans) < 2:
+            return 0.0
+        return float(max(s[1] for s in spans) - min(s[0] for s in spans))
+
     def span(self, aid: str) -> TimeSpan | None:
         """The first and last day an article may have been published on, None if unknown."""
         value = self.days.get(aid)
@@ -98,18 +106,21 @@ class PairScores:
 
     def bounded(self, aid: str, others: list[str]) -> np.ndarray:
         """What a related link between ``aid`` and each of ``others`` may do, by their times:
-        1 count, 0 neither count nor stop it (a dated article and an undated copy in its
-        story), -1 stop it (an undated article and a dated one), as ``undated_links`` says."""
+        1 count, 2 count only past the undated margin (an undated article and a dated one,
+        ``strong``), 0 neither count nor stop it (a dated article and an undated member of
+        its story), -1 stop it, as ``undated_links`` says."""
         mode = self.config.undated_links
         if mode == "auto":
             if self._timeless is None:
                 self._timeless = all(v is None for v in self.days.values())
-            mode = "among_undated" if self._timeless else "none"
+            mode = "among_undated" if self._timeless else "strong"
         if mode == "any":
             return np.ones(len(others), dtype=np.int8)
         timed = np.array([self.days.get(o) is not None for o in others], dtype=bool)
         if self.days.get(aid) is not None:
             return timed.astype(np.int8)
+        if mode == "strong":
+            return np.where(timed, STRONG_ONLY, 0).astype(np.int8)
         if mode == "among_undated":
             return np.where(timed, -1, 1).astype(np.int8)
         return np.full(len(others), -1, dtype=np.int8)

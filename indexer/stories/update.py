@@ -117,7 +117,7 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
         def gaps(members: list[str], aid: str = aid) -> np.ndarray:
             return scores.gaps(aid, members)
 
-        story = grouper.assign(aid, candidates, copies, score, bounded, gaps)
+        story = grouper.assign(aid, candidates, copies, score, bounded, gaps, scores.spread)
         assignments[aid] = story
         others = [m for m in grouper.members[story] if m != aid]
         if others:

@@ -1,6 +1,6 @@
 """Stories bounded in time: the window holds between every two dated members whatever
-links brought them in, and an undated article joins a dated story only by a copy, or
-within the month its address gives."""
+links brought them in, and an undated article joins a dated story by a copy, within the
+month its address gives, or by a strong link to the one time its look-alikes ran."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from indexer.stories.grouping import Grouper, StoryConfig, order_key, time_span
 from indexer.stories.scores import PairScores
 from indexer.stories.terms import TermWeights
 
-CONFIG = StoryConfig(related_threshold=0.0, date_window_days=1, term_weight=0.0)
+CONFIG = StoryConfig(related_threshold=0.0, date_window_days=1, term_weight=0.0,
+                     undated_links="none")
+STRONG = StoryConfig(related_threshold=0.0, date_window_days=1, term_weight=0.0)
 
 
 def scorer(vectors, times, config=CONFIG):
@@ -32,11 +34,18 @@ def scorer(vectors, times, config=CONFIG):
 def add(grouper, scores, aid, copies=None):
     return grouper.assign(aid, [a for a in grouper.story_of], copies or {},
                           lambda ms: scores(aid, ms), lambda ms: scores.bounded(aid, ms),
-                          lambda ms: scores.gaps(aid, ms))
+                          lambda ms: scores.gaps(aid, ms), scores.spread)
 
 
 def same(n):
     return {f"a{i}": np.ones(4, dtype=np.float32) / 2 for i in range(n)}
+
+
+def at_cosine(c):
+    """A unit vector whose cosine with ``same``'s is ``c``."""
+    other = np.array([1, -1, 1, -1], dtype=np.float32) / 2
+    return (c * np.ones(4, dtype=np.float32) / 2 + np.sqrt(1 - c * c) * other).astype(
+        np.float32)
 
 
 def test_time_spans_and_order():
@@ -73,8 +82,8 @@ def test_a_2016_article_and_2020_articles_never_share_a_story():
 
 def test_undated_articles_relate_among_themselves_only_in_a_collection_with_no_dates():
     vectors = same(3)
-    timeless = scorer(vectors, {})
-    grouper = Grouper(CONFIG)
+    timeless = scorer(vectors, {}, STRONG)
+    grouper = Grouper(STRONG)
     story = add(grouper, timeless, "a0")
     assert add(grouper, timeless, "a1") == story
     among = StoryConfig(related_threshold=0.0, term_weight=0.0, undated_links="among_undated")
@@ -98,6 +107,45 @@ def test_an_undated_article_joins_by_a_copy_or_within_its_address_month():
     assert add(grouper, scores, "a3") != story  # two months on
     # February is within a day of January's end, but not within the window of the 10th.
     assert add(grouper, scores, "a4") != story
+
+
+def test_an_undated_article_joins_one_dated_story_only_by_a_strong_link():
+    assert StoryConfig().undated_links == "auto"
+    vectors = same(4)
+    # Pair scores with the dated one (twice the cosine less two floor densities of 0.6):
+    # 0.8, past the threshold (0) by more than the undated margin; 0.1, by less.
+    vectors["a2"] = at_cosine(0.65)
+    times = {"a0": ("2020-01-10", None)}
+    scores = scorer(vectors, times, STRONG)
+    assert float(scores("a0", ["a1"])[0]) >= STRONG.related_threshold + STRONG.undated_margin
+    assert 0 <= float(scores("a0", ["a2"])[0]) < STRONG.undated_margin
+    grouper = Grouper(STRONG)
+    story = add(grouper, scores, "a0")
+    assert add(grouper, scores, "a1") == story
+    assert add(grouper, scores, "a2") != story
+    # An undated member is no evidence of time: a3 is counted against a0 alone.
+    assert add(grouper, scores, "a3") == story
+    # Undated articles alone never relate by their words in a collection with dates.
+    grouper = Grouper(STRONG)
+    add(grouper, scores, "a1")
+    assert add(grouper, scores, "a3") != grouper.story_of["a1"]
+
+
+def test_an_undated_article_whose_look_alikes_ran_at_several_times_joins_none():
+    vectors = same(3)
+    times = {"a0": ("2016-03-09", None), "a2": ("2020-01-08", None)}
+    scores = scorer(vectors, times, STRONG)
+    grouper = Grouper(STRONG)
+    missile, again = add(grouper, scores, "a0"), add(grouper, scores, "a2")
+    assert missile != again
+    assert add(grouper, scores, "a1") not in (missile, again)
+    # Look-alikes within the undated spread of each other are one time: it joins.
+    times = {"a0": ("2020-01-03", None), "a2": ("2020-01-08", None)}
+    assert STRONG.undated_spread_days >= 5
+    scores = scorer(vectors, times, STRONG)
+    grouper = Grouper(STRONG)
+    first, later = add(grouper, scores, "a0"), add(grouper, scores, "a2")
+    assert add(grouper, scores, "a1") in (first, later)
 
 
 def test_the_window_holds_through_a_chain_of_links():

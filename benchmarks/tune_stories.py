@@ -63,7 +63,7 @@ def duplicate_pairs(store: Store, threshold: float) -> dict[str, dict[str, float
     texts = store.texts(sorted({a for p in likely for a in p}))
     shingles = {aid: duplicates.shingles(text) for aid, text in texts.items()}
     found: dict[str, dict[str, float]] = defaultdict(dict)
-    for a, b in likely:
+    for a, b in sorted(likely):  # ties keep one order whatever the string hashes
         shared = duplicates.jaccard(shingles[a], shingles[b])
         if shared >= threshold:
             found[a][b] = found[b][a] = shared

@@ -12,9 +12,13 @@ of a story that both have a time are within the date window of each other (the g
 their spans), or within the copy window where one copies the other, whichever link brought
 each in; so no chain of links stretches a story past them, and every related link joins
 two articles within the date window. An article with no time at all joins a story of dated
-articles only by a duplicate link: nothing bounds when it was published, and by its words
-alone it would be a candidate for every story of every year. Only in a collection where
-no article has a time (saved pages with no dates) are undated articles related among
+articles by a duplicate link, or by a strong related link: its average score with the
+story's dated members passes the threshold by the undated margin, and the dated articles
+among its nearest that pass that margin ran within the undated spread of one another (by
+its words alone it would be a candidate for every story of every year, so only a clear
+look-alike of one time dates it). It then neither counts nor stops later links: every
+article has one story, so it cannot bridge two times. Only in a collection where no
+article has a time (saved pages with no dates) are undated articles related among
 themselves.
 """
 
@@ -37,8 +41,8 @@ DATE_WINDOW_DAYS = 1
 # 28 of 260 dated ones within 7 days, most of the rest years apart).
 COPY_WINDOW_DAYS = 7
 STRONG_MARGIN = 0.2
-UNDATED_MARGIN = 0.3
-UNDATED_SPREAD_DAYS = 7
+UNDATED_MARGIN = 0.6
+UNDATED_SPREAD_DAYS = 60
 # What ``PairScores.bounded`` gives a link that counts only past the undated margin.
 STRONG_ONLY = 2
 

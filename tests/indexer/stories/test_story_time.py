@@ -68,8 +68,8 @@ def test_a_2016_article_and_2020_articles_never_share_a_story():
     scores = scorer(vectors, times)
     grouper = Grouper(CONFIG)
     missile = add(grouper, scores, "a0")
-    # Undated: as alike as can be, yet never related to a dated story, nor (in a collection
-    # with dates) to one another: nothing says they ran in one year.
+    # Undated, by copies only: as alike as can be, yet never related to a dated story, nor
+    # (in a collection with dates) to one another: nothing says they ran in one year.
     airliner = add(grouper, scores, "a1")
     assert airliner != missile and add(grouper, scores, "a2") not in (missile, airliner)
     # Dated to January 2020 by its address: too far from 2016.
@@ -100,7 +100,7 @@ def test_an_undated_article_joins_by_a_copy_or_within_its_address_month():
     scores = scorer(vectors, times)
     grouper = Grouper(CONFIG)
     story = add(grouper, scores, "a0")
-    assert add(grouper, scores, "a1") != story  # no evidence of its time
+    assert add(grouper, scores, "a1") != story  # by copies only: no evidence of its time
     grouper.detach("a1")
     assert add(grouper, scores, "a1", {"a0": 0.9}) == story  # a copy joins
     assert add(grouper, scores, "a2") == story  # its month holds the story's day

@@ -225,10 +225,13 @@ def undated_rules(c: Collection, base: StoryConfig, pairs, stated, with_address,
                                                     undated_links="none")),
              ("undated relate to any", StoryConfig(date_window_days=window,
                                                    undated_links="any"))]
-    rules += [(f"strong links to one dated story, margin {m}, spread {d} d", StoryConfig(
-        date_window_days=window, undated_links="strong", undated_margin=float(m),
-        undated_spread_days=int(d)))
-        for d in args.undated_spreads.split(",") for m in args.undated_margins.split(",")]
+    rules += [(f"strong links to one dated story, margin {m}, spread {d} d of those past "
+               f"{sm or m}", StoryConfig(
+                   date_window_days=window, undated_links="strong", undated_margin=float(m),
+                   undated_spread_days=int(d),
+                   undated_spread_margin=float(sm) if sm else None))
+              for d in args.undated_spreads.split(",") for m in args.undated_margins.split(",")
+              for sm in (args.undated_spread_margins or "").split(",")]
     for name, config in rules:
         row(name, config, with_address)
     rng = random.Random(0)
@@ -268,6 +271,9 @@ def main() -> None:
                              "strong links at each of these margins (e.g. 0.1,0.2,0.3)")
     parser.add_argument("--undated-spreads", default="100000",
                         help="with --undated-margins: the undated spreads in days compared")
+    parser.add_argument("--undated-spread-margins", default=None,
+                        help="with --undated-margins: the margins a look-alike passes to "
+                             "count in the spread (default: the undated margin)")
     args = parser.parse_args()
 
     print("train spread:", spread(args.membership, "train"), flush=True)

@@ -14,9 +14,9 @@ each in; so no chain of links stretches a story past them, and every related lin
 two articles within the date window. An article with no time at all joins a story of dated
 articles by a duplicate link, or by a strong related link: its average score with the
 story's dated members passes the threshold by the undated margin, and the dated articles
-among its nearest that pass that margin ran within the undated spread of one another (by
-its words alone it would be a candidate for every story of every year, so only a clear
-look-alike of one time dates it). It then neither counts nor stops later links: every
+among its nearest that pass the undated spread margin ran within the undated spread of one
+another (by its words alone it would be a candidate for every story of every year, so only
+a clear look-alike of one time dates it). It then neither counts nor stops later links: every
 article has one story, so it cannot bridge two times. Only in a collection where no
 article has a time (saved pages with no dates) are undated articles related among
 themselves.
@@ -41,8 +41,9 @@ DATE_WINDOW_DAYS = 1
 # 28 of 260 dated ones within 7 days, most of the rest years apart).
 COPY_WINDOW_DAYS = 7
 STRONG_MARGIN = 0.2
-UNDATED_MARGIN = 0.6
+UNDATED_MARGIN = 0.5
 UNDATED_SPREAD_DAYS = 60
+UNDATED_SPREAD_MARGIN = 0.3
 # What ``PairScores.bounded`` gives a link that counts only past the undated margin.
 STRONG_ONLY = 2
 
@@ -75,11 +76,15 @@ class StoryConfig:
     # How far past the related threshold an undated article's average score with a
     # story's dated members must be for it to join that story ("strong").
     undated_margin: float = UNDATED_MARGIN
-    # ... and only where the dated articles among its nearest that pass that margin ran
-    # within this many days of one another: a subject that returns (a yearly summit, a
+    # ... and only where the dated articles among its nearest that pass the undated spread
+    # margin ran within this many days of one another: a subject that returns (a yearly summit, a
     # long trade war) gives it look-alikes in several times, and its words cannot tell
     # which one it belongs to.
     undated_spread_days: int = UNDATED_SPREAD_DAYS
+    # The margin over the threshold a look-alike passes to count in that spread (None: the
+    # undated margin); below the undated margin, so that a look-alike of another time too
+    # weak to join still tells the article's subject returns.
+    undated_spread_margin: float | None = UNDATED_SPREAD_MARGIN
     # A related link whose score passes the threshold by this much is strong (same story),
     # by less loose (loosely related).
     strong_margin: float = STRONG_MARGIN
@@ -225,7 +230,9 @@ class Grouper:
                 values, linked = score(grouped), may_link(grouped)
                 alike = [o for o, v, k in zip(grouped, values, linked, strict=True)
                          if k == STRONG_ONLY
-                         and v >= cfg.related_threshold + cfg.undated_margin]
+                         and v >= cfg.related_threshold + (
+                             cfg.undated_margin if cfg.undated_spread_margin is None
+                             else cfg.undated_spread_margin)]
                 if (spread is not None and len(alike) > 1
                         and spread(alike) > cfg.undated_spread_days):
                     linked = np.where(linked == STRONG_ONLY, 0, linked)

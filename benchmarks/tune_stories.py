@@ -29,7 +29,13 @@ from indexer.storage import generations  # noqa: E402
 from indexer.storage.store import Store  # noqa: E402
 from indexer.storage.vectors import VectorIndex  # noqa: E402
 from indexer.stories import duplicates  # noqa: E402
-from indexer.stories.grouping import Grouper, StoryConfig, day_number, pair_metrics  # noqa: E402
+from indexer.stories.grouping import (  # noqa: E402
+    Grouper,
+    StoryConfig,
+    order_key,
+    pair_metrics,
+    time_span,
+)
 from indexer.stories.scores import PairScores, densities  # noqa: E402
 from indexer.stories.terms import TermWeights  # noqa: E402
 
@@ -57,7 +63,7 @@ def duplicate_pairs(store: Store, threshold: float) -> dict[str, dict[str, float
     texts = store.articles.texts(sorted({a for p in likely for a in p}))
     shingles = {aid: duplicates.shingles(text) for aid, text in texts.items()}
     found: dict[str, dict[str, float]] = defaultdict(dict)
-    for a, b in likely:
+    for a, b in sorted(likely):  # ties keep one order whatever the string hashes
         shared = duplicates.jaccard(shingles[a], shingles[b])
         if shared >= threshold:
             found[a][b] = found[b][a] = shared
@@ -78,7 +84,10 @@ def group(config: StoryConfig, ids: list[str], scores: PairScores, order: list[i
         def score(members, aid=aid):
             return scores(aid, members)
 
-        grouper.assign(aid, candidates, copies.get(aid, {}), score)
+        grouper.assign(aid, candidates, copies.get(aid, {}), score,
+                       lambda members, aid=aid: scores.bounded(aid, members),
+                       lambda members, aid=aid: scores.gaps(aid, members),
+                       scores.spread)
     return grouper.story_of
 
 
@@ -134,7 +143,9 @@ def main() -> None:
         matrix = lead_vectors(store, meta, ids, args.lead_words)
     ROW.update({aid: i for i, aid in enumerate(ids)})
     published = {aid: day for aid, _, day in store.stories.story_rows()}
-    order = sorted(range(len(ids)), key=lambda i: (published.get(ids[i]) or "9999", ids[i]))
+    months = store.stories.published_months()
+    order = sorted(range(len(ids)), key=lambda i: (order_key(published.get(ids[i]),
+                                                             months.get(ids[i])), ids[i]))
     index = VectorIndex.build(np.arange(len(ids), dtype=np.int64), matrix, dimension,
                               exact_limit=len(ids))
     base = StoryConfig()
@@ -155,7 +166,8 @@ def main() -> None:
     test = {p for p in gold_pairs(args.membership, {"val", "test"})
             if p[0] in ROW and p[1] in ROW}
     scores = PairScores(base, ids, matrix, ROW, density,
-                        {aid: day_number(day) for aid, day in published.items()}, weights)
+                        {aid: time_span(day, months.get(aid))
+                         for aid, day in published.items()}, weights)
     print("| related threshold | date window (days) | term weight | undated penalty | "
           "train F1 | train P | train R | val+test F1 | val+test P | val+test R | "
           "largest story | seconds |")

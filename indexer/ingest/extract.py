@@ -12,6 +12,7 @@ import ftfy
 import trafilatura
 
 from ..models import Article, RawArticle, Skipped
+from .dates import address_date
 from .language import detect_language
 
 # Longer texts are cut, not dropped, and the cut is noted. The longest of the 37,540 US
@@ -172,6 +173,9 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
     metadata = dict(raw.metadata)
     if raw.published and normalise_date(raw.published) is None:
         metadata.setdefault("published_raw", raw.published)
+    published = normalise_date(published)
+    if published is None:
+        published = _date_from_address(url, metadata)
     article = Article(
         id=article_id(raw, url),
         title=title,
@@ -179,7 +183,7 @@ def extract(raw: RawArticle) -> tuple[Article, str] | Skipped:
         origin=raw.origin,
         url=url,
         source=_clean_line(_fix(source))[:200] if source else None,
-        published=normalise_date(published),
+        published=published,
         author=_clean_line(_fix(author))[:300] if author else None,
         language=language,
         language_detected=detected and language is not None,
@@ -199,7 +203,8 @@ def _from_html(html: str, url: str | None = None) -> dict | None:
     document = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_tables=False,
         date_extraction_params=_DATE_PARAMS)
-    if document is None or not (document.text or "").strip():
+    # A Document unless as_dict is asked for, which it is not.
+    if document is None or isinstance(document, dict) or not (document.text or "").strip():
         return None
     lang = _HTML_LANG.search(html[:5000])
     return {
@@ -306,6 +311,19 @@ def normalise_date(value: str | None) -> str | None:
         return parser.parse(value, fuzzy=False).date().isoformat()
     except (ValueError, OverflowError, TypeError):
         return None
+
+
+def _date_from_address(url: str | None, metadata: dict) -> str | None:
+    """The day the address gives, noted as read from it; a month only goes to the metadata
+    (``published_month``), since ``published`` holds days and the 1st would be a guess."""
+    found = address_date(url)
+    if found is None:
+        return None
+    metadata["published_from"] = "address"
+    if found.precision == "day":
+        return found.value
+    metadata["published_month"] = found.value
+    return None
 
 
 def article_id(raw: RawArticle, url: str | None) -> str:

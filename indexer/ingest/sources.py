@@ -93,7 +93,7 @@ def read_file(path: Path) -> Iterator[RawArticle | Skipped]:
         # WARC files are streamed record by record, never read whole (see indexer.warc).
         yield from _from_warc(path)
         return
-    limit = MAX_ARTICLE_FILE_BYTES.get(kind, MAX_FILE_BYTES)
+    limit = MAX_ARTICLE_FILE_BYTES.get(kind or "", MAX_FILE_BYTES)
     data = _read_bytes(path, limit)
     cut = len(data) > limit
     if cut and kind not in MAX_ARTICLE_FILE_BYTES:

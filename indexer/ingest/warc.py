@@ -137,7 +137,7 @@ def _page(record: ArcWarcRecord, origin: str, max_bytes: int) -> WarcPage | Skip
     # content_stream undoes chunked transfer and gzip/brotli content encoding; reading at most
     # one byte past the cap keeps a compressed bomb from inflating beyond it.
     body = _read_at_most(record.content_stream(), max_bytes + 1)
-    if len(body) <= max_bytes and getattr(record.raw_stream, "limit", 0):
+    if len(body) <= max_bytes and getattr(record.raw_stream, "limit", None):
         # The body ended before the length its header gave: the file was cut in this record.
         return Skipped(origin, "broken WARC record: cut short")
     charset = _CHARSET.search(content_type)

@@ -194,13 +194,24 @@ def m013_story_terms(db: Database) -> None:
         db.table("meta").upsert({"key": "terms_pending", "value": "1"}, pk="key")
 
 
+@MIGRATIONS()
+def m014_edge_strength(db: Database) -> None:
+    # How far a related pair's score passed the related threshold, and whether that makes
+    # the link strong (same story) or loose (loosely related); empty on edges grouped
+    # before this migration until their articles are grouped again.
+    edges = db.table("edges")
+    edges.add_column("margin", float)
+    edges.add_column("strength", str)
+
+
 # An index without these is still searched as it is: only a build reads the line counts
 # and source files, search reads a generation without segments from its one vector file,
 # and one without outlets as if no article had a lean or an alias; it ranks articles by
 # their passages' keywords where it lacks the article search.
 INDEXING_ONLY = frozenset({"m006_line_counts", "m007_vector_segments", "m008_source_files",
                            "m009_removed_articles", "m010_story_rows_index",
-                           "m011_outlets", "m012_article_search", "m013_story_terms"})
+                           "m011_outlets", "m012_article_search", "m013_story_terms",
+                           "m014_edge_strength"})
 
 
 def _names() -> list[str]:

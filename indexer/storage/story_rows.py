@@ -63,6 +63,13 @@ class StoryRows:
         """(article id, story id, published) of every article."""
         return self.db.execute("select id, story_id, published from articles").fetchall()
 
+    def published_months(self) -> dict[str, str]:
+        """Articles dated to a month only (by their address), with the month (YYYY-MM)."""
+        return dict(self.db.execute(
+            "select id, json_extract(metadata, '$.published_month') from articles "
+            "where published is null and metadata like '%published_month%' "
+            "and json_extract(metadata, '$.published_month') is not null").fetchall())
+
     def set_stories(self, assignments: dict[str, int]) -> None:
         self.db.conn.executemany("update articles set story_id = ? where id = ?",
                                  [(story, aid) for aid, story in assignments.items()])
@@ -86,7 +93,9 @@ class StoryRows:
         self.db.table("edges").upsert_all(
             ({"a": min(e.a, e.b), "b": max(e.a, e.b), "relation": e.relation,
               "similarity": round(e.similarity, 4),
-              "shared_text": None if e.shared_text is None else round(e.shared_text, 4)}
+              "shared_text": None if e.shared_text is None else round(e.shared_text, 4),
+              "margin": None if e.margin is None else round(e.margin, 4),
+              "strength": e.strength}
              for e in edges), pk=("a", "b"), batch_size=2000)
 
     def edges_of(self, article_id: str) -> list[StoredEdge]:

@@ -11,9 +11,10 @@ Three signals, all computed from what indexing stores:
   domain similarity local scaling does it for word translation);
 - the **term similarity** of their words, weighted by idf (``terms.TermWeights``): the
   names and rare words two tellings of one event share whatever their wording;
-- their **dates**: two dated articles further apart than the date window are never one
-  story; a pair with a date unknown is scored less the undated penalty, so an undated
-  article can join a story but only on a strong score.
+- their **times**: two articles whose spans of days (a day, or the month an address
+  gives) are further apart than the date window are never one story; a pair with a time
+  unknown is scored less the undated penalty, and (``bounded``) is a related link only as
+  the configuration's ``undated_links`` allows.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .grouping import StoryConfig
+from .grouping import STRONG_ONLY, StoryConfig, TimeSpan
 from .terms import TermWeights
 
 
@@ -36,10 +37,13 @@ class PairScores:
     matrix: np.ndarray  # one unit vector a row
     row_of: Mapping[str, int]
     density: np.ndarray  # per row; NaN where not computed
-    days: Mapping[str, int | None]
+    # Each article's day number, or span of day numbers (a month); None where unknown.
+    days: Mapping[str, int | TimeSpan | None]
     terms: TermWeights
     # Called with articles whose density or words are not held yet, to fetch them.
     fetch: Callable[[list[str]], None] | None = None
+    # Whether no article of the collection has a time (for ``undated_links`` "auto").
+    _timeless: bool | None = None
 
     def cosines(self, aid: str, others: list[str]) -> np.ndarray:
         return self.matrix[[self.row_of[o] for o in others]] @ self.matrix[self.row_of[aid]]
@@ -57,17 +61,69 @@ class PairScores:
                  - self.density[rows])
         if cfg.term_weight:
             score += cfg.term_weight * self.terms.similarity(aid, others)
-        mine = self.days.get(aid)
-        theirs = np.array([np.nan if self.days.get(o) is None else self.days[o]
-                           for o in others], dtype=np.float64)
+        mine = self.span(aid)
+        spans = [self.span(o) for o in others]
+        first = np.array([np.nan if s is None else s[0] for s in spans], dtype=np.float64)
+        last = np.array([np.nan if s is None else s[1] for s in spans], dtype=np.float64)
         if mine is None:
             score -= cfg.undated_penalty
         else:
-            undated = np.isnan(theirs)
+            undated = np.isnan(first)
             score[undated] -= cfg.undated_penalty
             with np.errstate(invalid="ignore"):
-                score[np.abs(theirs - mine) > cfg.date_window_days] = -np.inf
+                score[self._gaps(mine, first, last) > cfg.date_window_days] = -np.inf
         return score
+
+    @staticmethod
+    def _gaps(mine: TimeSpan, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        # The days between two spans: none where they overlap.
+        return np.maximum(np.maximum(first - mine[1], mine[0] - last), 0)
+
+    def gaps(self, aid: str, others: list[str]) -> np.ndarray:
+        """Days between the time of ``aid`` and each of ``others``, NaN where unknown."""
+        mine = self.span(aid)
+        if mine is None:
+            return np.full(len(others), np.nan)
+        spans = [self.span(o) for o in others]
+        first = np.array([np.nan if s is None else s[0] for s in spans], dtype=np.float64)
+        last = np.array([np.nan if s is None else s[1] for s in spans], dtype=np.float64)
+        return self._gaps(mine, first, last)
+
+    def spread(self, others: list[str]) -> float:
+        """Days from the earliest start to the latest end of the times of ``others`` (0
+        where fewer than two have one)."""
+        spans = [s for s in map(self.span, others) if s is not None]
+        if len(spans) < 2:
+            return 0.0
+        return float(max(s[1] for s in spans) - min(s[0] for s in spans))
+
+    def span(self, aid: str) -> TimeSpan | None:
+        """The first and last day an article may have been published on, None if unknown."""
+        value = self.days.get(aid)
+        if value is None or isinstance(value, tuple):
+            return value
+        return (value, value)
+
+    def bounded(self, aid: str, others: list[str]) -> np.ndarray:
+        """What a related link between ``aid`` and each of ``others`` may do, by their times:
+        1 count, 2 count only past the undated margin (an undated article and a dated one,
+        ``strong``), 0 neither count nor stop it (a dated article and an undated member of
+        its story), -1 stop it, as ``undated_links`` says."""
+        mode = self.config.undated_links
+        if mode == "auto":
+            if self._timeless is None:
+                self._timeless = all(v is None for v in self.days.values())
+            mode = "among_undated" if self._timeless else "strong"
+        if mode == "any":
+            return np.ones(len(others), dtype=np.int8)
+        timed = np.array([self.days.get(o) is not None for o in others], dtype=bool)
+        if self.days.get(aid) is not None:
+            return timed.astype(np.int8)
+        if mode == "strong":
+            return np.where(timed, STRONG_ONLY, 0).astype(np.int8)
+        if mode == "among_undated":
+            return np.where(timed, -1, 1).astype(np.int8)
+        return np.full(len(others), -1, dtype=np.int8)
 
 
 def densities(scores: np.ndarray, found: np.ndarray, rows: list[int], n: int) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 from ..storage.store import Store
 from ..storage.vectors import VectorIndex
 from . import duplicates, terms
-from .grouping import Edge, Grouper, StoryConfig, day_number
+from .grouping import Edge, Grouper, StoryConfig, order_key, strength, time_span
 from .scores import PairScores, densities
 
 PART = 1_000  # articles read and signed at a time
@@ -36,6 +36,7 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
     changed = list(dict.fromkeys(changed))
     rows = store.stories.story_rows()
     published = {aid: day for aid, _, day in rows}
+    months = store.stories.published_months()
     grouper = Grouper.from_assignments(config, ((aid, story) for aid, story, _ in rows))
     for aid in [*changed, *removed]:
         grouper.detach(aid)
@@ -72,7 +73,7 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
     index = VectorIndex.build(np.arange(len(ids), dtype=np.int64), matrix, dimension,
                               exact_limit=len(ids))
     todo = sorted((aid for aid in changed if aid in row_of),
-                  key=lambda aid: (published.get(aid) or "9999", aid))
+                  key=lambda aid: (order_key(published.get(aid), months.get(aid)), aid))
     wanted = max(config.neighbors, config.density_neighbors) + 1
     todo_rows = [row_of[a] for a in todo]
     neighbor_lists = _neighbors(index, matrix, todo_rows, wanted)
@@ -98,8 +99,8 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
 
     fetch([*todo, *(m for m in mates if m in row_of)])
     scores = PairScores(config, ids, matrix, row_of, density,
-                        {aid: day_number(day) for aid, day in published.items()}, weights,
-                        fetch)
+                        {aid: time_span(day, months.get(aid))
+                         for aid, day in published.items()}, weights, fetch)
 
     assignments: dict[str, int] = {}
     edges: list[Edge] = []
@@ -108,16 +109,24 @@ def update_stories(store: Store, changed: Sequence[str], removed: Sequence[str],
         candidates = [ids[r] for r in rows_[:config.neighbors + 1] if ids[r] != aid]
         copies = _copies(store, aid, bands[aid], grouper, shingle_cache, config)
 
-        def score(members: list[str], aid=aid) -> np.ndarray:
+        def score(members: list[str], aid: str = aid) -> np.ndarray:
             return scores(aid, members)
 
-        story = grouper.assign(aid, candidates, copies, score)
+        def bounded(members: list[str], aid: str = aid) -> np.ndarray:
+            return scores.bounded(aid, members)
+
+        def gaps(members: list[str], aid: str = aid) -> np.ndarray:
+            return scores.gaps(aid, members)
+
+        story = grouper.assign(aid, candidates, copies, score, bounded, gaps, scores.spread)
         assignments[aid] = story
         others = [m for m in grouper.members[story] if m != aid]
         if others:
             cosines = scores.cosines(aid, others)
-            edges.extend(_edge(store, aid, m, float(c), copies, signatures, shingle_cache,
-                               config) for m, c in zip(others, cosines, strict=True))
+            margins = scores(aid, others) - config.related_threshold
+            edges.extend(_edge(store, aid, m, float(c), float(v), copies, signatures,
+                               shingle_cache, config)
+                         for m, c, v in zip(others, cosines, margins, strict=True))
     store.stories.set_stories(assignments)
     store.stories.put_edges(edges)
     sizes = [len(m) for m in grouper.members.values()]
@@ -179,7 +188,8 @@ def _copies(store: Store, aid: str, keys: list[int], grouper: Grouper,
     return found
 
 
-def _edge(store: Store, aid: str, other: str, cosine: float, copies: dict[str, float],
+def _edge(store: Store, aid: str, other: str, cosine: float, margin: float,
+          copies: dict[str, float],
           signatures: dict[str, np.ndarray], cache: dict[str, set[str]],
           config: StoryConfig) -> Edge:
     shared = copies.get(other)
@@ -191,5 +201,7 @@ def _edge(store: Store, aid: str, other: str, cosine: float, copies: dict[str, f
             shared = duplicates.jaccard(_shingles(store, aid, cache),
                                         _shingles(store, other, cache))
     if shared is not None and shared >= config.duplicate_threshold:
-        return Edge(aid, other, "duplicate", cosine, shared)
-    return Edge(aid, other, "related", cosine, None)
+        return Edge(aid, other, "duplicate", cosine, shared, margin,
+                    strength("duplicate", margin, config))
+    return Edge(aid, other, "related", cosine, None, margin,
+                strength("related", margin, config))

@@ -69,7 +69,7 @@ def test_a_new_database_records_every_migration_once(tmp_path):
                        "m004_common_terms", "m005_cache_apart", "m006_line_counts",
                        "m007_vector_segments", "m008_source_files",
                        "m009_removed_articles", "m010_story_rows_index", "m011_outlets",
-                       "m012_article_search", "m013_story_terms"]
+                       "m012_article_search", "m013_story_terms", "m014_edge_strength"]
     assert store.is_current()
     store.close()
 

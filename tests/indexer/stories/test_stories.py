@@ -56,8 +56,11 @@ def test_date_window_separates_far_apart_articles_and_undated_ones_pay_a_penalty
     grouper = Grouper(config)
     first = grouper.assign("A", [], {}, lambda ms: scores("A", ms))
     assert grouper.assign("C", ["A"], {}, lambda ms: scores("C", ms)) != first
-    # A copy joins regardless of dates.
-    assert grouper.assign("B", [], {"C": 0.9}, lambda ms: scores("B", ms)) == \
+    # A copy joins its original's story only where its date fits the window: a text
+    # carried again two months on is a story of its own; an undated copy joins.
+    assert grouper.assign("B", [], {"C": 0.9}, lambda ms: scores("B", ms)) not in \
+        (first, grouper.story_of["C"])
+    assert grouper.assign("D", [], {"C": 0.9}, lambda ms: scores("D", ms)) == \
         grouper.story_of["C"]
 
 

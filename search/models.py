@@ -70,6 +70,8 @@ class SearchResult(BaseModel):
     similarity: float | None = Field(
         default=None, description="cosine of the passage shown and the query, -1 to 1; null in "
         "keyword search")
+    weak: bool = Field(default=False, description="the similarity is under the relevance floor "
+                       "(the response's floor); false in keyword search")
     passage: PassageOut
     article: ArticleRef
     story_id: int | None = None

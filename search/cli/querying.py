@@ -88,6 +88,8 @@ def search(ctx, query, k, source, since, until, language, lean, mode, no_collaps
         article, story = result.article, result.story
         score = (f"  similarity {result.similarity:.2f}" if result.similarity is not None
                  else f"  score {result.score:.3f}")
+        if result.weak:
+            score += ", weak match"
         click.echo(click.style(f"{rank}. {article.title}", bold=True)
                    + f"  ({_meta(article)})" + click.style(score, dim=True))
         click.echo(f"   id {article.id}" + _first(story, article.id))

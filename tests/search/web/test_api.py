@@ -489,6 +489,16 @@ def test_the_story_is_the_whole_story_whatever_the_filters(client):
     assert whole["blindspot"] is None and whole["articles"] == 4
 
 
+def test_results_under_the_floor_are_weak_and_those_reaching_it_are_not(client):
+    body = search(client, q="river bridge closed after inspectors find cracked girders",
+                  collapse="false", k=20)
+    weak = [r["weak"] for r in body["results"]]
+    assert not weak[0] and any(weak), weak  # the fixture holds matches on both sides
+    for r in body["results"]:
+        assert r["weak"] is (r["similarity"] < body["floor"])
+    assert not any(r["weak"] for r in search(client, q="bridge", mode="keyword")["results"])
+
+
 def test_every_result_has_its_story(client):
     for collapse in ("true", "false"):
         results = search(client, q="new rules passed", k=20, collapse=collapse)["results"]
@@ -512,7 +522,10 @@ def test_any_query_gets_results_or_the_empty_state(client, q, mode):
     assert isinstance(body["weak"], bool) and isinstance(body["results"], list)
     if mode == "keyword":
         assert body["floor"] is None and not body["weak"]
+        assert not any(r["weak"] for r in body["results"])
     else:
+        # Each result says on its own whether it reaches the floor.
+        assert all(r["weak"] is (r["similarity"] < body["floor"]) for r in body["results"])
         assert body["floor"] > 0
         assert all(-1 <= r["similarity"] <= 1 for r in body["results"])
         if body["weak"]:  # weak means no result reaches the floor

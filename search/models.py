@@ -28,6 +28,10 @@ class CoverageItem(BaseModel):
     relation: str = Field(description="duplicate or related")
     similarity: float
     shared_text: float | None = None
+    strength: str | None = Field(
+        default=None, description="strong or loose: how far past the related threshold the "
+        "link was (a duplicate is strong); null where the index holds none (links grouped "
+        "before strengths were stored)")
     passage: PassageOut | None = None
 
 

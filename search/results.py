@@ -109,7 +109,8 @@ def coverage_of(gen: Generation, articles: list[StoredArticle], matched: dict[st
             edge = edges.get((article.id, other)) or StoredEdge(other, "related", 0.0)
             item = CoverageItem(
                 article=rows.ref(refs[other]), relation=edge.relation,
-                similarity=edge.similarity or 0.0, shared_text=edge.shared_text)
+                similarity=edge.similarity or 0.0, shared_text=edge.shared_text,
+                strength=edge.strength)
             items.append((item, matched.get(other)))
         items.sort(key=lambda pair: (pair[0].article.published or "9999",
                                      -pair[0].similarity))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from web_fixtures import ARTICLES
 
 from indexer.settings import Settings
+from indexer.storage import generations
 from search.params import clean_query
 from search.web.app import create_app
 
@@ -343,6 +345,25 @@ def test_wire_copies_collapse_into_one_result_that_lists_the_other(client):
     top = results[0]
     other = ({"farm-wire-1", "farm-wire-2"} - {top["article"]["id"]}).pop()
     assert [(c["article"]["id"], c["relation"]) for c in top["coverage"]] == [(other, "duplicate")]
+    assert top["coverage"][0]["strength"] == "strong"
+
+
+def test_coverage_links_carry_the_strength_stored_with_them(client, index_dir):
+    strengths = {}
+    for article_id in ("bridge-sentinel", "water-valley", "farm-wire-1"):
+        body = client.get(f"/api/articles/{article_id}/coverage").json()
+        assert body["coverage"]
+        for item in body["coverage"]:
+            strengths[(article_id, item["article"]["id"])] = item["strength"]
+    # What coverage says is what the build stored for that pair; a member that joined
+    # through another member has no link of its own to the article, and no strength.
+    with sqlite3.connect(generations.live_database(index_dir)) as db:
+        stored = {frozenset(pair): strength for *pair, strength in
+                  db.execute("select a, b, strength from edges")}
+    assert set(stored.values()) <= {"strong", "loose"}
+    for pair, strength in strengths.items():
+        assert strength == stored.get(frozenset(pair)), pair
+    assert "strong" in strengths.values()
 
 
 def test_search_modes_and_language_are_accepted_and_checked(client):

@@ -68,8 +68,8 @@ def test_index_search_stats_round_trip(run, seeds_dir, tmp_path):
     assert set(first) == {"score", "similarity", "weak", "passage", "article", "story_id",
                           "story", "coverage"}
     assert first["weak"] is (first["similarity"] < data["floor"])
-    assert set(first["story"]) == {"id", "articles", "outlets", "first", "first_ahead", "leans",
-                                   "lean_unknown", "blindspot"}
+    assert set(first["story"]) == {"id", "articles", "outlets", "first", "first_ahead",
+                                   "first_day_outlets", "leans", "lean_unknown", "blindspot"}
     assert (first["story"]["id"], first["story"]["articles"]) == (first["story_id"], 2)
     assert -1.0 <= first["similarity"] <= 1.0 and isinstance(data["weak"], bool)
     (other,) = first["coverage"]
@@ -269,3 +269,7 @@ def test_a_story_line_says_leans_unknown_leans_and_a_blindspot():
                                        "blindspot": None, "first_ahead": None})
     assert _story_line(unknown) == "story 7: 3 articles, 2 outlets; left 1, unknown 2"
     assert _first(unknown, "a") == "  · first reported"
+    # Outlets tied on the first day: no first, the tie said on the line that had the mark.
+    tie = unknown.model_copy(update={"first": None, "first_day_outlets": [first, nxt]})
+    assert _first(tie, "a") == "  · Reported the same day by Newsmax and Reuters"
+    assert _first(tie, "b") == ""

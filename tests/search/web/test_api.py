@@ -489,15 +489,20 @@ def test_a_story_every_side_carried_has_no_blindspot_and_an_undated_article_is_n
     assert story["first_ahead"]["next"]["id"] == "water-coastal"
 
 
-def test_wire_copies_of_the_same_day_lead_by_zero_days_and_unknown_leans_are_not_guessed(
+def test_wire_copies_of_the_same_day_tie_with_none_first_and_unknown_leans_are_not_guessed(
         client):
     story = story_of(client, "farm-wire-1")
     assert (story["articles"], story["outlets"]) == (2, 2)
     assert story["leans"] == {} and story["lean_unknown"] == 2 and story["blindspot"] is None
-    assert story["first"]["published"] == "2024-03-08" and story["first_ahead"]["days"] == 0
+    # Two outlets ran it on its first day: dates are days, so neither is called first.
+    assert story["first"] is None and story["first_ahead"] is None
+    assert [(a["id"], a["published"]) for a in story["first_day_outlets"]] == [
+        ("farm-wire-2", "2024-03-08"), ("farm-wire-1", "2024-03-08")]
     alone = story_of(client, "transit")
     assert (alone["articles"], alone["outlets"], alone["first"]["id"]) == (1, 1, "transit")
     assert alone["first_ahead"] is None and alone["blindspot"] is None
+    assert alone["first_day_outlets"] == []
+    assert story_of(client, "bridge-sentinel")["first_day_outlets"] == []
 
 
 def test_the_story_is_the_whole_story_whatever_the_filters(client):

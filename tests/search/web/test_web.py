@@ -438,6 +438,20 @@ def test_the_first_article_is_marked_with_its_lead_and_unknown_lean_says_so(clie
     assert "date unknown" in words(lines.get("water-valley", item))
 
 
+def test_outlets_tied_on_the_first_day_are_said_so_and_none_is_marked_first(client):
+    said = "Reported the same day by Daily Herald and Wire Service"
+    html = client.get("/search", params={"q": "farm bill crop insurance"}).text
+    item = result_of(html, "farm-wire-")
+    assert said in words(item) and "first-mark" not in item
+    assert words(item).count(said) == 1  # on one line, or the story's glance: once
+    for article_id in ("farm-wire-1", "farm-wire-2"):
+        page = client.get(f"/articles/{article_id}").text
+        assert said in words(page) and "First reported" not in words(page)
+    header = words(re.search(r"<header>(.*?)</header>",
+                             client.get("/articles/farm-wire-2").text, re.S).group(1))
+    assert said in header  # the outlet that sorts first carries the words
+
+
 def test_no_lean_is_shown_where_the_index_holds_none():
     from search.models import ArticleRef, PassageOut, SearchResponse, SearchResult, StoryOut
     from search.params import parse_search

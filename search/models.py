@@ -28,6 +28,10 @@ class CoverageItem(BaseModel):
     relation: str = Field(description="duplicate or related")
     similarity: float
     shared_text: float | None = None
+    strength: str | None = Field(
+        default=None, description="strong or loose: how far past the related threshold the "
+        "link was (a duplicate is strong); null where the index holds none (links grouped "
+        "before strengths were stored)")
     passage: PassageOut | None = None
 
 
@@ -50,10 +54,16 @@ class StoryOut(BaseModel):
                          "outlet are not counted")
     first: ArticleRef | None = Field(
         default=None, description="The earliest-published article; undated articles never count, "
-        "null when no article of the story is dated")
+        "null when no article of the story is dated or when several outlets share the first "
+        "day (first_day_outlets)")
     first_ahead: StoryLead | None = Field(
         default=None, description="How far ahead of the next outlet the first article was; null "
         "when no other outlet's article is dated")
+    first_day_outlets: list[ArticleRef] = Field(
+        default=[], description="When articles of different outlets share the story's first "
+        "day, one article of each of those outlets (earliest outlet name first), and first and "
+        "first_ahead are null: dates are days, so none of them is known to be first; empty "
+        "otherwise")
     leans: dict[str, int] = Field(
         default={}, description="The story's articles counted by lean, left, center and right "
         "first, then other labels; only labels that occur; articles of unknown lean are "
@@ -70,6 +80,8 @@ class SearchResult(BaseModel):
     similarity: float | None = Field(
         default=None, description="cosine of the passage shown and the query, -1 to 1; null in "
         "keyword search")
+    weak: bool = Field(default=False, description="the similarity is under the relevance floor "
+                       "(the response's floor); false in keyword search")
     passage: PassageOut
     article: ArticleRef
     story_id: int | None = None

@@ -11,7 +11,7 @@ from . import rows, story_view
 from .generation import Generation
 from .hits import Plan, passages_for
 from .models import ArticleOut, CoverageItem, CoverageResponse, SearchResult, StoryOut
-from .retrieve import NO_PASSAGE, Hit
+from .retrieve import NO_PASSAGE, SIMILARITY_FLOOR, Hit
 
 # The rest of an article's story: each item with the passage of it that matched the query.
 Coverage = dict[str, list[tuple[CoverageItem, int | None]]]
@@ -58,12 +58,19 @@ def results(gen: Generation, ranked: list[Hit], k: int, collapse: bool,
     told = stories(gen, [article.story_id for _, article in chosen])
     return [SearchResult(
         score=round(float(hit.score), 4), similarity=similarity.get(hit.passage_id),
+        weak=is_weak(similarity.get(hit.passage_id)),
         passage=rows.passage(passages[hit.passage_id]),
         article=rows.ref(article), story_id=article.story_id,
         story=told.get(article.story_id) if article.story_id is not None else None,
         coverage=[item.model_copy(update={"passage": rows.passage(passages[pid])})
                   if pid in passages else item for item, pid in coverage[hit.article_id]])
         for hit, article in chosen]
+
+
+def is_weak(similarity: float | None) -> bool:
+    """Whether a result's similarity is under the floor; one with none (keyword search)
+    is not weak, as keyword search has no floor."""
+    return similarity is not None and similarity < SIMILARITY_FLOOR
 
 
 def similarities(gen: Generation, vector: np.ndarray, passage_ids: list[int],
@@ -102,7 +109,8 @@ def coverage_of(gen: Generation, articles: list[StoredArticle], matched: dict[st
             edge = edges.get((article.id, other)) or StoredEdge(other, "related", 0.0)
             item = CoverageItem(
                 article=rows.ref(refs[other]), relation=edge.relation,
-                similarity=edge.similarity or 0.0, shared_text=edge.shared_text)
+                similarity=edge.similarity or 0.0, shared_text=edge.shared_text,
+                strength=edge.strength)
             items.append((item, matched.get(other)))
         items.sort(key=lambda pair: (pair[0].article.published or "9999",
                                      -pair[0].similarity))

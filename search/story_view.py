@@ -1,8 +1,9 @@
 """The story object: the whole story an article belongs to, as an editor reads it.
 
 How many articles and outlets carried it, which article came first and how far ahead of the
-next outlet, how it splits by lean, and whether only one side covered it. Computed from the
-members' rows alone (outlet, lean, date), for every story of a page at once.
+next outlet (or which outlets ran it on the same first day), how it splits by lean, and
+whether only one side covered it. Computed from the members' rows alone (outlet, lean,
+date), for every story of a page at once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from indexer.storage.records import StoredArticle
 
 from .dates import day_of
 from .leans import lean_key
-from .models import StoryLead, StoryOut
+from .models import ArticleRef, StoryLead, StoryOut
 from .rows import ref
 
 # The labels a blindspot can name: a story only the center carried is no side's blind spot
@@ -59,22 +60,38 @@ def summarise(story_id: int, rows: list[StoredArticle]) -> StoryOut:
         (only,) = leans
         blindspot = only if only in SIDES else None
 
-    # Undated articles never count as first: nothing says when they ran. Several on the
-    # first day are not told apart by the data; the one whose outlet sorts first stands.
+    first, ahead, tied = _first(rows, keys)
+    return StoryOut(id=story_id, articles=len(rows), outlets=len(outlets), first=first,
+                    first_ahead=ahead, first_day_outlets=tied, leans=leans,
+                    lean_unknown=unknown, blindspot=blindspot)
+
+
+def _first(rows: list[StoredArticle], keys: list[str | None]
+           ) -> tuple[ArticleRef | None, StoryLead | None, list[ArticleRef]]:
+    """The first article and its lead on the next outlet; or, when outlets tie on the first
+    day, neither and one article of each of them."""
+    # Undated articles never count as first: nothing says when they ran.
     dated = sorted(((day, key or "", row.id), row, key)
                    for row, key in zip(rows, keys, strict=True)
                    if (day := day_of(row.published)) is not None)
-    first = ahead = None
-    if dated:
-        (first_day, _, _), first_row, first_key = dated[0]
-        first = ref(first_row)
-        nxt = next(((day, row) for (day, _, _), row, key in dated[1:]
-                    if key is None or key != first_key), None)
-        if nxt is not None:
-            ahead = StoryLead(next=ref(nxt[1]), days=(nxt[0] - first_day).days)
-    return StoryOut(id=story_id, articles=len(rows), outlets=len(outlets), first=first,
-                    first_ahead=ahead, leans=leans, lean_unknown=unknown,
-                    blindspot=blindspot)
+    if not dated:
+        return None, None, []
+    (first_day, _, _), first_row, first_key = dated[0]
+    # Dates are days: outlets that ran it on the first day are not told apart, and none is
+    # called first. An article with no outlet is an outlet of its own, as nothing says
+    # which it is.
+    tied: dict[object, ArticleRef] = {}
+    for (day, _, aid), row, key in dated:
+        if day != first_day:
+            break
+        tied.setdefault(key if key is not None else ("no outlet", aid), ref(row))
+    if len(tied) > 1:
+        return None, None, list(tied.values())
+    nxt = next(((day, row) for (day, _, _), row, key in dated[1:]
+                if key is None or key != first_key), None)
+    ahead = (StoryLead(next=ref(nxt[1]), days=(nxt[0] - first_day).days)
+             if nxt is not None else None)
+    return ref(first_row), ahead, []
 
 
 def _outlet(row: StoredArticle) -> str | None:
@@ -95,3 +112,12 @@ def lead_text(story: StoryOut) -> str:
     if ahead.days == 0:
         return f"the same day as {outlet}"
     return f"{ahead.days:,} day{'' if ahead.days == 1 else 's'} before {outlet}"
+
+
+def same_day_text(story: StoryOut) -> str:
+    """"Reported the same day by The Hill and Vox" when outlets tie on the story's first
+    day, said instead of a first; "" otherwise. The page and the terminal alike."""
+    names = [article.source or "an unnamed outlet" for article in story.first_day_outlets]
+    if len(names) < 2:
+        return ""
+    return f"Reported the same day by {', '.join(names[:-1])} and {names[-1]}"

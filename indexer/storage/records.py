@@ -60,13 +60,15 @@ class StoredPassage:
 @dataclass(frozen=True)
 class StoredEdge:
     """An ``edges`` row seen from one of its two articles: the other article, how the two
-    relate (duplicate or related), their similarity, and the share of text they have in
-    common (duplicates only)."""
+    relate (duplicate or related), their similarity, the share of text they have in
+    common (duplicates only), and the link's strength ("strong" or "loose"; None for an
+    edge grouped before strengths were stored)."""
 
     other: str
     relation: str
     similarity: float
     shared_text: float | None = None
+    strength: str | None = None
 
 
 _ARTICLE_FIELDS = tuple(f.name for f in dataclasses.fields(StoredArticle))

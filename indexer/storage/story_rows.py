@@ -4,6 +4,7 @@ bands, edges between articles, and story membership."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 
 import numpy as np
 
@@ -98,13 +99,19 @@ class StoryRows:
               "strength": e.strength}
              for e in edges), pk=("a", "b"), batch_size=2000)
 
+    @cached_property
+    def _strength(self) -> str:
+        """The strength column to select: an index from before link strengths has none."""
+        columns = {row[1] for row in self.db.execute("pragma table_info(edges)")}
+        return "strength" if "strength" in columns else "null as strength"
+
     def edges_of(self, article_id: str) -> list[StoredEdge]:
         """Every edge of one article, seen from its side."""
-        return [StoredEdge(other, relation, similarity, shared) for other, relation, similarity,
-                shared in self.db.execute(
-                    "select case when a = :id then b else a end as other, relation, "
-                    "similarity, shared_text from edges where a = :id or b = :id",
-                    {"id": article_id})]
+        return [StoredEdge(other, relation, similarity, shared, strength)
+                for other, relation, similarity, shared, strength in self.db.execute(
+                    f"select case when a = :id then b else a end as other, relation, "
+                    f"similarity, shared_text, {self._strength} from edges "
+                    f"where a = :id or b = :id", {"id": article_id})]
 
     def edges_among(self, article_ids: Sequence[str]) -> dict[tuple[str, str], StoredEdge]:
         """Every edge touching these articles, keyed (article, other) from their side."""
@@ -113,13 +120,13 @@ class StoryRows:
         for i in range(0, len(article_ids), 400):
             part = list(article_ids[i:i + 400])
             marks = ",".join("?" * len(part))
-            for a, b, relation, similarity, shared in self.db.execute(
-                    f"select a, b, relation, similarity, shared_text from edges "
-                    f"where a in ({marks}) or b in ({marks})", part + part):
+            for a, b, relation, similarity, shared, strength in self.db.execute(
+                    f"select a, b, relation, similarity, shared_text, {self._strength} "
+                    f"from edges where a in ({marks}) or b in ({marks})", part + part):
                 if a in wanted:
-                    out[(a, b)] = StoredEdge(b, relation, similarity, shared)
+                    out[(a, b)] = StoredEdge(b, relation, similarity, shared, strength)
                 if b in wanted:
-                    out[(b, a)] = StoredEdge(a, relation, similarity, shared)
+                    out[(b, a)] = StoredEdge(a, relation, similarity, shared, strength)
         return out
 
     def story_members(self, story_ids: Sequence[int]) -> dict[int, list[str]]:

@@ -10,7 +10,7 @@ import click
 from ..models import ArticleRef, StoryOut
 from ..params import DEFAULT_K, MAX_K, SORTS, BadParam, parse_search
 from ..retrieve import MODES
-from ..story_view import lead_text
+from ..story_view import lead_text, same_day_text
 from .common import settings as settings_of
 from .common import worded
 
@@ -88,6 +88,8 @@ def search(ctx, query, k, source, since, until, language, lean, mode, no_collaps
         article, story = result.article, result.story
         score = (f"  similarity {result.similarity:.2f}" if result.similarity is not None
                  else f"  score {result.score:.3f}")
+        if result.weak:
+            score += ", weak match"
         click.echo(click.style(f"{rank}. {article.title}", bold=True)
                    + f"  ({_meta(article)})" + click.style(score, dim=True))
         click.echo(f"   id {article.id}" + _first(story, article.id))
@@ -111,9 +113,14 @@ def _meta(article: ArticleRef) -> str:
 
 
 def _first(story: StoryOut | None, article_id: str) -> str:
-    """"  · first reported, 1 day before Reuters" for the story's earliest article."""
-    if story is None or story.articles < 2 or story.first is None \
-            or story.first.id != article_id:
+    """"  · first reported, 1 day before Reuters" for the story's earliest article; where
+    outlets tie on the first day, "  · Reported the same day by The Hill and Vox" instead,
+    on the tied article that would have carried the mark."""
+    if story is None or story.articles < 2:
+        return ""
+    if story.first_day_outlets and story.first_day_outlets[0].id == article_id:
+        return f"  · {same_day_text(story)}"
+    if story.first is None or story.first.id != article_id:
         return ""
     when = lead_text(story)
     return f"  · first reported, {when}" if when else "  · first reported"

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from ..leans import BAR_LEANS
 from ..models import StoryOut
-from ..story_view import lead_text
+from ..story_view import lead_text, same_day_text
 from .highlight import highlight
 from .resources import CHART_JS, HTMX_JS, STATIC_DIR, TEMPLATES_DIR
 
@@ -120,6 +120,7 @@ def environment(templates: Path = TEMPLATES_DIR) -> jinja2.Environment:
         passage_url=passage_url,
         lean_parts=lean_parts,
         lead_text=lead_text,
+        same_day_text=same_day_text,
         htmx_url=f"/assets/htmx.min.js?v={_asset_version(HTMX_JS)}",
         css_url=f"/static/style.css?v={_asset_version(STATIC_DIR / 'style.css')}",
         js_url=f"/static/app.js?v={_asset_version(STATIC_DIR / 'app.js')}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from indexer.storage.records import StoredArticle
-from search.story_view import read, summarise
+from search.story_view import read, same_day_text, summarise
 
 
 def row(aid: str, source: str | None, lean: str | None = None,
@@ -50,10 +50,35 @@ def test_the_lead_is_over_the_next_outlet_not_the_same_outlet_again():
     assert alone.first.id == "a" and alone.first_ahead is None
 
 
-def test_the_same_day_is_a_lead_of_zero_days():
-    s = story(row("b", "Beta", published="2024-03-08"), row("a", "Alpha", published="2024-03-08"))
-    # Days are all the data has: either could be first, and the lead says so.
-    assert s.first.id == "a" and s.first_ahead.days == 0 and s.first_ahead.next.id == "b"
+def test_outlets_of_the_same_first_day_tie_and_none_is_first():
+    s = story(row("b", "Beta", published="2024-03-08"), row("a", "Alpha", published="2024-03-08"),
+              row("c", "Gamma", published="2024-03-09"))
+    # Days are all the data has: either could be first, so neither is called first.
+    assert s.first is None and s.first_ahead is None
+    assert [a.id for a in s.first_day_outlets] == ["a", "b"]
+    assert same_day_text(s) == "Reported the same day by Alpha and Beta"
+
+
+def test_a_tie_lists_each_outlet_once_and_leaves_undated_and_later_articles_out():
+    s = story(row("a1", "Alpha", published="2024-03-08"),
+              row("a2", "ALPHA ", published="2024-03-08"),  # the same outlet, spelled so
+              row("b", "Beta", published="2024-03-08"), row("u", "Undated One"),
+              row("c", "Gamma", published="2024-03-09"))
+    assert [a.id for a in s.first_day_outlets] == ["a1", "b"]
+    three = story(row("a", "Alpha", published="2024-03-08"),
+                  row("b", "Beta", published="2024-03-08"), row("n", None, published="2024-03-08"))
+    assert same_day_text(three) == "Reported the same day by an unnamed outlet, Alpha and Beta"
+
+
+def test_one_outlet_alone_on_the_first_day_is_first_with_no_tie():
+    s = story(row("a1", "Alpha", published="2024-03-08"),
+              row("a2", "Alpha", published="2024-03-08"),
+              row("b", "Beta", published="2024-03-10"))
+    assert s.first.id == "a1" and (s.first_ahead.next.id, s.first_ahead.days) == ("b", 2)
+    assert s.first_day_outlets == [] and same_day_text(s) == ""
+    # An undated article is never first, nor in a tie.
+    s = story(row("u", "Undated"), row("b", "Beta", published="2024-03-10"))
+    assert s.first.id == "b" and s.first_day_outlets == []
 
 
 def test_unknown_leans_are_counted_apart_never_guessed():
@@ -137,6 +162,8 @@ def test_the_lead_is_worded_in_days_or_as_the_same_day():
                                                                     "2025-09-21"))
     alone = story(row("a", "Sentinel", "left", "2025-09-18"), row("b", "Sentinel", "left"))
     assert lead_text(one) == "1 day before Courier"
-    assert lead_text(same) == "the same day as Sentinel"  # Courier sorts first
+    # The same day is a tie, said instead of a lead.
+    assert lead_text(same) == "" and same.first is None
+    assert same_day_text(same) == "Reported the same day by Courier and Sentinel"
     assert lead_text(later) == "3 days before another outlet"
     assert lead_text(alone) == ""

@@ -42,6 +42,9 @@ def test_an_index_of_the_last_release_is_searched_as_it_is(released, embedder):
     try:
         results = engine.search("Canada and Mexico join forces against US tariffs", k=2)
         assert results.results and engine.stats().articles == 2
+        # Its links were grouped before strengths were stored: none is made up.
+        coverage = [item for r in results.results for item in r.coverage]
+        assert coverage and all(item.strength is None for item in coverage)
     finally:
         engine.close()
     assert "_migrations" in tables(database)  # search never writes

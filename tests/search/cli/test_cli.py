@@ -65,10 +65,11 @@ def test_index_search_stats_round_trip(run, seeds_dir, tmp_path):
     # The two seeds tell one story: one result, the other outlet in its coverage.
     assert isinstance(data["took_ms"], float) and len(data["results"]) == 1
     first = data["results"][0]
-    assert set(first) == {"score", "similarity", "passage", "article", "story_id", "story",
-                          "coverage"}
-    assert set(first["story"]) == {"id", "articles", "outlets", "first", "first_ahead", "leans",
-                                   "lean_unknown", "blindspot"}
+    assert set(first) == {"score", "similarity", "weak", "passage", "article", "story_id",
+                          "story", "coverage"}
+    assert first["weak"] is (first["similarity"] < data["floor"])
+    assert set(first["story"]) == {"id", "articles", "outlets", "first", "first_ahead",
+                                   "first_day_outlets", "leans", "lean_unknown", "blindspot"}
     assert (first["story"]["id"], first["story"]["articles"]) == (first["story_id"], 2)
     assert -1.0 <= first["similarity"] <= 1.0 and isinstance(data["weak"], bool)
     (other,) = first["coverage"]
@@ -87,6 +88,18 @@ def test_index_search_stats_round_trip(run, seeds_dir, tmp_path):
 
     result = run("search", "Canada and Mexico", "-k", "1")
     assert result.exit_code == 0 and result.output.startswith("1. ")
+
+    # A result under the floor says so after its similarity; keyword results have no floor.
+    weak = json.loads(run("search", "qwxzv plorbtang tariffs", "--json").output)
+    assert weak["results"] and all(r["weak"] for r in weak["results"])
+    result = run("search", "qwxzv plorbtang tariffs")
+    assert result.exit_code == 0 and ", weak match" in result.output
+    assert "\n1. " not in result.output.split("The closest weak matches:")[0]
+    # Only results under the floor are marked.
+    marked = run("search", "Canada and Mexico", "--mode", "keyword").output
+    assert marked.startswith("1. ") and "weak match" not in marked
+    keyword = json.loads(run("search", "tariffs", "--mode", "keyword", "--json").output)
+    assert keyword["results"] and not any(r["weak"] for r in keyword["results"])
 
     result = run("stats", "--json")
     stats = json.loads(result.output)
@@ -256,3 +269,7 @@ def test_a_story_line_says_leans_unknown_leans_and_a_blindspot():
                                        "blindspot": None, "first_ahead": None})
     assert _story_line(unknown) == "story 7: 3 articles, 2 outlets; left 1, unknown 2"
     assert _first(unknown, "a") == "  · first reported"
+    # Outlets tied on the first day: no first, the tie said on the line that had the mark.
+    tie = unknown.model_copy(update={"first": None, "first_day_outlets": [first, nxt]})
+    assert _first(tie, "a") == "  · Reported the same day by Newsmax and Reuters"
+    assert _first(tie, "b") == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from web_fixtures import ARTICLES
 
 from indexer.settings import Settings
+from indexer.storage import generations
 from search.params import clean_query
 from search.web.app import create_app
 
@@ -343,6 +345,25 @@ def test_wire_copies_collapse_into_one_result_that_lists_the_other(client):
     top = results[0]
     other = ({"farm-wire-1", "farm-wire-2"} - {top["article"]["id"]}).pop()
     assert [(c["article"]["id"], c["relation"]) for c in top["coverage"]] == [(other, "duplicate")]
+    assert top["coverage"][0]["strength"] == "strong"
+
+
+def test_coverage_links_carry_the_strength_stored_with_them(client, index_dir):
+    strengths = {}
+    for article_id in ("bridge-sentinel", "water-valley", "farm-wire-1"):
+        body = client.get(f"/api/articles/{article_id}/coverage").json()
+        assert body["coverage"]
+        for item in body["coverage"]:
+            strengths[(article_id, item["article"]["id"])] = item["strength"]
+    # What coverage says is what the build stored for that pair; a member that joined
+    # through another member has no link of its own to the article, and no strength.
+    with sqlite3.connect(generations.live_database(index_dir)) as db:
+        stored = {frozenset(pair): strength for *pair, strength in
+                  db.execute("select a, b, strength from edges")}
+    assert set(stored.values()) <= {"strong", "loose"}
+    for pair, strength in strengths.items():
+        assert strength == stored.get(frozenset(pair)), pair
+    assert "strong" in strengths.values()
 
 
 def test_search_modes_and_language_are_accepted_and_checked(client):
@@ -468,15 +489,20 @@ def test_a_story_every_side_carried_has_no_blindspot_and_an_undated_article_is_n
     assert story["first_ahead"]["next"]["id"] == "water-coastal"
 
 
-def test_wire_copies_of_the_same_day_lead_by_zero_days_and_unknown_leans_are_not_guessed(
+def test_wire_copies_of_the_same_day_tie_with_none_first_and_unknown_leans_are_not_guessed(
         client):
     story = story_of(client, "farm-wire-1")
     assert (story["articles"], story["outlets"]) == (2, 2)
     assert story["leans"] == {} and story["lean_unknown"] == 2 and story["blindspot"] is None
-    assert story["first"]["published"] == "2024-03-08" and story["first_ahead"]["days"] == 0
+    # Two outlets ran it on its first day: dates are days, so neither is called first.
+    assert story["first"] is None and story["first_ahead"] is None
+    assert [(a["id"], a["published"]) for a in story["first_day_outlets"]] == [
+        ("farm-wire-2", "2024-03-08"), ("farm-wire-1", "2024-03-08")]
     alone = story_of(client, "transit")
     assert (alone["articles"], alone["outlets"], alone["first"]["id"]) == (1, 1, "transit")
     assert alone["first_ahead"] is None and alone["blindspot"] is None
+    assert alone["first_day_outlets"] == []
+    assert story_of(client, "bridge-sentinel")["first_day_outlets"] == []
 
 
 def test_the_story_is_the_whole_story_whatever_the_filters(client):
@@ -487,6 +513,16 @@ def test_the_story_is_the_whole_story_whatever_the_filters(client):
         assert results and results[0]["story"] == whole, params
     # Filtered to the right, the story is still not a blindspot of the right.
     assert whole["blindspot"] is None and whole["articles"] == 4
+
+
+def test_results_under_the_floor_are_weak_and_those_reaching_it_are_not(client):
+    body = search(client, q="river bridge closed after inspectors find cracked girders",
+                  collapse="false", k=20)
+    weak = [r["weak"] for r in body["results"]]
+    assert not weak[0] and any(weak), weak  # the fixture holds matches on both sides
+    for r in body["results"]:
+        assert r["weak"] is (r["similarity"] < body["floor"])
+    assert not any(r["weak"] for r in search(client, q="bridge", mode="keyword")["results"])
 
 
 def test_every_result_has_its_story(client):
@@ -512,7 +548,10 @@ def test_any_query_gets_results_or_the_empty_state(client, q, mode):
     assert isinstance(body["weak"], bool) and isinstance(body["results"], list)
     if mode == "keyword":
         assert body["floor"] is None and not body["weak"]
+        assert not any(r["weak"] for r in body["results"])
     else:
+        # Each result says on its own whether it reaches the floor.
+        assert all(r["weak"] is (r["similarity"] < body["floor"]) for r in body["results"])
         assert body["floor"] > 0
         assert all(-1 <= r["similarity"] <= 1 for r in body["results"])
         if body["weak"]:  # weak means no result reaches the floor

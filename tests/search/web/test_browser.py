@@ -102,7 +102,7 @@ def test_typing_shows_results_without_a_page_load(watched, base_url):
     # The address follows the query, so it can be shared and reloaded.
     wait_for_search_url(page, q="farm bill crop insurance")
     expect()(page.locator("#announce")).to_have_text(
-        re.compile(r"^\d+ results for farm bill crop insurance$"))
+        re.compile(r"^\d+ results? for farm bill crop insurance$"))
     expect()(page).to_have_title("farm bill crop insurance · PressLens")
     expect()(page.locator(".passage mark").first).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -141,6 +141,55 @@ def test_a_query_nothing_speaks_to_says_so(watched, base_url):
     weak.locator("> summary").click()
     expect()(weak.locator(".result").first).to_be_visible()
     expect()(weak.locator(".similarity").first).to_contain_text("similarity 0.")
+    assert watched.errors == []
+
+
+def contrast(page, locator) -> float:
+    """The WCAG contrast ratio of an element's text on the page's ground."""
+    return locator.evaluate("""(element) => {
+        const rgb = (css) => css.match(/[\\d.]+/g).slice(0, 3).map(Number);
+        const lum = (css) => {
+            const [r, g, b] = rgb(css).map((v) => {
+                v /= 255;
+                return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+            });
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        const fg = lum(getComputedStyle(element).color);
+        const bg = lum(getComputedStyle(document.body).backgroundColor);
+        return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    }""")
+
+
+def test_weaker_matches_sit_under_their_heading_dimmed_and_readable(watched, base_url):
+    page = watched.page
+    query = "river bridge closed after inspectors find cracked girders"
+    answer = page.request.get(base_url + "/api/search?q=" + query.replace(" ", "+")).json()
+    weak = [r["article"]["title"] for r in answer["results"] if r["weak"]]
+    strong = len(answer["results"]) - len(weak)
+    assert weak and strong
+    page.goto(base_url + "/search?q=" + query.replace(" ", "+"))
+    expect()(page.locator("#results-summary")).to_contain_text(
+        re.compile(rf"^{strong} results? for"))
+    heading = page.locator("h2.weaker-heading")
+    expect()(heading).to_be_visible()
+    expect()(heading).to_contain_text("Weaker matches")
+    dimmed = page.locator(".weaker-matches .result.weaker")
+    expect()(dimmed).to_have_count(len(weak))
+    # Every weak result lies below the heading on the page, every other one above it.
+    top = heading.bounding_box()["y"]
+    assert all(box["y"] > top for box in (dimmed.nth(i).bounding_box()
+                                          for i in range(len(weak))))
+    above = page.locator(".result:not(.weaker)")
+    assert all(above.nth(i).bounding_box()["y"] < top for i in range(above.count()))
+    expect()(dimmed.first.locator(".result-title")).to_have_text(weak[0])
+    # Dimmed by colour: the title and the passage keep AA contrast (4.5:1), in both schemes.
+    title = dimmed.first.locator(".result-title a")
+    passage = dimmed.first.locator("blockquote.passage").first
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for element in (title, passage, heading):
+            assert contrast(page, element) >= 4.5, scheme
     assert watched.errors == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -390,7 +391,7 @@ def test_a_filter_that_matches_nothing_says_so_on_the_page_with_the_nearest_outl
 
 def result_of(html: str, prefix: str) -> str:
     """The HTML of the first result whose article id starts with ``prefix``."""
-    for item in re.findall(r'<li class="result">(.*?)</article>', html, flags=re.S):
+    for item in re.findall(r'<li class="result[^"]*">(.*?)</article>', html, flags=re.S):
         if re.search(r'<h2 class="result-title"[^>]*><a href="/articles/' + prefix, item):
             return item
     raise AssertionError(f"no result of an article {prefix}...")
@@ -436,6 +437,44 @@ def test_the_first_article_is_marked_with_its_lead_and_unknown_lean_says_so(clie
         assert marked == [] and "First reported 2 days before Coastal Tribune" in words(item)
     assert "lean unknown" in words(lines.get("water-valley", item))
     assert "date unknown" in words(lines.get("water-valley", item))
+
+
+def test_results_under_the_floor_follow_a_heading_and_the_count_is_of_those_reaching_it(
+        client):
+    params = {"q": "river bridge closed after inspectors find cracked girders"}
+    results = client.get("/api/search", params=params).json()["results"]
+    strong = [r["article"]["title"] for r in results if not r["weak"]]
+    weak = [r["article"]["title"] for r in results if r["weak"]]
+    assert strong and weak
+    html = client.get("/search", params=params).text
+    summary = words(re.search(r'<p class="summary"[^>]*>(.*?)</p>', html, re.S).group(1))
+    assert summary.startswith(f"{len(strong)} result{'s' if len(strong) > 1 else ''} for ")
+    above, heading, below = re.split(r'<h2 class="weaker-heading"[^>]*>(.*?)</h2>', html,
+                                     flags=re.S)
+    assert words(heading).startswith(f"Weaker matches · {len(weak)} under a similarity of 0.45")
+    assert [unescape(t) for t in titles(above)] == strong
+    assert [unescape(t) for t in titles(below)] == weak
+    assert 'class="result weaker"' not in above
+    assert below.count('<li class="result weaker">') == len(weak)
+    # Where every result reaches the floor nothing is folded.
+    html = client.get("/search", params={"q": "farm bill crop insurance"}).text
+    assert ("weaker-heading" in html) == any(
+        r["weak"] for r in client.get("/api/search", params={"q": "farm bill crop insurance"})
+        .json()["results"])
+
+
+def test_outlets_tied_on_the_first_day_are_said_so_and_none_is_marked_first(client):
+    said = "Reported the same day by Daily Herald and Wire Service"
+    html = client.get("/search", params={"q": "farm bill crop insurance"}).text
+    item = result_of(html, "farm-wire-")
+    assert said in words(item) and "first-mark" not in item
+    assert words(item).count(said) == 1  # on one line, or the story's glance: once
+    for article_id in ("farm-wire-1", "farm-wire-2"):
+        page = client.get(f"/articles/{article_id}").text
+        assert said in words(page) and "First reported" not in words(page)
+    header = words(re.search(r"<header>(.*?)</header>",
+                             client.get("/articles/farm-wire-2").text, re.S).group(1))
+    assert said in header  # the outlet that sorts first carries the words
 
 
 def test_no_lean_is_shown_where_the_index_holds_none():

@@ -112,7 +112,9 @@ def search_feed(request: Request, params: MatchingParams) -> Response:
     built_at = _built_at(getattr(engine, "meta", {}).get("built_at"))
     base = str(request.base_url).rstrip("/")
     body = atom(MatchingSet(engine, params), base, str(request.url), built_at)
-    return Response(body, media_type=MEDIA_TYPE, headers={
+    # The charset said, not left to the XML declaration: a browser opening the feed's link
+    # reads the bytes by the header alone, and mangled every accented name without it.
+    return Response(body, media_type=f"{MEDIA_TYPE}; charset=utf-8", headers={
         "X-Index-Generation": generation(engine)})
 
 

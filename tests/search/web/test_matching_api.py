@@ -227,7 +227,7 @@ def test_the_feed_is_valid_atom_of_the_newest_matching_articles(client):
     import feedparser
 
     response = get(client, "/feeds/search.atom", q="said", mode="keyword")
-    assert response.headers["content-type"].startswith("application/atom+xml")
+    assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
     feed = feedparser.parse(response.content)
     assert not feed.bozo, feed.bozo_exception
     assert feed.version == "atom10"

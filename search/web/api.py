@@ -9,7 +9,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from ..models import ArticleOut, CoverageResponse, IndexStats, MatchingPassage, SearchResponse
+from ..models import (
+    ArticleOut,
+    CoverageResponse,
+    IndexStats,
+    MatchingPassage,
+    SearchResponse,
+    StoryResponse,
+)
 from ..params import DEFAULT_K, BadParam, check_query, parse_search
 from ..service import Searcher
 from .deps import (
@@ -111,6 +118,25 @@ def api_matching_passage(request: Request, article_id: str,
     if found is None:
         raise HTTPException(404, detail=f"No article with id {article_id!r}")
     return found
+
+
+@router.get("/api/stories/{story_id}", response_model=StoryResponse, responses=ERRORS,
+            summary="One story with every article of it", tags=["stories"])
+def api_story(request: Request, story_id: str) -> StoryResponse:
+    """The story object and every article of the story, the first first, each with its
+    relation to the first (duplicate or related), the link's strength and similarity,
+    and its first passage."""
+    engine = engine_or_503(request)
+    story = engine.story(int(story_id)) if story_number(story_id) else None
+    if story is None:
+        raise HTTPException(404, detail=f"No story with id {story_id!r}")
+    return story
+
+
+def story_number(value: str) -> bool:
+    """Whether a story id in a path is a number a story can have; any other id names no
+    story, and is answered as an unknown one is (404), not as a bad parameter."""
+    return value.isascii() and value.isdigit() and len(value) < 19
 
 
 @router.get("/api/stats", response_model=IndexStats, responses=UNAVAILABLE,

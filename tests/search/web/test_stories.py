@@ -1,0 +1,83 @@
+"""The story routes: one story as JSON and as a page, on the small web index."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from indexer.settings import Settings
+from search.web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(web_index_dir, web_engine):
+    with TestClient(create_app(Settings(index_dir=web_index_dir), web_engine),
+                    raise_server_exceptions=False) as client:
+        yield client
+
+
+def story_id_of(client, article_id: str) -> int:
+    response = client.get(f"/api/articles/{article_id}/coverage")
+    assert response.status_code == 200, response.text
+    return response.json()["story_id"]
+
+
+def story(client, article_id: str) -> dict:
+    response = client.get(f"/api/stories/{story_id_of(client, article_id)}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_story_answers_its_object_and_every_article_the_first_first(client):
+    body = story(client, "water-coastal")
+    # The story object is the one coverage answers.
+    assert body["story"] == client.get("/api/articles/water-coastal/coverage").json()["story"]
+    ids = [item["article"]["id"] for item in body["articles"]]
+    # The first, then earliest published, the undated article last.
+    assert ids == ["water-midland", "water-coastal", "water-sentinel", "water-valley"]
+    first, *rest = body["articles"]
+    assert (first["relation"], first["strength"], first["similarity"]) == ("first", None, None)
+    for item in rest:
+        assert item["relation"] in {"duplicate", "related"}
+        assert item["similarity"] is None or 0 < item["similarity"] <= 1
+        if item["similarity"] is not None:
+            assert item["strength"] in {"strong", "loose"}
+    for item in body["articles"]:
+        assert item["passage"]["char_start"] == 0 and item["passage"]["text"]
+    assert {item["article"]["lean"] for item in body["articles"]} == {"left", "center",
+                                                                       "right", None}
+
+
+def test_copies_say_which_article_they_copy(client):
+    body = story(client, "bridge-courier")
+    by_id = {item["article"]["id"]: item for item in body["articles"]}
+    assert body["articles"][0]["article"]["id"] == "bridge-sentinel"
+    assert body["story"]["first"]["id"] == "bridge-sentinel"
+    for member in ("bridge-courier", "bridge-courier-online"):
+        item = by_id[member]
+        if item["relation"] == "duplicate":
+            assert item["duplicate_of"] is not None and item["strength"] == "strong"
+
+
+def test_a_story_with_no_first_starts_from_its_earliest_article(client):
+    body = story(client, "farm-wire-2")
+    assert body["story"]["first"] is None and len(body["story"]["first_day_outlets"]) == 2
+    assert [item["article"]["id"] for item in body["articles"]] == ["farm-wire-1",
+                                                                     "farm-wire-2"]
+    assert body["articles"][0]["relation"] == "first"
+    copy = body["articles"][1]
+    assert copy["relation"] == "duplicate" and copy["duplicate_of"] == "farm-wire-1"
+
+
+@pytest.mark.parametrize("story_id", ["999999", "abc", "-1", "1.5", "99999999999999999999"])
+def test_an_unknown_story_is_404_as_an_unknown_article_is(client, story_id):
+    response = client.get(f"/api/stories/{story_id}")
+    assert response.status_code == 404
+    assert response.json()["detail"]
+
+
+def test_without_an_index_a_story_is_503(tmp_path):
+    app = create_app(Settings(index_dir=tmp_path / "index"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/stories/1")
+        assert response.status_code == 503 and "presslens" in response.json()["detail"]

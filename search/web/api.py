@@ -36,6 +36,7 @@ from .deps import (
     bad_param,
     engine_or_503,
     generation,
+    story_number,
 )
 
 
@@ -131,12 +132,6 @@ def api_story(request: Request, story_id: str) -> StoryResponse:
     if story is None:
         raise HTTPException(404, detail=f"No story with id {story_id!r}")
     return story
-
-
-def story_number(value: str) -> bool:
-    """Whether a story id in a path is a number a story can have; any other id names no
-    story, and is answered as an unknown one is (404), not as a bad parameter."""
-    return value.isascii() and value.isdigit() and len(value) < 19
 
 
 @router.get("/api/stats", response_model=IndexStats, responses=UNAVAILABLE,

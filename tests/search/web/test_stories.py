@@ -81,3 +81,61 @@ def test_without_an_index_a_story_is_503(tmp_path):
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/api/stories/1")
         assert response.status_code == 503 and "presslens" in response.json()["detail"]
+
+
+def page(client, article_id: str):
+    return client.get(f"/stories/{story_id_of(client, article_id)}")
+
+
+def column(html: str, key: str) -> str:
+    start = html.index(f'data-column="{key}"')
+    end = html.find("data-column=", start + 1)
+    return html[start:end if end != -1 else len(html)]
+
+
+def test_the_story_page_lays_the_articles_out_by_lean(client):
+    response = page(client, "water-coastal")
+    assert response.status_code == 200, response.text
+    html = response.text
+    # The heading is the first article's title; the lean bar and who was first follow.
+    assert '<h1 id="story-title">Utility to replace lead pipes across the city by 2030</h1>' in html
+    assert 'class="lean-bar"' in html and "First reported" in html
+    assert 'id="story-timeline-title"' in html
+    assert [html.index(f'data-column="{key}"') for key in
+            ("left", "center", "right", "unknown")] == sorted(
+        html.index(f'data-column="{key}"') for key in ("left", "center", "right", "unknown"))
+    assert 'data-article="water-coastal"' in column(html, "left")
+    assert 'data-article="water-midland"' in column(html, "center")
+    assert 'data-article="water-sentinel"' in column(html, "right")
+    assert 'data-article="water-valley"' in column(html, "unknown")
+    assert 'href="/articles/water-valley"' in html
+    for words in ("same text", "same story", "loosely related"):
+        if words in html:
+            break
+    else:
+        raise AssertionError("no article says how it relates to the first")
+
+
+def test_a_copy_folds_under_the_article_it_copies(client):
+    html = page(client, "farm-wire-1").text
+    # Two outlets on one day: no first, the same-day sentence instead.
+    assert "Reported the same day by" in html and "First reported</span> by" not in html
+    unknown = column(html, "unknown")
+    assert '<details class="copies">' in unknown
+    assert unknown.index('data-article="farm-wire-1"') < unknown.index(
+        '<details class="copies">') < unknown.index('data-article="farm-wire-2"')
+    assert "same text" in unknown
+
+
+@pytest.mark.parametrize("story_id", ["999999", "abc"])
+def test_an_unknown_story_page_is_404(client, story_id):
+    response = client.get(f"/stories/{story_id}")
+    assert response.status_code == 404 and "Story not found" in response.text
+
+
+def test_results_and_the_article_page_link_to_the_story_page(client):
+    story_id = story_id_of(client, "water-coastal")
+    link = f'<a href="/stories/{story_id}">All 4 articles of this story</a>'
+    assert link in client.get("/articles/water-coastal").text
+    html = client.get("/search", params={"q": "lead service pipes replaced"}).text
+    assert link in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -31,6 +32,7 @@ from .deps import (
     SOURCE,
     UNAVAILABLE,
     UNTIL,
+    ErrorOut,
     K,
     Q,
     bad_param,
@@ -51,6 +53,9 @@ class Health(BaseModel):
 
 
 router = APIRouter()
+
+STORY_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No story with this id"}, 503: ERRORS[503]}
 
 
 @router.get("/api/search", response_model=SearchResponse, responses=UNAVAILABLE,
@@ -121,7 +126,7 @@ def api_matching_passage(request: Request, article_id: str,
     return found
 
 
-@router.get("/api/stories/{story_id}", response_model=StoryResponse, responses=ERRORS,
+@router.get("/api/stories/{story_id}", response_model=StoryResponse, responses=STORY_ERRORS,
             summary="One story with every article of it", tags=["stories"])
 def api_story(request: Request, story_id: str) -> StoryResponse:
     """The story object and every article of the story, the first first, each with its

@@ -139,3 +139,31 @@ def test_results_and_the_article_page_link_to_the_story_page(client):
     assert link in client.get("/articles/water-coastal").text
     html = client.get("/search", params={"q": "lead service pipes replaced"}).text
     assert link in html
+
+
+def test_without_an_index_the_story_page_is_503(tmp_path):
+    app = create_app(Settings(index_dir=tmp_path / "index"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/stories/1").status_code == 503
+
+
+def test_columns_gather_leans_and_fold_copies_only_within_one():
+    from search.models import ArticleRef, StoryArticle
+    from search.web.story_columns import columns
+
+    def item(aid, lean, relation="related", copies=None, strength=None):
+        return StoryArticle(article=ArticleRef(id=aid, title=aid, lean=lean),
+                            relation=relation, duplicate_of=copies, strength=strength)
+
+    laid = columns([item("a", "lean left", "first"), item("b", "Left", "duplicate", "a"),
+                    item("c", "right", "duplicate", "a"), item("d", "far out"),
+                    item("e", None, strength="loose"), item("f", "lean right")])
+    by_key = {col.key: col for col in laid}
+    assert [col.label for col in laid] == ["Left", "Center", "Right", "Lean unknown"]
+    (left,) = by_key["left"].entries
+    assert (left.item.article.id, left.words) == ("a", "first")
+    assert [(copy.article.id, words) for copy, words in left.copies] == [("b", "same text")]
+    assert by_key["left"].count == 2 and by_key["center"].count == 0
+    assert [e.item.article.id for e in by_key["right"].entries] == ["c", "f"]
+    assert [(e.item.article.id, e.words) for e in by_key["unknown"].entries] == [
+        ("d", "same story"), ("e", "loosely related")]

@@ -26,6 +26,7 @@ from .models import (
     MatchingPassage,
     SearchResponse,
     StoryOut,
+    StoryResponse,
 )
 from .params import DEFAULT_K, SearchParams
 from .service import Searcher
@@ -64,6 +65,10 @@ class Engine(Generation):
     def stories(self, story_ids: list[int | None]) -> dict[int, StoryOut]:
         """The story object of each story."""
         return self.searcher.stories(story_ids)
+
+    def story(self, story_id: int) -> StoryResponse | None:
+        """One story and every article of it; None for a story the index does not hold."""
+        return self.searcher.story(story_id)
 
     def sources(self) -> list[tuple[str, int]]:
         """Outlets by how many articles each has, most first."""

@@ -74,6 +74,32 @@ class StoryOut(BaseModel):
         "two outlets, every article's lean known, all of that one lean; null otherwise")
 
 
+class StoryArticle(BaseModel):
+    """One article of a story, and how it stands to the story's first article."""
+
+    article: ArticleRef
+    relation: str = Field(description="first (the story's first article, or its earliest when "
+                          "none is first), or duplicate or related to that article")
+    duplicate_of: str | None = Field(
+        default=None, description="The id of the earlier article of the story whose text this "
+        "one copies, when it copies one; null otherwise")
+    strength: str | None = Field(
+        default=None, description="strong or loose: the link to the first article (a duplicate "
+        "is strong); null for the first, for an article linked to the story only through "
+        "another, and for links grouped before strengths were stored")
+    similarity: float | None = Field(
+        default=None, description="The link's similarity to the first article; null for the "
+        "first and for an article with no link of its own to it")
+    passage: PassageOut | None = Field(default=None, description="The article's first passage")
+
+
+class StoryResponse(BaseModel):
+    story: StoryOut
+    articles: list[StoryArticle] = Field(
+        default=[], description="Every article of the story, the first one first, then "
+        "earliest published first, undated last")
+
+
 class SearchResult(BaseModel):
     score: float = Field(description="the fused score that ranks results: 0 to 1 in hybrid "
                          "search, the cosine in vector search, BM25 in keyword search")

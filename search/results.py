@@ -10,7 +10,15 @@ from indexer.storage.records import StoredArticle, StoredEdge
 from . import rows, story_view
 from .generation import Generation
 from .hits import Plan, passages_for
-from .models import ArticleOut, CoverageItem, CoverageResponse, SearchResult, StoryOut
+from .models import (
+    ArticleOut,
+    CoverageItem,
+    CoverageResponse,
+    SearchResult,
+    StoryArticle,
+    StoryOut,
+    StoryResponse,
+)
 from .retrieve import NO_PASSAGE, SIMILARITY_FLOOR, Hit
 
 # The rest of an article's story: each item with the passage of it that matched the query.
@@ -140,3 +148,37 @@ def article(gen: Generation, article_id: str) -> ArticleOut | None:
     if row is None:
         return None
     return rows.article(row, gen.store.passages_of(article_id))
+
+
+def story(gen: Generation, story_id: int) -> StoryResponse | None:
+    """One story: its story object and every article, each with how it stands to the
+    story's first article (its earliest when none is first) and its first passage; None
+    for a story the index does not hold. Four reads whatever the story's size."""
+    ids = gen.store.story_members([story_id]).get(story_id, [])
+    found = gen.articles.get(ids)
+    members = sorted((found[aid] for aid in ids if aid in found),
+                     key=lambda row: (row.published or "9999", row.id))
+    if not members:
+        return None
+    told = story_view.summarise(story_id, members)
+    head = told.first.id if told.first is not None else members[0].id
+    members.sort(key=lambda row: row.id != head)  # stable: the rest stay earliest first
+    edges = gen.store.edges_among([row.id for row in members])
+    firsts = {aid: pids[0] for aid, pids in gen.store.passages_among(
+        [row.id for row in members]).items() if pids}
+    passages = gen.store.passages(list(firsts.values()))
+    out = []
+    for at, row in enumerate(members):
+        edge = edges.get((head, row.id))
+        # A copy folds under the earliest article it copies, which may not be the first.
+        original = next((earlier.id for earlier in members[:at]
+                         if (e := edges.get((earlier.id, row.id))) is not None
+                         and e.relation == "duplicate"), None)
+        pid = firsts.get(row.id)
+        out.append(StoryArticle(
+            article=rows.ref(row),
+            relation="first" if row.id == head else edge.relation if edge else "related",
+            duplicate_of=original, strength=edge.strength if edge else None,
+            similarity=edge.similarity if edge else None,
+            passage=rows.passage(passages[pid]) if pid in passages else None))
+    return StoryResponse(story=told, articles=out)

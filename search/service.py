@@ -25,6 +25,7 @@ from .models import (
     Notice,
     SearchResponse,
     StoryOut,
+    StoryResponse,
     TimelineResponse,
 )
 from .params import SearchParams
@@ -117,6 +118,10 @@ class Searcher:
     def stories(self, story_ids: Sequence[int | None]) -> dict[int, StoryOut]:
         """The story object of each story, in two reads at most whatever their number."""
         return results.stories(self.gen, list(story_ids))
+
+    def story(self, story_id: int) -> StoryResponse | None:
+        """One story and every article of it; None for a story the index does not hold."""
+        return results.story(self.gen, story_id)
 
     def matching_passage(self, article_id: str, query: str) -> MatchingPassage | None:
         """The passage of an article closest in meaning to ``query``, with its similarity;

@@ -49,7 +49,11 @@ def story_timeline(article: ArticleRef, coverage: Sequence[CoverageItem]
                    ) -> TimelineResponse | None:
     """The story of an article as a timeline: its articles a day (a month for a long
     story), by lean. ``None`` for a story of fewer than two dated articles."""
-    members = [article] + [item.article for item in coverage]
+    return members_timeline([article] + [item.article for item in coverage])
+
+
+def members_timeline(members: Sequence[ArticleRef]) -> TimelineResponse | None:
+    """A story's articles as a timeline, as ``story_timeline`` makes it."""
     dated = [(day, member.lean) for member in members
              if (day := day_of(member.published)) is not None]
     if len(dated) < 2:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from ..models import ArticleOut, CoverageResponse, IndexStats, MatchingPassage, SearchResponse
+from ..models import (
+    ArticleOut,
+    CoverageResponse,
+    IndexStats,
+    MatchingPassage,
+    SearchResponse,
+    StoryResponse,
+)
 from ..params import DEFAULT_K, BadParam, check_query, parse_search
 from ..service import Searcher
 from .deps import (
@@ -24,11 +32,13 @@ from .deps import (
     SOURCE,
     UNAVAILABLE,
     UNTIL,
+    ErrorOut,
     K,
     Q,
     bad_param,
     engine_or_503,
     generation,
+    story_number,
 )
 
 
@@ -43,6 +53,9 @@ class Health(BaseModel):
 
 
 router = APIRouter()
+
+STORY_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No story with this id"}, 503: ERRORS[503]}
 
 
 @router.get("/api/search", response_model=SearchResponse, responses=UNAVAILABLE,
@@ -111,6 +124,19 @@ def api_matching_passage(request: Request, article_id: str,
     if found is None:
         raise HTTPException(404, detail=f"No article with id {article_id!r}")
     return found
+
+
+@router.get("/api/stories/{story_id}", response_model=StoryResponse, responses=STORY_ERRORS,
+            summary="One story with every article of it", tags=["stories"])
+def api_story(request: Request, story_id: str) -> StoryResponse:
+    """The story object and every article of the story, the first first, each with its
+    relation to the first (duplicate or related), the link's strength and similarity,
+    and its first passage."""
+    engine = engine_or_503(request)
+    story = engine.story(int(story_id)) if story_number(story_id) else None
+    if story is None:
+        raise HTTPException(404, detail=f"No story with id {story_id!r}")
+    return story
 
 
 @router.get("/api/stats", response_model=IndexStats, responses=UNAVAILABLE,

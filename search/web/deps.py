@@ -94,3 +94,9 @@ def matching_params(q: Q, source: SOURCE = None, since: SINCE = None, until: UNT
 
 MatchingParams = Annotated[SearchParams, Depends(matching_params)]
 
+
+
+def story_number(value: str) -> bool:
+    """Whether a story id in a path is a number a story can have; any other id names no
+    story, and is answered as an unknown one is (404), not as a bad parameter."""
+    return value.isascii() and value.isdigit() and len(value) < 19

@@ -1,4 +1,5 @@
-"""The HTML pages: the search page, its htmx results fragment, and the article page."""
+"""The HTML pages: the search page, its htmx results fragment, the article page and the
+story page."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from ..matching import facets
 from ..models import ArticleOut, PassageOut, TimelineResponse
 from ..params import MAX_K, BadParam, SearchParams, check_query, parse_search
 from ..service import Searcher
-from ..timelines import story_timeline, timeline
+from ..timelines import members_timeline, story_timeline, timeline
+from .deps import story_number
 from .form import FormState, base_context, wants_fragment
 from .highlight import paragraphs
 from .render import render
 from .service import Unavailable
+from .story_columns import columns
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -193,3 +196,26 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
         back_url=form.url() if form.q.strip() else "/",
     )
     return render(request, "article.html", context)
+
+
+@router.get("/stories/{story_id}", response_class=HTMLResponse)
+def story_page(request: Request, story_id: str) -> HTMLResponse:
+    """One story: its lean bar, who reported it first, its timeline, and its articles in
+    lean columns, copies folded under the article they copy."""
+    form = FormState(q=request.query_params.get("q", ""))
+    context, engine = _page_context(request, form)
+    if engine is None:
+        return render(request, "error.html", context, status=503)
+    found = engine.story(int(story_id)) if story_number(story_id) else None
+    if found is None:
+        context.update(error_title="Story not found",
+                       error=f"No story with id {story_id!r} is in this index.")
+        return render(request, "error.html", context, status=404)
+    line = members_timeline([item.article for item in found.articles])
+    context.update(
+        story=found.story, heading=found.articles[0].article.title or "Untitled",
+        columns=columns(found.articles),
+        story_line=line,
+        story_chart=chart_data(line, STORY_LINE_UNIT[line.interval]) if line else None,
+        back_url=form.url() if form.q.strip() else "/")
+    return render(request, "story.html", context)

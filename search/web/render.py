@@ -56,6 +56,11 @@ def article_url(article_id: str, chunk: int | None = None, q: str | None = None)
     return f"/articles/{quote(article_id, safe='')}" + (f"?{query}" if query else "")
 
 
+def story_url(story_id: int) -> str:
+    """The story page of a story."""
+    return f"/stories/{story_id}"
+
+
 def passage_url(article_id: str, q: str) -> str:
     """The fragment with the article's passage that matches ``q`` (a coverage item's)."""
     return f"/articles/{quote(article_id, safe='')}/passage?{urlencode({'q': q})}"
@@ -117,6 +122,7 @@ def environment(templates: Path = TEMPLATES_DIR) -> jinja2.Environment:
                        plural=plural)
     env.globals.update(
         article_url=article_url,
+        story_url=story_url,
         passage_url=passage_url,
         lean_parts=lean_parts,
         lead_text=lead_text,

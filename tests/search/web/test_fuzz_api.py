@@ -67,7 +67,7 @@ schema = schemathesis.openapi.from_dict(without_tuples(OPENAPI))
 FUZZED_PATHS = {
     "/api/search", "/api/articles/{article_id}", "/api/articles/{article_id}/coverage",
     "/api/articles/{article_id}/passage", "/api/stats", "/healthz", "/api/timeline",
-    "/api/export", "/feeds/search.atom",
+    "/api/export", "/feeds/search.atom", "/api/stories/{story_id}",
 }
 
 
@@ -139,6 +139,12 @@ def test_fuzz_matching_passage(case, target):
     target.fuzz(case)
 
 
+@schema.include(path="/api/stories/{story_id}").parametrize()
+@FUZZ
+def test_fuzz_story(case, target):
+    target.fuzz(case)
+
+
 @schema.include(path="/api/stats").parametrize()
 @FUZZ
 def test_fuzz_stats(case, target):
@@ -181,6 +187,19 @@ def test_every_article_answers_as_documented(app, path):
         case = operation.Case(path_parameters={"article_id": article["id"]})
         response = case.call_and_validate(app=app, checks=CHECKS)
         assert response.status_code == 200, (article["id"], response.text)
+
+
+def test_every_story_answers_as_documented(app):
+    operation = schema["/api/stories/{story_id}"]["GET"]
+    stories = set()
+    for article in ARTICLES:
+        case = schema["/api/articles/{article_id}/coverage"]["GET"].Case(
+            path_parameters={"article_id": article["id"]})
+        stories.add(case.call_and_validate(app=app, checks=CHECKS).json()["story_id"])
+    for story_id in stories:
+        case = operation.Case(path_parameters={"story_id": str(story_id)})
+        response = case.call_and_validate(app=app, checks=CHECKS)
+        assert response.status_code == 200, (story_id, response.text)
 
 
 def test_every_article_gives_its_matching_passage(app):

@@ -4,14 +4,24 @@
 (function () {
   "use strict";
 
-  var COLOURS = {
-    "left": "#2f6db5", "lean left": "#7aa6d8", "center": "#8a7fb0",
-    "lean right": "#e08b84", "right": "#c0392b", "lean unknown": "#a7a9ac"
-  };
-  var OTHERS = ["#3a9d7a", "#d4a017", "#6c8ebf", "#b5651d", "#7d5ba6"];
+  // The page's own lean colours (style.css, each colour scheme's), so the chart and the
+  // lean bars read alike: left, center and right their own, other labels (lean left, lean
+  // right, ...) the bars' "other", unknown its grey. A second or later other label takes
+  // one of OTHERS, so no two series of one chart share a colour.
+  var OTHERS = ["#b5651d", "#7d5ba6", "#d4a017", "#6c8ebf", "#3a9d7a"];
+  var OWN = { "left": "left", "center": "center", "right": "right", "lean unknown": "unknown" };
 
-  function colour(label, index) {
-    return COLOURS[label] || OTHERS[index % OTHERS.length];
+  function pageColour(name) {
+    return getComputedStyle(document.documentElement).getPropertyValue("--lean-" + name).trim();
+  }
+
+  function colours(labels) {
+    var others = 0;
+    return labels.map(function (label) {
+      if (OWN[label]) { return pageColour(OWN[label]); }
+      others += 1;
+      return others === 1 ? pageColour("other") : OTHERS[(others - 2) % OTHERS.length];
+    });
   }
 
   function draw(root) {
@@ -24,9 +34,12 @@
         type: "bar",
         data: {
           labels: figures.labels,
-          datasets: figures.series.map(function (series, i) {
-            return { label: series.label, data: series.counts, backgroundColor: colour(series.label, i) };
-          })
+          datasets: (function () {
+            var fill = colours(figures.series.map(function (series) { return series.label; }));
+            return figures.series.map(function (series, i) {
+              return { label: series.label, data: series.counts, backgroundColor: fill[i] };
+            });
+          })()
         },
         options: {
           animation: false,

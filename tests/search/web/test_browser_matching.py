@@ -63,6 +63,17 @@ def test_the_timeline_is_drawn_with_its_table_behind_it(watched, base_url):  # n
     dated = page.evaluate("""() => JSON.parse(document.querySelector('canvas.timeline-chart')
         .getAttribute('data-timeline')).series.length""")
     assert dated >= 1 and sum(bars) == table_total > 0
+    # One palette: each lean's bars in the colour the page's lean bars and tags use.
+    drawn = page.evaluate("""() => {
+        const chart = Chart.getChart(document.querySelector('canvas.timeline-chart'));
+        const css = getComputedStyle(document.documentElement);
+        return chart.data.datasets.map(d => [d.label, d.backgroundColor,
+            css.getPropertyValue('--lean-' + ({'lean unknown': 'unknown'}[d.label] || d.label))
+               .trim()]);
+    }""")
+    own = [(label, fill, page_colour) for label, fill, page_colour in drawn
+           if label in ("left", "center", "right", "lean unknown")]
+    assert own and all(fill == page_colour != "" for _, fill, page_colour in own), drawn
     # Marks were drawn: the canvas holds coloured pixels.
     inked = page.evaluate("""() => {
         const c = document.querySelector('canvas.timeline-chart');

@@ -18,6 +18,9 @@ does, and prints:
   articles, by bucket, with the share of them that are real story pairs.
 
     .venv/bin/python benchmarks/bench_story_time.py --index bench-results/stories/index
+
+``--related-thresholds T,...`` (with ``--term-weights W,...``) prints only the rows and
+hidden-date figures of the current rules at each related threshold and term weight.
 """
 
 from __future__ import annotations

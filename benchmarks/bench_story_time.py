@@ -18,6 +18,9 @@ does, and prints:
   articles, by bucket, with the share of them that are real story pairs.
 
     .venv/bin/python benchmarks/bench_story_time.py --index bench-results/stories/index
+
+``--related-thresholds T,...`` (with ``--term-weights W,...``) prints only the rows and
+hidden-date figures of the current rules at each related threshold and term weight.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import random
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -232,6 +236,22 @@ def undated_rules(c: Collection, base: StoryConfig, pairs, stated, with_address,
                    undated_spread_margin=float(sm) if sm else None))
               for d in args.undated_spreads.split(",") for m in args.undated_margins.split(",")
               for sm in (args.undated_spread_margins or "").split(",")]
+    compare(c, rules, pairs, stated, with_address, args, row)
+
+
+def threshold_rules(c: Collection, base: StoryConfig, pairs, stated, with_address, args,
+                    row) -> None:
+    """Train and val+test F1 and the hidden-date figures of the current rules at each
+    related threshold and term weight."""
+    rules = [(f"related threshold {t}, term weight {w}",
+              replace(base, related_threshold=float(t), term_weight=float(w)))
+             for w in args.term_weights.split(",") for t in args.related_thresholds.split(",")]
+    compare(c, rules, pairs, stated, with_address, args, row)
+
+
+def compare(c: Collection, rules: list[tuple[str, StoryConfig]], pairs, stated, with_address,
+            args, row) -> None:
+    """A row for each rule, then its hidden-date figures with addresses kept and stripped."""
     for name, config in rules:
         row(name, config, with_address)
     rng = random.Random(0)
@@ -274,6 +294,11 @@ def main() -> None:
     parser.add_argument("--undated-spread-margins", default=None,
                         help="with --undated-margins: the margins a look-alike passes to "
                              "count in the spread (default: the undated margin)")
+    parser.add_argument("--related-thresholds", default=None,
+                        help="compare only the current rules at each of these related "
+                             "thresholds (e.g. -0.24,-0.2,-0.16)")
+    parser.add_argument("--term-weights", default=str(StoryConfig().term_weight),
+                        help="with --related-thresholds: the term weights compared")
     args = parser.parse_args()
 
     print("train spread:", spread(args.membership, "train"), flush=True)
@@ -310,6 +335,9 @@ def main() -> None:
     base = StoryConfig() if args.window is None else StoryConfig(date_window_days=args.window)
     if args.undated_margins is not None:
         undated_rules(c, base, pairs, stated, with_address, args, row)
+        return
+    if args.related_thresholds is not None:
+        threshold_rules(c, base, pairs, stated, with_address, args, row)
         return
     for window in map(int, args.windows.split(",")):
         row("window, address dates, undated by copies only (the default)",

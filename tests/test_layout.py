@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,3 +94,11 @@ def test_the_check_finds_indexer_importing_search(tmp_path):
     assert ("indexer/build.py:2: indexer.build imports search.engine; indexer/ never imports "
             "search/") in done.stdout
     assert "import circle: indexer.build -> search.engine -> indexer.build" in done.stdout
+
+
+def test_test_modules_have_names_of_their_own():
+    """tests/ folders are not packages, so pytest imports each test module by its file name
+    alone: two of one name in different folders stop the whole run at collection."""
+    names = Counter(path.name for path in (ROOT / "tests").rglob("test_*.py"))
+    twice = sorted(name for name, count in names.items() if count > 1)
+    assert not twice, f"test modules of the same name in different folders: {twice}"

@@ -254,6 +254,13 @@ def compare(c: Collection, rules: list[tuple[str, StoryConfig]], pairs, stated, 
     """A row for each rule, then its hidden-date figures with addresses kept and stripped."""
     for name, config in rules:
         row(name, config, with_address)
+    hidden_dates(c, rules, pairs, stated, args)
+
+
+def hidden_dates(c: Collection, rules: list[tuple[str, StoryConfig]], pairs, stated,
+                 args) -> None:
+    """How far the related links of ``args.hide`` dated articles land from their true date
+    once their dates are hidden, for each rule, with addresses kept and stripped."""
     rng = random.Random(0)
     hidden = rng.sample(sorted(a for a in c.ids if stated.get(a)), args.hide)
     blind = dict(stated)
@@ -350,27 +357,7 @@ def main() -> None:
         StoryConfig(date_window_days=base.date_window_days, undated_links="any",
                     copy_window_days=100_000), without_address)
 
-    rng = random.Random(0)
-    hidden = rng.sample(sorted(a for a in c.ids if stated.get(a)), args.hide)
-    blind = dict(stated)
-    for aid in hidden:
-        blind[aid] = None
-    print()
-    print(f"(b) the dates of {args.hide} dated articles hidden")
-    print("| addresses | setting | related links of those articles | other end's true date known "
-          "| landing > 60 d from the true date | share |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for kept in (True, False):
-        urls = c.url if kept else {a: (None if a in set(hidden) else u)
-                                   for a, u in c.url.items()}
-        ev = evidence(blind, urls, True)
-        for name, config in variants(base):
-            m = measure(c, config, *ev, pairs, hidden)
-            share = m["hidden_links_far"] / m["hidden_links_known"] \
-                if m["hidden_links_known"] else 0.0
-            print(f"| {'kept' if kept else 'stripped'} | {name} | {m['hidden_links']} | "
-                  f"{m['hidden_links_known']} | {m['hidden_links_far']} | {share:.1%} |",
-                  flush=True)
+    hidden_dates(c, variants(base), pairs, stated, args)
 
     print()
     print("Margin of related links among train-labelled articles over the threshold:")
